@@ -1,0 +1,43 @@
+"""Panel: wide frames from per-symbol bars and back, selection, loading from a store."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tradingstation.data.panel import Panel
+
+
+def bars(start: str, closes: list[float]) -> pd.DataFrame:
+    ts = pd.date_range(start, periods=len(closes), freq="D", tz="UTC")
+    close = pd.Series(closes, dtype="float64")
+    return pd.DataFrame({
+        "timestamp": ts, "open": close - 0.5, "high": close + 1, "low": close - 1,
+        "close": close, "volume": (close * 1000).astype("int64"),
+    })
+
+
+def test_from_bars_aligns_symbols_on_one_index() -> None:
+    panel = Panel.from_bars(
+        {"MSFT": bars("2025-01-03", [10, 11]), "AAPL": bars("2025-01-02", [1, 2, 3])}
+    )
+    assert panel.symbols == ["AAPL", "MSFT"]
+    assert len(panel.index) == 3
+    assert str(panel.index.tz) == "UTC"
+    assert pd.isna(panel.close.loc[pd.Timestamp("2025-01-02", tz="UTC"), "MSFT"])
+    assert panel.close["MSFT"].dropna().tolist() == [10, 11]
+    assert panel.volume["AAPL"].tolist() == [1000, 2000, 3000]
+
+
+def test_bars_round_trip_and_select() -> None:
+    original = bars("2025-01-02", [1, 2, 3])
+    panel = Panel.from_bars({"AAPL": original, "MSFT": bars("2025-01-10", [5])})
+    back = panel.bars("AAPL")
+    pd.testing.assert_frame_equal(back, original, check_freq=False, check_names=False)
+    only = panel.select(["MSFT", "NOPE"])
+    assert only.symbols == ["MSFT"]
+    assert len(only.index) == 1
+
+
+def test_empty_panel() -> None:
+    panel = Panel.from_bars({})
+    assert len(panel) == 0 and len(panel.index) == 0

@@ -1,0 +1,132 @@
+"""Settings: one typed object read from TS_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REDACTED = "**********"
+
+
+class Settings(BaseSettings):
+    """Every setting of TradingStation. Environment variables are the field names, upper-cased,
+    with the prefix ``TS_`` (``TS_DATA_DIR``, ``TS_RATE_LIMIT_PER_MINUTE`` ...).
+
+    Secrets are ``SecretStr``: they print as ``**********`` and reach code only through
+    ``get_secret_value()``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="TS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Storage
+    data_dir: Path = Field(Path("data"), description="Local data directory (local backend).")
+    storage_backend: Literal["local", "s3"] = Field("local", description="local | s3")
+    s3_block: str = Field(
+        "tradingstation-spaces", description="Name of the prefect-aws S3Bucket block to use."
+    )
+    s3_bucket: str | None = Field(None, description="Bucket name when no block is used.")
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint, e.g. https://nyc3.digitaloceanspaces.com"
+    )
+    s3_region: str | None = Field(None, description="Region, e.g. nyc3")
+    s3_access_key_id: SecretStr | None = Field(None, description="Access key id.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="Secret access key.")
+    s3_prefix: str = Field("", description="Optional key prefix inside the bucket.")
+
+    # Market data
+    provider: Literal["auto", "alphavantage", "demo"] = Field(
+        "auto", description="auto = alphavantage when a key is configured, else demo"
+    )
+    alphavantage_api_key: SecretStr | None = Field(None, description="Alpha Vantage API key.")
+    alphavantage_secret_block: str = Field(
+        "alphavantage-api-key", description="Name of the Prefect Secret block holding the key."
+    )
+    alphavantage_base_url: str = Field(
+        "https://www.alphavantage.co/query", description="Alpha Vantage endpoint."
+    )
+    rate_limit_per_minute: int = Field(75, gt=0, description="Provider requests per minute.")
+    rate_limit_per_day: int | None = Field(
+        None, gt=0, description="Daily request quota (free tier: 25); empty = unlimited."
+    )
+    http_timeout_seconds: float = Field(30.0, gt=0, description="Per-request HTTP timeout.")
+    http_concurrency: int = Field(8, gt=0, le=64, description="Concurrent provider requests.")
+    demo_symbols: int = Field(300, gt=0, le=10000, description="Demo market size.")
+    demo_seed: int = Field(42, description="Demo market random seed.")
+
+    # Work shaping
+    batch_size: int = Field(250, gt=0, le=10000, description="Symbols per Prefect task.")
+    watchlist_cap: int = Field(300, gt=0, description="Max symbols in the intraday watchlist.")
+
+    # Retention
+    retention_1min_days: int = Field(7, gt=0, description="1-min bars kept (calendar days).")
+    retention_30min_bars: int = Field(500, gt=0, description="30-min bars kept per symbol.")
+    retention_daily_sessions: int = Field(200, gt=0, description="Daily bars kept per symbol.")
+    retention_signals_days: int = Field(30, gt=0, description="Signals kept (days).")
+    retention_dashboards_days: int = Field(7, gt=0, description="Dashboards kept (days).")
+
+    # Risk
+    equity: float = Field(100_000.0, gt=0, description="Account equity for position sizing.")
+    risk_per_trade: float = Field(
+        0.01, gt=0, le=0.1, description="Fraction of equity at risk per idea."
+    )
+    max_position_pct: float = Field(
+        0.25, gt=0, le=1, description="Max position value as a fraction of equity."
+    )
+    max_open_risk: float = Field(
+        0.06, gt=0, le=1, description="Max total open risk across the plan (fraction of equity)."
+    )
+
+    # Alerts and logging
+    webhook_url: SecretStr | None = Field(None, description="Slack or generic webhook for alerts.")
+    log_format: Literal["auto", "json", "human"] = Field(
+        "auto", description="auto = human on a terminal, JSON lines otherwise"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("INFO")
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _strip_prefix(cls, value: str) -> str:
+        return value.strip("/")
+
+    @property
+    def resolved_provider(self) -> Literal["alphavantage", "demo"]:
+        """The provider actually used: ``auto`` becomes demo when no API key is configured."""
+        if self.provider == "auto":
+            return "alphavantage" if self.alphavantage_api_key else "demo"
+        return self.provider
+
+    def secret_values(self) -> list[str]:
+        """Every secret value configured, for redaction filters. Empty values are skipped."""
+        values = [
+            self.alphavantage_api_key,
+            self.s3_access_key_id,
+            self.s3_secret_access_key,
+            self.webhook_url,
+        ]
+        return [v.get_secret_value() for v in values if v and v.get_secret_value()]
+
+    def redacted(self) -> dict[str, object]:
+        """Settings as a plain dict with every secret replaced by ``**********``."""
+        out: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                out[name] = REDACTED if value.get_secret_value() else None
+            elif isinstance(value, Path):
+                out[name] = str(value)
+            else:
+                out[name] = value
+        out["resolved_provider"] = self.resolved_provider
+        return out
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process (``get_settings.cache_clear()``
+    re-reads)."""
+    return Settings()

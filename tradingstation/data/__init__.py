@@ -1,0 +1,1 @@
+"""Data layer: bar schema and validation, merging, coverage ledger, retention, fetch jobs."""

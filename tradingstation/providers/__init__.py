@@ -1,0 +1,1 @@
+"""Market data providers: the MarketDataProvider interface, Alpha Vantage and the demo market."""

@@ -1,0 +1,68 @@
+"""The MarketDataProvider interface: canonical, validated frames from any data source."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Literal
+
+import pandas as pd
+
+Interval = Literal["1min", "30min"]
+
+UNIVERSE_COLUMNS = ["symbol", "name", "exchange", "asset_type", "ipo_date", "status"]
+QUOTE_COLUMNS = ["symbol", "timestamp", "price", "volume"]
+
+
+class MarketDataProvider(ABC):
+    """A source of universe listings, bars and quotes.
+
+    Every method returns canonical frames (see :mod:`tradingstation.data.bars`) that already
+    passed validation, or raises a typed error from :mod:`tradingstation.errors`:
+    ``TransientError`` subclasses for what a retry may fix, ``PermanentError`` ones for what it
+    cannot. Implementations never retry on their own: the task layer owns retries.
+
+    Attributes:
+        name: Short provider name (``alphavantage``, ``demo``).
+        is_demo: True when the data is synthetic; everything made from it is marked DEMO.
+        compact_bars: Bars a compact (cheap) request returns; deeper holes need ``full``.
+    """
+
+    name: str = "provider"
+    is_demo: bool = False
+    compact_bars: int = 100
+
+    @abstractmethod
+    def listing(self) -> pd.DataFrame:
+        """Active listings with columns ``UNIVERSE_COLUMNS`` (unfiltered)."""
+
+    @abstractmethod
+    def daily_bars(self, symbol: str, full: bool = False) -> pd.DataFrame:
+        """Daily bars of ``symbol``: the latest ``compact_bars`` or, with ``full``, all history.
+
+        ``timestamp`` is the session date at 00:00 UTC.
+        """
+
+    @abstractmethod
+    def intraday_bars(
+        self, symbol: str, interval: Interval, full: bool = False, month: str | None = None
+    ) -> pd.DataFrame:
+        """Extended-hours intraday bars (04:00-20:00 New York), ``timestamp`` = bar start in UTC.
+
+        Args:
+            symbol: A validated ticker.
+            interval: ``1min`` or ``30min``.
+            full: Ask for the trailing month instead of the latest ``compact_bars`` bars.
+            month: ``YYYY-MM`` to fetch one historical month instead of the trailing window.
+        """
+
+    @abstractmethod
+    def quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
+        """Latest quotes (extended hours included) with columns ``QUOTE_COLUMNS``.
+
+        Symbols the provider has no quote for are left out.
+        """
+
+    def usage(self) -> dict[str, int]:
+        """Counters of this provider instance: calls, throttles, errors (network providers)."""
+        return {"calls": 0, "throttles": 0, "errors": 0}

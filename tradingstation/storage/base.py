@@ -1,0 +1,139 @@
+"""The ObjectStore interface every storage backend implements, with the shared helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from tradingstation.errors import DataError, ObjectNotFoundError
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a store knows about one object.
+
+    Attributes:
+        key: The object's key.
+        size: Size in bytes.
+        sha256: Hex sha256 of the content recorded at write time (None if unknown).
+        modified: Last modification time (UTC), when the backend reports it.
+    """
+
+    key: str
+    size: int
+    sha256: str | None = None
+    modified: datetime | None = None
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex sha256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class ObjectStore(ABC):
+    """A flat key → bytes store. Keys come from :mod:`tradingstation.storage.keys` only.
+
+    Writes are atomic: a reader sees the old object or the new one, never a partial one.
+    Every write records the content's sha256 so ``verify`` can detect corruption.
+    """
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes:
+        """Return the object's content. Raises ``ObjectNotFoundError`` if it does not exist."""
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
+        """Write ``data`` at ``key`` atomically and return its info (with sha256)."""
+
+    @abstractmethod
+    def head(self, key: str) -> ObjectInfo | None:
+        """Info of the object at ``key``, or None if there is none."""
+
+    @abstractmethod
+    def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
+        """All objects whose key starts with ``prefix``, sorted by key."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Delete ``key``; deleting a missing key is not an error."""
+
+    @abstractmethod
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        """Copy ``src`` to ``dst`` (server-side where the backend can)."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A one-line description of where data lives, with no secret in it."""
+
+    # Shared helpers built on the primitives above.
+
+    def exists(self, key: str) -> bool:
+        """Whether an object exists at ``key``."""
+        return self.head(key) is not None
+
+    def get_many(self, keys: Iterable[str], max_workers: int = 16) -> dict[str, bytes]:
+        """Fetch many objects concurrently. Missing keys are left out of the result."""
+        keys = list(keys)
+
+        def fetch(key: str) -> tuple[str, bytes | None]:
+            try:
+                return key, self.get_bytes(key)
+            except ObjectNotFoundError:
+                return key, None
+
+        if len(keys) <= 1:
+            pairs = [fetch(k) for k in keys]
+        else:
+            with ThreadPoolExecutor(max_workers=min(max_workers, len(keys))) as pool:
+                pairs = list(pool.map(fetch, keys))
+        return {k: v for k, v in pairs if v is not None}
+
+    def put_frame(self, key: str, frame: pd.DataFrame) -> ObjectInfo:
+        """Write a DataFrame as parquet."""
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return self.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+
+    def get_frame(self, key: str) -> pd.DataFrame:
+        """Read a parquet DataFrame. Raises ``DataError`` if the object is not valid parquet."""
+        return read_frame_bytes(key, self.get_bytes(key))
+
+    def put_json(self, key: str, document: Any) -> ObjectInfo:
+        """Write a JSON document (UTF-8, sorted keys)."""
+        data = json.dumps(document, sort_keys=True, default=str, indent=1).encode()
+        return self.put_bytes(key, data, "application/json")
+
+    def get_json(self, key: str) -> Any:
+        """Read a JSON document. Raises ``DataError`` if it is not valid JSON."""
+        data = self.get_bytes(key)
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise DataError(f"object {key} is not valid JSON: {exc}") from None
+
+    def usage(self, prefix: str = "") -> dict[str, dict[str, int]]:
+        """Objects and bytes per top-level prefix (``bars/``, ``signals/`` ...) under ``prefix``."""
+        totals: dict[str, dict[str, int]] = {}
+        for info in self.list_objects(prefix):
+            top = info.key.split("/", 1)[0] + "/"
+            entry = totals.setdefault(top, {"objects": 0, "bytes": 0})
+            entry["objects"] += 1
+            entry["bytes"] += info.size
+        return totals
+
+
+def read_frame_bytes(key: str, data: bytes) -> pd.DataFrame:
+    """Decode parquet bytes read from ``key``; raise ``DataError`` naming the key if corrupt."""
+    try:
+        return pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises several unrelated types for corrupt input
+        raise DataError(f"object {key} is not readable parquet: {type(exc).__name__}") from None

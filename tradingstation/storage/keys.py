@@ -1,0 +1,181 @@
+"""Every object key TradingStation reads or writes is built here, and nowhere else.
+
+Layout (all relative to the store's root / bucket prefix)::
+
+    universe/latest.parquet                      current tradable universe
+    universe/history/<YYYY-MM-DD>.parquet        daily snapshots
+    bars/<dataset>/<SYMBOL>.parquet              canonical bars (dataset: daily, 1min, 30min)
+    ledger/<dataset>.parquet                     coverage ledger, one row per symbol
+    quotes/<YYYY-MM-DD>/premarket.parquet        premarket quotes of a session
+    anchors/<YYYY-MM-DD>.parquet                 AVWAP anchors found for a session
+    signals/<YYYY-MM-DD>/<screener>.json         signals of one screener for a session
+    dashboards/<YYYY-MM-DD>/<stamp>/<file>       one published dashboard file
+    dashboards/latest.json                       pointer to the newest complete dashboard
+    usage/api/<YYYY-MM-DD>.json                  provider usage counters of a day
+    quarantine/<dataset>/<SYMBOL>/<stamp>.parquet  provider data that failed validation
+    backups/<YYYY-MM-DD>/<key>                   backup copies; backups/<date>/manifest.json
+    staging/<run>/<key>                          rebuild staging area
+    _probe/<token>                               storage check probes
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from tradingstation.errors import InputError
+
+SYMBOL_RE = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+SCREENER_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+TOKEN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
+STAMP_RE = re.compile(r"^\d{8}T\d{6}Z?$")
+
+DATASETS = ("daily", "1min", "30min")
+DATA_PREFIXES = ("universe/", "bars/", "ledger/", "quotes/", "anchors/", "signals/", "dashboards/")
+
+
+def validate_symbol(symbol: object) -> str:
+    """Return ``symbol`` if it is a well-formed US equity ticker, else raise ``InputError``.
+
+    Accepted: one capital letter then up to nine of ``A-Z 0-9 . -`` (``BRK.B``, ``BF-B``).
+    Nothing is upper-cased or trimmed here on purpose: a key never silently differs from input.
+    """
+    if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
+        shown = repr(symbol)[:40]
+        raise InputError(
+            f"invalid ticker {shown}: expected 1-10 characters, A-Z first, then A-Z 0-9 . -"
+        )
+    return symbol
+
+
+def parse_symbols(text: str | None) -> list[str] | None:
+    """Parse a comma-separated ticker list from the command line (``"NVDA, aapl"``).
+
+    Whitespace around items is dropped and letters are upper-cased (a user typing ``aapl``
+    means AAPL); every item is then validated. ``None`` or an empty string means "no filter".
+    """
+    if text is None or not text.strip():
+        return None
+    symbols = []
+    for item in text.split(","):
+        item = item.strip()
+        symbols.append(validate_symbol(item.upper() if item.isascii() else item))
+    return sorted(set(symbols))
+
+
+def validate_dataset(dataset: str) -> str:
+    """Return ``dataset`` if it is one of ``daily``, ``1min``, ``30min``."""
+    if dataset not in DATASETS:
+        raise InputError(f"unknown dataset {dataset!r}: expected one of {', '.join(DATASETS)}")
+    return dataset
+
+
+def _day(day: date) -> str:
+    if not isinstance(day, date):
+        raise InputError(f"expected a date, got {day!r}")
+    return day.isoformat()
+
+
+def _check(pattern: re.Pattern[str], value: str, what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InputError(f"invalid {what} {str(value)[:40]!r}")
+    return value
+
+
+def bars_key(dataset: str, symbol: str) -> str:
+    """Key of a symbol's canonical bars for ``dataset``."""
+    return f"bars/{validate_dataset(dataset)}/{validate_symbol(symbol)}.parquet"
+
+
+def bars_prefix(dataset: str) -> str:
+    """Prefix under which all bars of ``dataset`` live."""
+    return f"bars/{validate_dataset(dataset)}/"
+
+
+def symbol_from_bars_key(key: str) -> str:
+    """Inverse of :func:`bars_key`: the symbol of a bars object key."""
+    name = key.rsplit("/", 1)[-1]
+    return validate_symbol(name.removesuffix(".parquet"))
+
+
+def ledger_key(dataset: str) -> str:
+    """Key of the coverage ledger of ``dataset``."""
+    return f"ledger/{validate_dataset(dataset)}.parquet"
+
+
+def universe_key() -> str:
+    """Key of the current universe snapshot."""
+    return "universe/latest.parquet"
+
+
+def universe_history_key(day: date) -> str:
+    """Key of the universe snapshot taken on ``day``."""
+    return f"universe/history/{_day(day)}.parquet"
+
+
+def quotes_key(session: date) -> str:
+    """Key of the premarket quotes of ``session``."""
+    return f"quotes/{_day(session)}/premarket.parquet"
+
+
+def anchors_key(session: date) -> str:
+    """Key of the AVWAP anchors found for ``session``."""
+    return f"anchors/{_day(session)}.parquet"
+
+
+def signals_key(session: date, screener: str) -> str:
+    """Key of the signals of ``screener`` for ``session``."""
+    return f"signals/{_day(session)}/{_check(SCREENER_RE, screener, 'screener name')}.json"
+
+
+def signals_prefix(session: date | None = None) -> str:
+    """Prefix of all signals, or of one session's signals."""
+    return "signals/" if session is None else f"signals/{_day(session)}/"
+
+
+def dashboard_key(session: date, stamp: str, filename: str) -> str:
+    """Key of one file of a dashboard published for ``session`` at ``stamp`` (YYYYMMDDTHHMMSSZ)."""
+    _check(STAMP_RE, stamp, "dashboard stamp")
+    _check(re.compile(r"^[a-z0-9_\-]+\.(html|json|csv|png|md)$"), filename, "dashboard file")
+    return f"dashboards/{_day(session)}/{stamp}/{filename}"
+
+
+def dashboard_prefix(session: date | None = None) -> str:
+    """Prefix of all dashboards, or of one session's dashboards."""
+    return "dashboards/" if session is None else f"dashboards/{_day(session)}/"
+
+
+def dashboard_latest_key() -> str:
+    """Key of the pointer to the newest complete dashboard."""
+    return "dashboards/latest.json"
+
+
+def api_usage_key(day: date) -> str:
+    """Key of the provider usage counters of ``day``."""
+    return f"usage/api/{_day(day)}.json"
+
+
+def quarantine_key(dataset: str, symbol: str, stamp: str) -> str:
+    """Key where rejected provider data for ``symbol`` is kept for inspection."""
+    _check(STAMP_RE, stamp, "quarantine stamp")
+    return f"quarantine/{validate_dataset(dataset)}/{validate_symbol(symbol)}/{stamp}.parquet"
+
+
+def backup_prefix(day: date) -> str:
+    """Prefix of the backup taken on ``day``."""
+    return f"backups/{_day(day)}/"
+
+
+def backup_manifest_key(day: date) -> str:
+    """Key of the manifest of the backup taken on ``day`` (written last: it marks completeness)."""
+    return f"backups/{_day(day)}/manifest.json"
+
+
+def staging_prefix(run: str) -> str:
+    """Prefix of a rebuild's staging area."""
+    return f"staging/{_check(TOKEN_RE, run, 'staging run id')}/"
+
+
+def probe_key(token: str) -> str:
+    """Key of a storage probe object."""
+    return f"_probe/{_check(TOKEN_RE, token, 'probe token')}"
