@@ -1,0 +1,1 @@
+"""Dashboard rendering (HTML, SVG charts, JSON, CSV, markdown) and publishing; pure Python."""

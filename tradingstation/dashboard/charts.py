@@ -1,0 +1,116 @@
+"""Candlestick charts as self-contained SVG: candles, volume, overlay lines and price levels."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from html import escape
+
+import numpy as np
+import pandas as pd
+
+OVERLAY_COLORS = ("#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
+LEVEL_COLORS = {"entry": "#2563eb", "stop": "#dc2626", "target": "#16a34a"}
+
+
+def render_candles_svg(
+    bars: pd.DataFrame,
+    title: str,
+    overlays: Mapping[str, pd.Series] | None = None,
+    levels: Mapping[str, float] | None = None,
+    width: int = 640,
+    height: int = 320,
+) -> str:
+    """Draw ``bars`` (canonical columns) as an SVG candlestick chart with a volume pane.
+
+    Args:
+        bars: Canonical bars, oldest first (the last ~120 are drawn).
+        title: Chart title (escaped).
+        overlays: Lines aligned to ``bars`` rows (AVWAPs, EMA), by label.
+        levels: Horizontal price lines by label; labels starting with ``entry``, ``stop`` or
+            ``target`` get their conventional colours.
+        width: Pixel width.
+        height: Pixel height.
+
+    Returns:
+        An ``<svg>`` document string with every text escaped.
+    """
+    bars = bars.tail(120).reset_index(drop=True)
+    overlays = {k: pd.Series(v).tail(len(bars)).reset_index(drop=True)
+                for k, v in (overlays or {}).items()}
+    levels = {k: float(v) for k, v in (levels or {}).items() if v and math.isfinite(float(v))}
+    pad_l, pad_r, pad_t = 8, 64, 24
+    price_h = int(height * 0.72) - pad_t
+    vol_top = pad_t + price_h + 8
+    vol_h = height - vol_top - 6
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{pad_l}" y="15" font-weight="bold">{escape(title)}</text>',
+    ]
+    if bars.empty:
+        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">no data</text>')
+        return "".join(parts) + "</svg>"
+
+    values = [bars["low"].to_numpy(), bars["high"].to_numpy()]
+    values += [s.to_numpy(dtype="float64") for s in overlays.values()]
+    values.append(np.array(list(levels.values()), dtype="float64"))
+    finite = np.concatenate([v[np.isfinite(v)] for v in values if len(v)])
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        hi, lo = hi + 1, lo - 1
+    span = hi - lo
+    lo, hi = lo - span * 0.04, hi + span * 0.04
+    plot_w = width - pad_l - pad_r
+    step = plot_w / len(bars)
+
+    def y(price: float) -> float:
+        return pad_t + (hi - price) / (hi - lo) * price_h
+
+    def x(i: int) -> float:
+        return pad_l + (i + 0.5) * step
+
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+        price = lo + (hi - lo) * frac
+        parts.append(
+            f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(price):.1f}" y2="{y(price):.1f}" '
+            f'stroke="#eeeeee"/><text x="{width - pad_r + 4}" y="{y(price) + 4:.1f}" '
+            f'fill="#666666">{price:.2f}</text>'
+        )
+    body_w = max(1.0, step * 0.6)
+    vmax = float(bars["volume"].max()) or 1.0
+    for i, row in enumerate(bars.itertuples(index=False)):
+        up = row.close >= row.open
+        color = "#16a34a" if up else "#dc2626"
+        top, bottom = y(max(row.open, row.close)), y(min(row.open, row.close))
+        parts.append(
+            f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{y(row.high):.1f}" y2="{y(row.low):.1f}" '
+            f'stroke="{color}"/><rect x="{x(i) - body_w / 2:.1f}" y="{top:.1f}" '
+            f'width="{body_w:.1f}" height="{max(bottom - top, 0.8):.1f}" fill="{color}"/>'
+        )
+        vh = row.volume / vmax * vol_h
+        parts.append(
+            f'<rect x="{x(i) - body_w / 2:.1f}" y="{vol_top + vol_h - vh:.1f}" '
+            f'width="{body_w:.1f}" height="{vh:.1f}" fill="{color}" opacity="0.4"/>'
+        )
+    for n, (label, series) in enumerate(overlays.items()):
+        color = OVERLAY_COLORS[n % len(OVERLAY_COLORS)]
+        points = [f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(series) if np.isfinite(v)]
+        if len(points) >= 2:
+            parts.append(
+                f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
+                f'stroke-width="1.5"/>'
+            )
+        parts.append(
+            f'<text x="{pad_l + 4}" y="{pad_t + 12 + 12 * n}" fill="{color}">{escape(label)}</text>'
+        )
+    for label, price in levels.items():
+        kind = next((k for k in LEVEL_COLORS if label.startswith(k)), "entry")
+        color = LEVEL_COLORS[kind]
+        parts.append(
+            f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(price):.1f}" y2="{y(price):.1f}" '
+            f'stroke="{color}" stroke-dasharray="4 3"/><text x="{width - pad_r + 4}" '
+            f'y="{y(price) - 2:.1f}" fill="{color}">{escape(label)} {price:.2f}</text>'
+        )
+    return "".join(parts) + "</svg>"

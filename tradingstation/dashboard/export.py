@@ -1,0 +1,144 @@
+"""Plan serialisation: the versioned plan.json document, plan.csv and a markdown summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from tradingstation.plan import PLAN_SCHEMA_VERSION, Idea, Plan
+
+IDEA_FIELDS = [
+    "rank", "symbol", "direction", "status", "score", "rank_score", "screeners", "entry",
+    "stop", "targets", "risk_per_share", "shares", "position_value", "risk_dollars",
+    "sizing_note", "invalidation", "reasons", "signal_ids", "timestamp", "data_as_of", "demo",
+]
+
+# JSON Schema of plan.json (documented in the README). Bump PLAN_SCHEMA_VERSION on any
+# incompatible change; additive fields keep the version.
+PLAN_JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "TradingStation trade plan",
+    "type": "object",
+    "required": ["schema_version", "generated_at", "demo", "session", "open_risk", "ideas",
+                 "dropped"],
+    "properties": {
+        "schema_version": {"const": PLAN_SCHEMA_VERSION},
+        "generated_at": {"type": "string", "format": "date-time"},
+        "session": {"type": ["string", "null"], "format": "date"},
+        "demo": {"type": "boolean"},
+        "open_risk": {"type": "number", "minimum": 0},
+        "hours_lookback": {"type": ["number", "null"]},
+        "ideas": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": IDEA_FIELDS,
+                "properties": {
+                    "rank": {"type": "integer", "minimum": 1},
+                    "symbol": {"type": "string", "pattern": r"^[A-Z][A-Z0-9.\-]{0,9}$"},
+                    "direction": {"enum": ["long", "short"]},
+                    "status": {"enum": ["watch", "triggered"]},
+                    "score": {"type": "number", "minimum": 0, "maximum": 10},
+                    "rank_score": {"type": "number"},
+                    "screeners": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "entry": {"type": "number", "exclusiveMinimum": 0},
+                    "stop": {"type": "number", "exclusiveMinimum": 0},
+                    "targets": {"type": "array", "items": {"type": "number"}},
+                    "risk_per_share": {"type": "number", "exclusiveMinimum": 0},
+                    "shares": {"type": "integer", "minimum": 0},
+                    "position_value": {"type": "number", "minimum": 0},
+                    "risk_dollars": {"type": "number", "minimum": 0},
+                    "sizing_note": {"type": "string"},
+                    "invalidation": {"type": "string"},
+                    "reasons": {"type": "array", "items": {"type": "string"}},
+                    "signal_ids": {"type": "array", "items": {"type": "string"}},
+                    "timestamp": {"type": "string", "format": "date-time"},
+                    "data_as_of": {"type": "string", "format": "date-time"},
+                    "demo": {"type": "boolean"},
+                },
+                "additionalProperties": False,
+            },
+        },
+        "dropped": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["symbol", "screener", "reason"],
+                "properties": {k: {"type": "string"} for k in ("symbol", "screener", "reason")},
+            },
+        },
+    },
+}
+
+
+def idea_to_dict(idea: Idea) -> dict[str, Any]:
+    """One idea as JSON-ready values (ISO timestamps)."""
+    out: dict[str, Any] = {}
+    for name in IDEA_FIELDS:
+        value = getattr(idea, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def plan_to_document(
+    plan: Plan, session: str | None = None, hours_lookback: float | None = None
+) -> dict[str, Any]:
+    """The plan.json document (see ``PLAN_JSON_SCHEMA``)."""
+    return {
+        "schema_version": PLAN_SCHEMA_VERSION,
+        "generated_at": (plan.generated_at.isoformat() if plan.generated_at else None),
+        "session": session,
+        "demo": plan.demo,
+        "open_risk": plan.open_risk,
+        "hours_lookback": hours_lookback,
+        "ideas": [idea_to_dict(i) for i in plan.ideas],
+        "dropped": plan.dropped,
+    }
+
+
+def plan_to_csv(plan: Plan) -> str:
+    """plan.csv: one row per idea; lists are joined with ``;`` and ``|`` (reasons)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(IDEA_FIELDS)
+    for idea in plan.ideas:
+        row = idea_to_dict(idea)
+        for name in ("screeners", "targets", "signal_ids"):
+            row[name] = ";".join(str(v) for v in row[name])
+        row["reasons"] = " | ".join(row["reasons"])
+        writer.writerow([_csv_safe(row[name]) for name in IDEA_FIELDS])
+    return buffer.getvalue()
+
+
+def _csv_safe(value: Any) -> Any:
+    # A cell starting with = + - @ is a formula in spreadsheets; data text must stay text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def plan_to_markdown(plan: Plan, title: str, limit: int = 20) -> str:
+    """A markdown summary (Prefect artifact, console fallback)."""
+    lines = [f"# {title}", ""]
+    if plan.demo:
+        lines += ["> **DEMO DATA** - synthetic market, not real prices.", ""]
+    if not plan.ideas:
+        lines.append("No ideas: no valid signals in the lookback window.")
+        return "\n".join(lines) + "\n"
+    lines += [
+        "| # | symbol | side | status | score | screeners | entry | stop | targets | shares |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for idea in plan.ideas[:limit]:
+        targets = ", ".join(f"{t:.2f}" for t in idea.targets)
+        lines.append(
+            f"| {idea.rank} | {idea.symbol} | {idea.direction} | {idea.status} | "
+            f"{idea.score:.1f} | {', '.join(idea.screeners)} | {idea.entry:.2f} | "
+            f"{idea.stop:.2f} | {targets} | {idea.shares} |"
+        )
+    lines += ["", f"Open risk: ${plan.open_risk:,.2f}. Ideas: {len(plan.ideas)}."]
+    if plan.dropped:
+        lines.append(f"Dropped {len(plan.dropped)} invalid signals.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,262 @@
+"""Trade plan: merge signals into ideas, rank them by quality and confluence, size positions."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from tradingstation.errors import InputError
+from tradingstation.signals import Signal
+
+log = logging.getLogger(__name__)
+
+PLAN_SCHEMA_VERSION = 1
+# Each extra screener agreeing on a symbol and direction is worth this many score points.
+CONFLUENCE_BONUS = 1.5
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    """Sizing rules.
+
+    Attributes:
+        equity: Account equity in dollars.
+        risk_per_trade: Fraction of equity risked per idea (0.01 = 1 %).
+        max_position_pct: Max position value as a fraction of equity.
+        max_open_risk: Max total risk across the plan as a fraction of equity.
+    """
+
+    equity: float
+    risk_per_trade: float
+    max_position_pct: float
+    max_open_risk: float
+
+    def __post_init__(self) -> None:
+        checks = {
+            "equity": self.equity > 0,
+            "risk_per_trade": 0 < self.risk_per_trade <= 0.1,
+            "max_position_pct": 0 < self.max_position_pct <= 1,
+            "max_open_risk": 0 < self.max_open_risk <= 1,
+        }
+        for name, ok in checks.items():
+            value = getattr(self, name)
+            if not ok or not math.isfinite(value):
+                raise InputError(f"invalid {name} {value!r}: out of range")
+
+
+@dataclass(frozen=True)
+class Idea:
+    """One symbol and direction, merged across every screener that flagged it, with sizing.
+
+    Attributes:
+        rank: 1 = best.
+        symbol: Ticker.
+        direction: ``long`` or ``short``.
+        status: ``triggered`` when any contributing signal triggered, else ``watch``.
+        screeners: Contributing screeners, best first.
+        signal_ids: Ids of the merged signals.
+        score: Best contributing score (0-10).
+        rank_score: ``score`` plus the confluence bonus; what ranking sorts by.
+        entry: Entry of the best signal.
+        stop: Stop of the best signal.
+        targets: Targets of the best signal (1R/2R/3R unless the screener set its own).
+        risk_per_share: ``|entry - stop|``.
+        shares: Position size after every cap (0 when the open-risk cap is used up).
+        position_value: ``shares * entry``.
+        risk_dollars: ``shares * risk_per_share``.
+        sizing_note: Which rule limited the size.
+        invalidation: When the idea is void.
+        reasons: ``"<screener>: <reason>"`` sentences from every contributing signal.
+        timestamp: Newest contributing signal time.
+        data_as_of: Newest data any contributing signal saw.
+        demo: Made from demo data.
+    """
+
+    rank: int
+    symbol: str
+    direction: str
+    status: str
+    screeners: list[str]
+    signal_ids: list[str]
+    score: float
+    rank_score: float
+    entry: float
+    stop: float
+    targets: list[float]
+    risk_per_share: float
+    shares: int
+    position_value: float
+    risk_dollars: float
+    sizing_note: str
+    invalidation: str
+    reasons: list[str]
+    timestamp: datetime
+    data_as_of: datetime
+    demo: bool
+
+    @property
+    def confluence(self) -> int:
+        """How many screeners agree on this idea."""
+        return len(self.screeners)
+
+
+@dataclass
+class Plan:
+    """A ranked, sized trade plan plus what was dropped and why."""
+
+    ideas: list[Idea]
+    dropped: list[dict[str, str]] = field(default_factory=list)
+    generated_at: datetime | None = None
+    demo: bool = False
+
+    @property
+    def open_risk(self) -> float:
+        """Total dollars at risk across the plan."""
+        return round(sum(i.risk_dollars for i in self.ideas), 2)
+
+
+def parse_signals(raw: Iterable[Signal | Mapping[str, Any]]) -> tuple[list[Signal], list[dict]]:
+    """Validate signals, keeping the good ones and describing each rejected one.
+
+    A stop on the wrong side of entry, zero risk, or a malformed record is dropped with its
+    reason logged; it never reaches the plan.
+
+    Returns:
+        ``(signals, dropped)`` where each dropped item has ``symbol``, ``screener``, ``reason``.
+    """
+    good: list[Signal] = []
+    dropped: list[dict] = []
+    for item in raw:
+        if isinstance(item, Signal):
+            signal = item
+        else:
+            try:
+                signal = Signal.model_validate(dict(item))
+            except ValidationError as exc:
+                reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+                entry = {
+                    "symbol": str(item.get("symbol", "?"))[:12],
+                    "screener": str(item.get("screener", "?"))[:40],
+                    "reason": reason,
+                }
+                log.warning("dropped signal %(symbol)s/%(screener)s: %(reason)s", entry)
+                dropped.append(entry)
+                continue
+        if signal.risk_per_share <= 0 or math.isclose(signal.entry, signal.stop):
+            entry = {"symbol": signal.symbol, "screener": signal.screener, "reason": "zero risk"}
+            log.warning("dropped signal %(symbol)s/%(screener)s: %(reason)s", entry)
+            dropped.append(entry)
+            continue
+        good.append(signal)
+    return good, dropped
+
+
+def merge_signals(signals: Iterable[Signal]) -> list[list[Signal]]:
+    """Group signals by (symbol, direction); each group is sorted best first.
+
+    "Best" = triggered before watch, then higher score, then newer. Only the newest signal of
+    each screener in a group is kept, so a screener rerun does not count as confluence.
+    """
+    groups: dict[tuple[str, str], dict[str, Signal]] = {}
+    for signal in signals:
+        group = groups.setdefault((signal.symbol, signal.direction), {})
+        current = group.get(signal.screener)
+        if current is None or signal.timestamp > current.timestamp:
+            group[signal.screener] = signal
+    return [sorted(g.values(), key=_signal_quality) for g in groups.values()]
+
+
+def _signal_quality(signal: Signal) -> tuple:
+    return (signal.status != "triggered", -signal.score, -signal.timestamp.timestamp())
+
+
+def size_position(entry: float, risk_per_share: float, risk: RiskSettings) -> tuple[int, str]:
+    """Shares for one idea: floor(equity × risk_per_trade / R), capped by max position value.
+
+    Raises:
+        InputError: when ``risk_per_share`` or ``entry`` is not positive.
+    """
+    if not (risk_per_share > 0 and math.isfinite(risk_per_share)):
+        raise InputError(f"invalid risk per share {risk_per_share!r}: must be positive")
+    if not (entry > 0 and math.isfinite(entry)):
+        raise InputError(f"invalid entry {entry!r}: must be positive")
+    by_risk = math.floor(risk.equity * risk.risk_per_trade / risk_per_share + 1e-9)
+    by_value = math.floor(risk.equity * risk.max_position_pct / entry + 1e-9)
+    if by_value < by_risk:
+        return by_value, f"capped at {risk.max_position_pct:.0%} of equity"
+    return by_risk, f"{risk.risk_per_trade:.1%} of equity at risk"
+
+
+def build_plan(
+    raw_signals: Iterable[Signal | Mapping[str, Any]],
+    risk: RiskSettings,
+    generated_at: datetime | None = None,
+) -> Plan:
+    """Merge, rank and size signals into a trade plan.
+
+    Ideas are ranked by best score plus ``CONFLUENCE_BONUS`` per extra agreeing screener,
+    triggered before watch on ties. Sizing walks the ranking: each idea gets its risk-based
+    size (capped by max position), then the total open-risk cap shrinks or zeroes later ideas.
+    """
+    signals, dropped = parse_signals(raw_signals)
+    groups = merge_signals(signals)
+    scored = []
+    for group in groups:
+        best = group[0]
+        rank_score = best.score + CONFLUENCE_BONUS * (len(group) - 1)
+        triggered = any(s.status == "triggered" for s in group)
+        scored.append((-rank_score, not triggered, best.symbol, best.direction, group))
+    scored.sort(key=lambda t: t[:4])
+
+    ideas: list[Idea] = []
+    budget = risk.equity * risk.max_open_risk
+    for rank, (neg_rank_score, not_triggered, _, _, group) in enumerate(scored, start=1):
+        best = group[0]
+        shares, note = size_position(best.entry, best.risk_per_share, risk)
+        remaining = budget - sum(i.risk_dollars for i in ideas)
+        if shares * best.risk_per_share > remaining + 1e-9:
+            shares = max(0, math.floor(remaining / best.risk_per_share + 1e-9))
+            note = f"open-risk cap {risk.max_open_risk:.0%} of equity reached"
+        side = "below" if best.direction == "long" else "above"
+        ideas.append(
+            Idea(
+                rank=rank,
+                symbol=best.symbol,
+                direction=best.direction,
+                status="watch" if not_triggered else "triggered",
+                screeners=[s.screener for s in group],
+                signal_ids=[s.id for s in group],
+                score=best.score,
+                rank_score=round(-neg_rank_score, 2),
+                entry=best.entry,
+                stop=best.stop,
+                targets=list(best.targets) or _r_targets(best),
+                risk_per_share=round(best.risk_per_share, 4),
+                shares=shares,
+                position_value=round(shares * best.entry, 2),
+                risk_dollars=round(shares * best.risk_per_share, 2),
+                sizing_note=note,
+                invalidation=f"void if price trades {side} {best.stop:.2f} before entry",
+                reasons=[f"{s.screener}: {r}" for s in group for r in s.reasons],
+                timestamp=max(s.timestamp for s in group),
+                data_as_of=max(s.data_as_of for s in group),
+                demo=any(s.demo for s in group),
+            )
+        )
+    return Plan(
+        ideas=ideas,
+        dropped=dropped,
+        generated_at=generated_at,
+        demo=any(i.demo for i in ideas),
+    )
+
+
+def _r_targets(signal: Signal) -> list[float]:
+    sign = 1 if signal.direction == "long" else -1
+    return [round(signal.entry + sign * k * signal.risk_per_share, 2) for k in (1, 2, 3)]
