@@ -13,7 +13,8 @@ Layout (all relative to the store's root / bucket prefix)::
     dashboards/latest.json                       pointer to the newest complete dashboard
     usage/api/<YYYY-MM-DD>.json                  provider usage counters of a day
     quarantine/<dataset>/<SYMBOL>/<stamp>.parquet  provider data that failed validation
-    backups/<YYYY-MM-DD>/<key>                   backup copies; backups/<date>/manifest.json
+    backups/<label>/<key>                        backup copies (label: date or pre-restore-<stamp>)
+    backups/<label>/manifest.json                written last: marks a complete backup
     staging/<run>/<key>                          rebuild staging area
     _probe/<token>                               storage check probes
 """
@@ -161,14 +162,27 @@ def quarantine_key(dataset: str, symbol: str, stamp: str) -> str:
     return f"quarantine/{validate_dataset(dataset)}/{validate_symbol(symbol)}/{stamp}.parquet"
 
 
-def backup_prefix(day: date) -> str:
-    """Prefix of the backup taken on ``day``."""
-    return f"backups/{_day(day)}/"
+BACKUP_LABEL_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|pre-restore-\d{8}T\d{6}Z)$")
 
 
-def backup_manifest_key(day: date) -> str:
-    """Key of the manifest of the backup taken on ``day`` (written last: it marks completeness)."""
-    return f"backups/{_day(day)}/manifest.json"
+def backup_label(day: date) -> str:
+    """Label of the regular backup taken on ``day`` (its ISO date)."""
+    return _day(day)
+
+
+def safety_backup_label(stamp: str) -> str:
+    """Label of the safety backup a restore takes first (``pre-restore-<stamp>``)."""
+    return f"pre-restore-{_check(STAMP_RE, stamp, 'backup stamp')}"
+
+
+def backup_prefix(label: str) -> str:
+    """Prefix of the backup with ``label`` (see :func:`backup_label`)."""
+    return f"backups/{_check(BACKUP_LABEL_RE, label, 'backup label')}/"
+
+
+def backup_manifest_key(label: str) -> str:
+    """Key of a backup's manifest (written last: its presence marks a complete backup)."""
+    return f"{backup_prefix(label)}manifest.json"
 
 
 def staging_prefix(run: str) -> str:

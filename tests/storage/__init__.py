@@ -1,0 +1,1 @@
+"""Storage tests: contract suite over both backends, atomicity, keys."""

@@ -1,0 +1,114 @@
+"""The ``tradingstation`` console script: one Typer app that every area registers commands on.
+
+To add a command group, create ``tradingstation/cli/<area>_cmd.py`` with
+``app = typer.Typer(help=..., no_args_is_help=True)`` and its ``@app.command()`` functions, then add
+one line to the registration block below. Commands raise ``tradingstation.errors`` exceptions;
+:func:`main` turns them into one ``error: ...`` line and an exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from tradingstation import __version__
+from tradingstation.cli import blocks_cmd, config_cmd, run_cmd, storage_cmd
+from tradingstation.cli.common import (
+    exit_code_for,
+    is_expected,
+    print_error,
+    settings_error_message,
+)
+from tradingstation.config import get_settings
+from tradingstation.logs import LEVELS, configure_logging, redact
+
+app = typer.Typer(
+    name="tradingstation",
+    help="TradingStation: US-equities screening and trade planning on Prefect.\n\n"
+    "Configuration comes from TS_* environment variables (see `tradingstation config show`).",
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    # main() prints unexpected tracebacks itself, redacted; rich's would show raw locals.
+    pretty_exceptions_enable=False,
+)
+
+# Masked even when the settings fail to load (see _configure_logging_from_env).
+_SECRET_VARIABLES = (
+    "ALPHAVANTAGE_API_KEY",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "WEBHOOK_URL",
+)
+
+# Registration block: one line per command group.
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(storage_cmd.app, name="storage")
+app.add_typer(blocks_cmd.app, name="blocks")
+app.add_typer(blocks_cmd.alerts_app, name="alerts")
+app.add_typer(run_cmd.app, name="run")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tradingstation {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """TradingStation: US-equities screening and trade planning on Prefect."""
+
+
+def _configure_logging_from_env() -> None:
+    try:
+        settings = get_settings()
+    except ValidationError:
+        # The command that needs settings reports the bad variable; --help must still work, and
+        # secrets given in the environment are masked all the same.
+        level = os.environ.get("TS_LOG_LEVEL", "INFO").upper()
+        configure_logging(
+            level if level in LEVELS else "INFO",
+            secrets=[os.environ.get(f"TS_{name}") for name in _SECRET_VARIABLES],
+        )
+        return
+    configure_logging(settings.log_level, settings.log_format, settings.secret_values())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: configure logging, run the app, map errors.
+
+    Expected errors (``TradingStationError``, invalid settings) print ``error: <one line>`` on
+    stderr and exit 2 (bad input or configuration) or 1 (anything else); unexpected ones print
+    a redacted traceback and exit 1.
+    """
+    try:
+        _configure_logging_from_env()
+        app(args=argv, prog_name="tradingstation")
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            print_error("interrupted")
+            sys.exit(130)
+        if isinstance(exc, ValidationError) and is_expected(exc):
+            print_error(settings_error_message(exc))
+            sys.exit(2)
+        if is_expected(exc):
+            print_error(exc)
+            sys.exit(exit_code_for(exc))
+        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+        print_error(f"unexpected {type(exc).__name__}: {exc}")
+        sys.exit(1)

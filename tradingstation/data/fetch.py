@@ -1,0 +1,385 @@
+"""Fetch jobs (universe, daily, intraday_1min, intraday_30min) without Prefect.
+
+A job is: validate input → plan (:func:`plan_fetch`, pure) → batches of ``settings.batch_size``
+symbols (:func:`fetch_batch`, one Prefect task each in the flow layer) → :class:`JobReport`.
+The flow layer composes the same pieces (:func:`prepare_job`, :func:`split_batches`,
+:func:`fetch_batch`, :func:`summarize_job`); :func:`run_fetch_job` is the plain-Python
+composition used by tests, benches and anything running without Prefect.
+
+Exit status rule (``JobReport.exit_code``): 1 when a provider-wide permanent error occurred
+(bad API key, configuration) or when symbols were attempted and every one of them failed;
+0 otherwise, including when some symbols failed (they are listed in the report) or when there
+was nothing to fetch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from tradingstation.calendar import NY, MarketCalendar, get_calendar
+from tradingstation.config import Settings
+from tradingstation.data.batch import FATAL_ERRORS, BatchResult, SymbolOutcome, fetch_batch
+from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
+from tradingstation.data.ledger import load_ledger, one_line
+from tradingstation.data.universe import filter_universe, load_universe, save_universe
+from tradingstation.data.watchlist import fetch_quotes, select_watchlist
+from tradingstation.errors import InputError, TradingStationError, TransientError
+from tradingstation.providers.base import MarketDataProvider
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore, read_frame_bytes
+
+__all__ = [
+    "JOBS",
+    "BatchResult",
+    "FetchRequest",
+    "JobPlan",
+    "JobReport",
+    "SymbolOutcome",
+    "fetch_batch",
+    "fetch_quotes",
+    "fetch_universe",
+    "plan_fetch",
+    "prepare_job",
+    "run_fetch_job",
+    "select_watchlist",
+    "split_batches",
+    "summarize_job",
+]
+
+JOBS: dict[str, str | None] = {
+    "universe": None,
+    "daily": "daily",
+    "intraday_1min": "1min",
+    "intraday_30min": "30min",
+}
+_READ_CHUNK = 200
+
+
+@dataclass
+class JobPlan:
+    """A planned bars job: its symbols and one request per symbol."""
+
+    job: str
+    dataset: str
+    now: pd.Timestamp
+    symbols: list[str]
+    requests: list[FetchRequest]
+
+    @property
+    def to_fetch(self) -> list[FetchRequest]:
+        """Requests that cost provider calls."""
+        return [r for r in self.requests if r.needs_call]
+
+
+@dataclass
+class JobReport:
+    """Everything a fetch job did, per symbol.
+
+    Attributes:
+        job: Job name.
+        dataset: Dataset (None for the universe job).
+        now: Time the job ran for.
+        outcomes: One per symbol (the universe job has one, symbol ``universe``).
+        calls: Provider calls made.
+        planned_calls: Calls the plan needed (the minimum for the scenario).
+        writes: Objects written (bars, or universe snapshots).
+        quarantined: Keys of quarantined provider data.
+        fatal_error: Provider-wide permanent error, if any.
+        demo: Whether the data came from the demo market.
+        details: Job-specific numbers (universe size, dropped rows by reason ...).
+    """
+
+    job: str
+    dataset: str | None
+    now: pd.Timestamp
+    outcomes: list[SymbolOutcome] = field(default_factory=list)
+    calls: int = 0
+    planned_calls: int = 0
+    writes: int = 0
+    quarantined: list[str] = field(default_factory=list)
+    fatal_error: str | None = None
+    demo: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Symbols per outcome (ok, no_data, failed, fresh, known_no_data)."""
+        return dict(Counter(o.outcome for o in self.outcomes))
+
+    @property
+    def failed(self) -> list[SymbolOutcome]:
+        """Outcomes of failed symbols."""
+        return [o for o in self.outcomes if o.outcome == "failed"]
+
+    @property
+    def transient_failures(self) -> list[str]:
+        """Symbols that failed in a way a retry may fix."""
+        return [o.symbol for o in self.outcomes if o.outcome == "failed" and o.transient]
+
+    @property
+    def holes(self) -> list[str]:
+        """Symbols left with a hole deeper than compact (``--force-compact``)."""
+        return [o.symbol for o in self.outcomes if o.hole]
+
+    @property
+    def exit_code(self) -> int:
+        """0 or 1 per the module's exit status rule."""
+        attempted = [o for o in self.outcomes if o.outcome in ("ok", "no_data", "failed")]
+        if self.fatal_error:
+            return 1
+        if attempted and all(o.outcome == "failed" for o in attempted):
+            return 1
+        return 0
+
+    def summary(self) -> str:
+        """One line for logs and the console."""
+        counts = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items())) or "no symbols"
+        line = f"{self.job}: {len(self.outcomes)} symbols ({counts}); {self.calls} calls"
+        if self.holes:
+            line += f"; {len(self.holes)} with a deep hole (compact forced)"
+        if self.fatal_error:
+            line += f"; stopped: {self.fatal_error}"
+        return ("DEMO " if self.demo else "") + line
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``--json``)."""
+        return {
+            "job": self.job,
+            "dataset": self.dataset,
+            "now": self.now.isoformat(),
+            "demo": self.demo,
+            "calls": self.calls,
+            "planned_calls": self.planned_calls,
+            "writes": self.writes,
+            "counts": self.counts,
+            "holes": self.holes,
+            "fatal_error": self.fatal_error,
+            "exit_code": self.exit_code,
+            "quarantined": self.quarantined,
+            "details": self.details,
+            "symbols": [asdict(o) for o in self.outcomes],
+        }
+
+
+def _check_job(job: str) -> str | None:
+    if job not in JOBS:
+        raise InputError(f"unknown fetch job {job!r}: expected one of {', '.join(JOBS)}")
+    return JOBS[job]
+
+
+def _check_tickers(tickers: Sequence[str] | str | None) -> list[str] | None:
+    if tickers is None:
+        return None
+    if isinstance(tickers, str):
+        return keys.parse_symbols(tickers)
+    symbols = [keys.validate_symbol(t) for t in tickers]
+    return sorted(set(symbols)) or None
+
+
+def _stored_last_bars(
+    store: ObjectStore, dataset: str, symbols: Sequence[str]
+) -> dict[str, pd.Timestamp | None]:
+    """Last stored bar of the symbols that have a bars object (read from the bars: the truth)."""
+    listed = store.list_objects(keys.bars_prefix(dataset))
+    present = {keys.symbol_from_bars_key(i.key) for i in listed}
+    wanted = [s for s in symbols if s in present]
+    out: dict[str, pd.Timestamp | None] = {}
+    for start in range(0, len(wanted), _READ_CHUNK):
+        chunk = [keys.bars_key(dataset, s) for s in wanted[start : start + _READ_CHUNK]]
+        for key, data in store.get_many(chunk).items():
+            try:
+                frame = read_frame_bytes(key, data)
+                last = pd.to_datetime(frame["timestamp"], utc=True).max() if len(frame) else None
+            except (TradingStationError, KeyError, ValueError):
+                last = None  # unreadable: the batch reports it without overwriting it
+            out[keys.symbol_from_bars_key(key)] = None if last is None or pd.isna(last) else last
+    return out
+
+
+def prepare_job(
+    job: str,
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    now: datetime,
+    settings: Settings,
+    tickers: Sequence[str] | str | None = None,
+    force: bool = False,
+    force_compact: bool = False,
+    calendar: MarketCalendar | None = None,
+) -> JobPlan:
+    """Validate input, choose the symbols and plan a bars job. Makes no provider call.
+
+    Symbols: ``tickers`` if given, else the universe (daily) or the session's intraday
+    watchlist (``select_watchlist``, capped at ``settings.watchlist_cap``). Coverage comes from
+    the ledger; symbols the ledger does not know are looked up in the stored bars, so a lost
+    ledger row costs nothing.
+
+    Raises:
+        InputError: Unknown job, malformed ticker or naive ``now`` (before anything happens).
+        ObjectNotFoundError: The daily job has no universe yet and no tickers were given.
+    """
+    dataset = _check_job(job)
+    if dataset is None:
+        raise InputError("the universe job is not planned per symbol: use fetch_universe")
+    symbols = _check_tickers(tickers)
+    now_ts = to_utc(now)
+    calendar = calendar or get_calendar()
+    if symbols is None:
+        if dataset == "daily":
+            symbols = load_universe(store)
+        else:
+            day = now_ts.tz_convert(NY).date()
+            session = calendar.session_for(now_ts.to_pydatetime()) or calendar.previous_session(
+                day
+            )
+            symbols = select_watchlist(store, session, settings.watchlist_cap)
+    ledger = load_ledger(store, dataset)
+    known = set(ledger["symbol"])
+    stored = _stored_last_bars(store, dataset, [s for s in symbols if s not in known])
+    requests = plan_fetch(
+        dataset, symbols, ledger, stored, now_ts.to_pydatetime(), calendar, settings,
+        force=force, force_compact=force_compact, compact_bars=provider.compact_bars,
+    )
+    return JobPlan(job, dataset, now_ts, list(symbols), requests)
+
+
+def split_batches(requests: Sequence[FetchRequest], size: int) -> list[list[FetchRequest]]:
+    """Requests that need calls, in batches of at most ``size`` (one Prefect task each)."""
+    if size <= 0:
+        raise InputError(f"batch size must be positive, got {size}")
+    todo = [r for r in requests if r.needs_call]
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
+
+
+def summarize_job(
+    plan: JobPlan, results: Sequence[BatchResult], provider: MarketDataProvider
+) -> JobReport:
+    """Combine the plan's skipped symbols and the batches' outcomes into one report.
+
+    A request that no batch reports (a batch that never ran) is listed as failed, transient.
+    """
+    report = JobReport(plan.job, plan.dataset, plan.now, demo=provider.is_demo)
+    done: dict[str, SymbolOutcome] = {}
+    for result in results:
+        report.calls += result.calls
+        report.writes += result.writes
+        report.quarantined.extend(result.quarantined)
+        report.fatal_error = report.fatal_error or result.fatal_error
+        for outcome in result.outcomes:
+            done[outcome.symbol] = outcome
+    for request in plan.requests:
+        report.planned_calls += request.calls
+        if not request.needs_call:
+            report.outcomes.append(SymbolOutcome(request.symbol, request.action, request.action,
+                                                 request.reason))
+        elif request.symbol in done:
+            report.outcomes.append(done[request.symbol])
+        else:
+            reason = f"not attempted: {report.fatal_error}" if report.fatal_error else (
+                "not attempted: its batch did not run"
+            )
+            report.outcomes.append(SymbolOutcome(request.symbol, request.action, "failed",
+                                                 reason, transient=not report.fatal_error))
+    return report
+
+
+def fetch_universe(
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    now: datetime,
+    force: bool = False,
+) -> JobReport:
+    """The universe job: listing → filters → today's snapshot + ``universe/latest``.
+
+    Free when today's snapshot already exists (unless ``force``). Snapshots are dated by the
+    New York calendar day of ``now``.
+    """
+    now_ts = to_utc(now)
+    day = now_ts.tz_convert(NY).date()
+    report = JobReport("universe", None, now_ts, demo=provider.is_demo)
+    if not force and store.exists(keys.universe_history_key(day)) and store.exists(
+        keys.universe_key()
+    ):
+        report.outcomes.append(SymbolOutcome("universe", "fresh", "fresh",
+                                             f"snapshot of {day.isoformat()} exists"))
+        return report
+    report.planned_calls = report.calls = 1
+    try:
+        listing = provider.listing()
+        kept = filter_universe(listing)
+        dropped = dict(kept.attrs.get("dropped", {}))
+        written = save_universe(store, kept, day)
+    except TradingStationError as exc:
+        if isinstance(exc, FATAL_ERRORS):
+            report.fatal_error = one_line(exc)
+        report.outcomes.append(SymbolOutcome("universe", "full", "failed", one_line(exc),
+                                             calls=1, transient=isinstance(exc, TransientError)))
+        return report
+    report.writes = written
+    report.details = {"listed": len(listing), "kept": len(kept), "dropped": dropped}
+    report.outcomes.append(SymbolOutcome(
+        "universe", "full", "ok", f"kept {len(kept)} of {len(listing)} listings", calls=1,
+        written=bool(written),
+    ))
+    return report
+
+
+def run_fetch_job(
+    job: str,
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    now: datetime,
+    settings: Settings,
+    tickers: Sequence[str] | str | None = None,
+    force: bool = False,
+    force_compact: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    calendar: MarketCalendar | None = None,
+) -> JobReport:
+    """Run a whole fetch job in this process (no Prefect, no retries).
+
+    Args:
+        job: ``universe``, ``daily``, ``intraday_1min`` or ``intraday_30min``.
+        store: Object store.
+        provider: Market data provider.
+        now: Time to run for (tz-aware).
+        settings: Settings (batch size, concurrency, retention, watchlist cap).
+        tickers: Restrict to these symbols (validated before any call or write).
+        force: Refetch even fresh data.
+        force_compact: Never ask for full/premium history; deep holes are reported.
+        progress: Called with ``(done, total)`` after each symbol that needed a call.
+        calendar: Calendar override (default: the NYSE calendar).
+
+    Raises:
+        InputError: Unknown job or malformed ticker; nothing was called or written.
+    """
+    dataset = _check_job(job)
+    if dataset is None:
+        if tickers:
+            raise InputError("--tickers does not apply to the universe job")
+        return fetch_universe(store, provider, now, force=force)
+    plan = prepare_job(job, store, provider, now, settings, tickers, force, force_compact,
+                       calendar)
+    total = len(plan.to_fetch)
+    done = 0
+
+    def tick(_request: FetchRequest, _outcome: SymbolOutcome) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    results: list[BatchResult] = []
+    for batch in split_batches(plan.requests, settings.batch_size):
+        result = fetch_batch(store, provider, plan.dataset, batch, plan.now.to_pydatetime(),
+                             settings, progress=tick)
+        results.append(result)
+        if result.fatal_error:
+            break  # the rest would be refused too; summarize_job lists them as not attempted
+    return summarize_job(plan, results, provider)

@@ -1,0 +1,258 @@
+"""Coverage ledger: per dataset and symbol, what is stored and how the last fetch went.
+
+One parquet object per dataset (``keys.ledger_key``), one row per symbol. The ledger is what
+makes fetches incremental (the planner reads it instead of every bars object), reruns free and
+gaps explainable: ``no_data`` ("the provider had nothing for the expected bar") is not
+``failed`` ("we could not ask").
+
+Concurrency: :func:`update_ledger` is a read-merge-write that re-reads the ledger immediately
+before writing, so rows written by another flow run in the meantime are kept. Two writers that
+interleave within that short window can still lose one side's rows (object stores have no
+compare-and-swap we can rely on everywhere). That loss is harmless: the ledger is derived data.
+Bars objects are the truth; a missing or stale row costs at most one extra provider call on the
+next run (``fetch_batch`` always merges into the stored bars), and ``rebuild_ledger`` (used by
+``verify``) recomputes every row from the stored bars.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from tradingstation.errors import DataError, ObjectNotFoundError
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
+
+OUTCOMES = ("ok", "no_data", "failed")
+TIME_COLUMNS = ("first_bar", "last_bar", "last_fetch", "expected_bar")
+LEDGER_COLUMNS = [
+    "symbol",
+    "dataset",
+    "first_bar",
+    "last_bar",
+    "bar_count",
+    "last_fetch",
+    "outcome",
+    "reason",
+    "expected_bar",
+]
+REASON_MAX = 300
+_READ_CHUNK = 200
+
+
+def frame_to_parquet(frame: pd.DataFrame) -> bytes:
+    """Serialize ``frame`` exactly as ``ObjectStore.put_frame`` does (for content hashing)."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def put_frame_if_changed(
+    store: ObjectStore, key: str, frame: pd.DataFrame, stored: pd.DataFrame | None = None
+) -> bool:
+    """Write ``frame`` at ``key`` unless the stored object already holds the same content.
+
+    The stored object's content hash is compared with the new bytes' hash; if they differ
+    only by serialization (an older writer), the frames themselves are compared. A rerun that
+    changes nothing therefore writes nothing.
+
+    Args:
+        store: The object store.
+        key: Object key (from :mod:`tradingstation.storage.keys`).
+        frame: The new content.
+        stored: The stored frame when the caller already read it (saves a read).
+
+    Returns:
+        True if the object was written.
+    """
+    data = frame_to_parquet(frame)
+    if stored is None:
+        try:
+            old = store.get_bytes(key)
+        except ObjectNotFoundError:
+            old = None
+        if old is not None:
+            if sha256_hex(old) == sha256_hex(data):
+                return False
+            try:
+                stored = read_frame_bytes(key, old)
+            except DataError:
+                stored = None  # unreadable: replacing it is the repair
+    if stored is not None and _same_frame(stored, frame):
+        return False
+    store.put_bytes(key, data, "application/vnd.apache.parquet")
+    return True
+
+
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    try:
+        pd.testing.assert_frame_equal(
+            a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
+        )
+    except AssertionError:
+        return False
+    return True
+
+
+def one_line(text: object, secrets: Iterable[str] = ()) -> str:
+    """A single-line, bounded, secret-free reason string."""
+    line = " ".join(str(text).split())
+    for secret in secrets:
+        if secret:
+            line = line.replace(secret, "**********")
+    return line if len(line) <= REASON_MAX else line[: REASON_MAX - 3] + "..."
+
+
+def empty_ledger() -> pd.DataFrame:
+    """An empty ledger with the canonical columns and dtypes."""
+    return normalize_ledger(pd.DataFrame({c: [] for c in LEDGER_COLUMNS}))
+
+
+def normalize_ledger(frame: pd.DataFrame) -> pd.DataFrame:
+    """Coerce ledger rows to canonical columns and dtypes, sorted by symbol."""
+    out = frame.copy()
+    for column in LEDGER_COLUMNS:
+        if column not in out.columns:
+            out[column] = pd.NA
+    out = out[LEDGER_COLUMNS]
+    for column in TIME_COLUMNS:
+        out[column] = pd.to_datetime(out[column], utc=True).astype("datetime64[ns, UTC]")
+    out["bar_count"] = pd.to_numeric(out["bar_count"]).fillna(0).astype("int64")
+    for column in ("symbol", "dataset", "outcome", "reason"):
+        out[column] = out[column].fillna("").astype(str)
+    bad = sorted(set(out["outcome"]) - set(OUTCOMES))
+    if bad:
+        raise DataError(f"ledger rows have unknown outcome(s): {', '.join(bad)}")
+    return out.sort_values("symbol", kind="stable").reset_index(drop=True)
+
+
+def load_ledger(store: ObjectStore, dataset: str) -> pd.DataFrame:
+    """The coverage ledger of ``dataset`` (an empty ledger if none was written yet)."""
+    try:
+        frame = store.get_frame(keys.ledger_key(dataset))
+    except ObjectNotFoundError:
+        return empty_ledger()
+    return normalize_ledger(frame)
+
+
+def ledger_row(
+    symbol: str,
+    dataset: str,
+    bars: pd.DataFrame | None,
+    last_fetch: pd.Timestamp | None,
+    outcome: str,
+    reason: str = "",
+    expected_bar: pd.Timestamp | None = None,
+) -> dict[str, Any]:
+    """A ledger row describing ``bars`` (the symbol's stored bars after the fetch)."""
+    has = bars is not None and len(bars) > 0
+    return {
+        "symbol": keys.validate_symbol(symbol),
+        "dataset": keys.validate_dataset(dataset),
+        "first_bar": bars["timestamp"].iloc[0] if has else pd.NaT,
+        "last_bar": bars["timestamp"].iloc[-1] if has else pd.NaT,
+        "bar_count": len(bars) if has else 0,
+        "last_fetch": last_fetch if last_fetch is not None else pd.NaT,
+        "outcome": outcome,
+        "reason": one_line(reason),
+        "expected_bar": expected_bar if expected_bar is not None else pd.NaT,
+    }
+
+
+def merge_ledger(current: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Merge ``rows`` into ``current`` by symbol; the row with the newest ``last_fetch`` wins.
+
+    On equal ``last_fetch`` the new row wins (it is the later write).
+    """
+    if len(rows) == 0:
+        return current
+    combined = pd.concat(
+        [current.assign(_order=0), rows.assign(_order=1)], ignore_index=True
+    )
+    # NaT sorts first, so any row with a known fetch time beats one without.
+    combined = combined.sort_values(["last_fetch", "_order"], kind="stable", na_position="first")
+    combined = combined.drop_duplicates("symbol", keep="last").drop(columns="_order")
+    return normalize_ledger(combined)
+
+
+def update_ledger(
+    store: ObjectStore, dataset: str, rows: pd.DataFrame | Iterable[Mapping[str, Any]]
+) -> bool:
+    """Merge ``rows`` into the stored ledger of ``dataset`` and write it if anything changed.
+
+    The ledger is read right here, just before the write, so the window in which a concurrent
+    writer's rows could be lost is as short as possible (see the module docstring for why the
+    remaining race is harmless).
+
+    Returns:
+        True if the ledger object was written.
+    """
+    keys.validate_dataset(dataset)
+    rows_frame = normalize_ledger(
+        rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    )
+    wrong = sorted(set(rows_frame["dataset"]) - {dataset})
+    if wrong:
+        raise DataError(f"ledger rows for dataset(s) {', '.join(wrong)} given to {dataset}")
+    if len(rows_frame) == 0:
+        return False
+    key = keys.ledger_key(dataset)
+    # Batches of one flow run may finish at the same time in threads: serialize them here so
+    # only writers in other processes can race (see the module docstring).
+    with _lock_for(store, dataset):
+        try:
+            stored = normalize_ledger(store.get_frame(key))
+        except ObjectNotFoundError:
+            stored = None
+        merged = merge_ledger(stored if stored is not None else empty_ledger(), rows_frame)
+        return put_frame_if_changed(store, key, merged, stored=stored)
+
+
+_LOCKS: dict[tuple[int, str], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(store: ObjectStore, dataset: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault((id(store), dataset), threading.Lock())
+
+
+def rebuild_ledger(store: ObjectStore, dataset: str) -> pd.DataFrame:
+    """Recompute the ledger of ``dataset`` from the stored bars and write it (replacing it).
+
+    Every bars object gives one row with outcome ``ok`` (``failed`` if the object is
+    unreadable). ``last_fetch`` is the object's modification time when the store reports it.
+    Fetch outcomes of symbols without stored bars are not recoverable and are dropped.
+    """
+    infos = store.list_objects(keys.bars_prefix(dataset))
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(infos), _READ_CHUNK):
+        chunk = infos[start : start + _READ_CHUNK]
+        blobs = store.get_many([i.key for i in chunk])
+        for info in chunk:
+            symbol = keys.symbol_from_bars_key(info.key)
+            modified = pd.Timestamp(info.modified) if info.modified else None
+            if modified is not None and modified.tzinfo is None:
+                modified = modified.tz_localize("UTC")
+            if info.key not in blobs:
+                continue  # deleted between list and read
+            try:
+                bars = read_frame_bytes(info.key, blobs[info.key])
+                bars = bars.sort_values("timestamp") if len(bars) else bars
+                bars["timestamp"] = pd.to_datetime(bars["timestamp"], utc=True)
+                row = ledger_row(symbol, dataset, bars, modified, "ok", "rebuilt from stored bars")
+            except (DataError, KeyError, ValueError, TypeError):
+                row = ledger_row(
+                    symbol, dataset, None, modified, "failed",
+                    "stored bars unreadable: restore from a backup",
+                )
+            rows.append(row)
+    ledger = normalize_ledger(pd.DataFrame(rows)) if rows else empty_ledger()
+    store.put_frame(keys.ledger_key(dataset), ledger)
+    return ledger

@@ -1,0 +1,134 @@
+"""Tradable universe: filter the provider's listing, snapshot it daily, read it back."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pandas as pd
+
+from tradingstation.data.ledger import put_frame_if_changed
+from tradingstation.errors import DataError, ObjectNotFoundError
+from tradingstation.providers.base import UNIVERSE_COLUMNS
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+ASSET_TYPES = ("Stock",)
+EXCHANGES = ("NYSE", "NASDAQ", "NYSE MKT", "NYSE ARCA", "BATS")
+STATUSES = ("Active",)
+NO_UNIVERSE = "no universe yet: run `tradingstation fetch universe`"
+
+# Alpha Vantage's CSV spells some columns in camelCase; providers should already rename them.
+_RAW_NAMES = {"assetType": "asset_type", "ipoDate": "ipo_date"}
+
+
+def filter_universe(listing: pd.DataFrame) -> pd.DataFrame:
+    """Keep active stocks on the main US exchanges whose symbol is a clean ticker.
+
+    A row is dropped for the first rule it breaks, in this order: ``asset_type`` (not Stock),
+    ``exchange`` (not NYSE, NASDAQ, NYSE MKT, NYSE ARCA or BATS), ``status`` (not Active),
+    ``symbol`` (does not match ``keys.SYMBOL_RE``), ``duplicate`` (symbol seen before).
+    Comparisons of type, exchange and status ignore case and surrounding spaces; the symbol is
+    taken exactly as listed (a key never silently differs from the provider's symbol).
+
+    Args:
+        listing: The provider's listing with ``UNIVERSE_COLUMNS``.
+
+    Returns:
+        The kept rows with ``UNIVERSE_COLUMNS``, sorted by symbol. ``result.attrs["dropped"]``
+        holds the number of dropped rows per reason (read it before transforming the frame).
+    """
+    frame = listing.rename(columns=_RAW_NAMES)
+    missing = [c for c in ("symbol", "exchange", "asset_type", "status") if c not in frame]
+    if missing:
+        raise DataError(f"listing is missing columns: {', '.join(missing)}")
+    for column in UNIVERSE_COLUMNS:
+        if column not in frame:
+            frame[column] = ""
+    frame = frame[UNIVERSE_COLUMNS].reset_index(drop=True)
+
+    def norm(column: str) -> pd.Series:
+        return frame[column].fillna("").astype(str).str.strip().str.upper()
+
+    symbols = frame["symbol"].fillna("").astype(str)
+    checks = [
+        ("asset_type", norm("asset_type").isin([a.upper() for a in ASSET_TYPES])),
+        ("exchange", norm("exchange").isin([e.upper() for e in EXCHANGES])),
+        ("status", norm("status").isin([s.upper() for s in STATUSES])),
+        ("symbol", symbols.map(lambda s: keys.SYMBOL_RE.fullmatch(s) is not None).astype(bool)),
+    ]
+    alive = pd.Series(True, index=frame.index)
+    dropped: dict[str, int] = {}
+    for reason, ok in checks:
+        gone = alive & ~ok
+        dropped[reason] = int(gone.sum())
+        alive &= ok
+    # Only survivors compete for a symbol: a dropped row must not shadow a good one.
+    survivors = symbols[alive]
+    duplicate = pd.Series(False, index=frame.index)
+    duplicate[survivors.index] = survivors.duplicated(keep="first")
+    dropped["duplicate"] = int(duplicate.sum())
+    alive &= ~duplicate
+    kept = frame[alive].copy()
+    kept["symbol"] = kept["symbol"].astype(str)
+    kept = kept.sort_values("symbol", kind="stable").reset_index(drop=True)
+    kept.attrs["dropped"] = dropped
+    log.info(
+        "universe: kept %d of %d listings; dropped %s",
+        len(kept),
+        len(frame),
+        ", ".join(f"{k}={v}" for k, v in dropped.items() if v) or "none",
+    )
+    return kept
+
+
+def save_universe(store: ObjectStore, frame: pd.DataFrame, day: date) -> int:
+    """Write ``frame`` as the snapshot of ``day`` and as the current universe.
+
+    The dated snapshot is written first and ``universe/latest`` last, so ``latest`` never names a
+    universe whose history snapshot is missing. Objects whose content is unchanged are not
+    rewritten.
+
+    Returns:
+        The number of objects written (0 when both already held this content).
+    """
+    for symbol in frame["symbol"]:
+        keys.validate_symbol(symbol)
+    clean = frame[UNIVERSE_COLUMNS].reset_index(drop=True)
+    clean.attrs = {}
+    wrote_history = put_frame_if_changed(store, keys.universe_history_key(day), clean)
+    wrote_latest = put_frame_if_changed(store, keys.universe_key(), clean)
+    return int(wrote_history) + int(wrote_latest)
+
+
+def load_universe_frame(store: ObjectStore) -> pd.DataFrame:
+    """The current universe as stored (``UNIVERSE_COLUMNS``).
+
+    Raises:
+        ObjectNotFoundError: No universe was fetched yet.
+    """
+    try:
+        return store.get_frame(keys.universe_key())
+    except ObjectNotFoundError:
+        raise ObjectNotFoundError(NO_UNIVERSE) from None
+
+
+def load_universe(store: ObjectStore) -> list[str]:
+    """Symbols of the current universe, sorted.
+
+    Raises:
+        ObjectNotFoundError: ``no universe yet: run `tradingstation fetch universe```.
+        DataError: The stored universe is malformed.
+    """
+    frame = load_universe_frame(store)
+    if "symbol" not in frame:
+        raise DataError(f"object {keys.universe_key()} has no symbol column")
+    symbols = sorted(set(frame["symbol"].astype(str)))
+    for symbol in symbols:
+        if not keys.SYMBOL_RE.fullmatch(symbol):
+            raise DataError(
+                f"object {keys.universe_key()} holds a malformed symbol {symbol[:20]!r}"
+            )
+    return symbols

@@ -1,0 +1,1 @@
+"""Operations: backup/restore, integrity verification, gaps, cleanup, health, deployment checks."""

@@ -1,0 +1,246 @@
+"""Screener contract: the screening input, the Screener base class and the signal builder."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tradingstation.data.panel import Panel
+from tradingstation.errors import InputError
+from tradingstation.signals import Signal, make_signal_id
+
+NY = ZoneInfo("America/New_York")
+
+
+@dataclass(frozen=True)
+class ScreenInput:
+    """Everything a screener may look at, read once for the whole universe.
+
+    Attributes:
+        session: The trading session being screened (New York calendar date).
+        as_of: The moment of the screen (UTC, tz-aware). Nothing newer is looked at: 1-min
+            bars count only once complete (``bar start + 1 min <= as_of``), quotes only when
+            stamped at or before ``as_of``.
+        daily: Daily bars (timestamp = session date 00:00 UTC). Normally the bars of PRIOR
+            sessions; today's session lives in ``intraday_1min``. A bar dated ``session``
+            itself (a screen run after the close with the day already stored) is treated as
+            the complete bar of today; bars dated after ``session`` are ignored.
+        intraday_1min: Extended-hours 1-min bars (may span several sessions), or None.
+        quotes: Latest quotes, columns ``symbol, timestamp, price, volume``, or None.
+        anchors: AVWAP anchors from :func:`tradingstation.anchors.find_anchors`, or None
+            (screeners that need them compute them from ``daily``).
+        demo: True when the data comes from the demo market; copied onto every signal.
+    """
+
+    session: date
+    as_of: datetime
+    daily: Panel
+    intraday_1min: Panel | None = None
+    quotes: pd.DataFrame | None = None
+    anchors: pd.DataFrame | None = None
+    demo: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.session, date) or isinstance(self.session, datetime):
+            raise InputError(f"screen session must be a date, got {self.session!r}")
+        if not isinstance(self.as_of, datetime) or self.as_of.tzinfo is None:
+            raise InputError("screen as_of must be a timezone-aware datetime (UTC)")
+
+    @property
+    def as_of_ts(self) -> pd.Timestamp:
+        """``as_of`` as a UTC pandas Timestamp."""
+        return pd.Timestamp(self.as_of).tz_convert("UTC")
+
+
+class ScreenerParams(BaseModel):
+    """Base of every screener's parameter model: unknown names are errors, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _param_error(screener: str, exc: ValidationError) -> InputError:
+    err = exc.errors()[0]
+    name = ".".join(str(p) for p in err.get("loc", ())) or "parameters"
+    if err.get("type") == "extra_forbidden":
+        return InputError(f"{screener}: unknown parameter {name!r}")
+    value = err.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {str(value)[:30]!r})"
+    message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    return InputError(f"{screener}: invalid {name}{shown}: {message}")
+
+
+class Screener(ABC):
+    """One screening strategy, computed for the whole universe at once.
+
+    Subclasses set ``name``, ``params_model`` (a :class:`ScreenerParams` subclass whose field
+    constraints are the validation ranges) and ``summary``, and implement :meth:`find`.
+    Conditions are computed as wide frames / per-symbol vectors; Signals are built only for the
+    symbols that pass.
+    """
+
+    name: ClassVar[str]
+    params_model: ClassVar[type[ScreenerParams]]
+    summary: ClassVar[str] = ""
+
+    def parse_params(self, **params: Any) -> ScreenerParams:
+        """Validate parameters (``None`` means "use the default").
+
+        Raises:
+            InputError: one line naming the bad parameter and the allowed range.
+        """
+        given = {k: v for k, v in params.items() if v is not None}
+        try:
+            return self.params_model(**given)
+        except ValidationError as exc:
+            raise _param_error(self.name, exc) from None
+
+    def screen(self, data: ScreenInput, **params: Any) -> list[Signal]:
+        """Run the screen; signals sorted by score (best first), then symbol.
+
+        Raises:
+            InputError: on a bad parameter (before anything is computed).
+        """
+        parsed = self.parse_params(**params)
+        signals = self.find(data, parsed)
+        return sorted(signals, key=lambda s: (-s.score, s.symbol, s.direction))
+
+    @abstractmethod
+    def find(self, data: ScreenInput, params: Any) -> list[Signal]:
+        """Compute the signals for validated ``params``."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Signal building
+
+
+def round_price(value: float) -> float:
+    """Round a price to cents."""
+    return round(float(value) + 0.0, 2)
+
+
+def build_signal(
+    *,
+    screener: str,
+    symbol: str,
+    data: ScreenInput,
+    direction: Literal["long", "short"],
+    status: Literal["watch", "triggered"],
+    score: float,
+    entry: float,
+    stop: float,
+    trigger: str,
+    reasons: Sequence[str],
+    metrics: Mapping[str, Any],
+    data_as_of: datetime | pd.Timestamp | None,
+    targets: Iterable[float] | None = None,
+    r_multiples: Sequence[float] = (1.0, 2.0, 3.0),
+    timestamp: datetime | pd.Timestamp | None = None,
+) -> Signal | None:
+    """Build a Signal with cent-rounded prices, or None when it is not tradeable.
+
+    ``risk_per_share`` is ``|entry - stop|`` after rounding; a setup whose stop rounds onto
+    (or past) its entry has no defined risk and is dropped (None). Without explicit
+    ``targets`` the targets are ``entry ± k·risk`` for k in ``r_multiples`` (1R/2R/3R).
+    Explicit targets on the wrong side of entry are dropped; what remains is ordered nearest
+    first. The id is ``make_signal_id(screener, symbol, session, trigger)``.
+    """
+    entry_r, stop_r = round_price(entry), round_price(stop)
+    sign = 1.0 if direction == "long" else -1.0
+    risk = round((entry_r - stop_r) * sign, 2)
+    if not (math.isfinite(entry_r) and math.isfinite(stop_r)) or risk <= 0 or stop_r <= 0:
+        return None
+    if targets is None:
+        levels = [entry_r + sign * k * risk for k in r_multiples]
+    else:
+        levels = [t for t in targets if t is not None and math.isfinite(float(t))]
+    picked = sorted(
+        {round_price(t) for t in levels if (round_price(t) - entry_r) * sign > 0},
+        key=lambda t: (t - entry_r) * sign,
+    )
+    clean = {
+        k: round(float(v), 6)
+        for k, v in metrics.items()
+        if v is not None and math.isfinite(float(v))
+    }
+    as_of = data.as_of_ts if data_as_of is None else pd.Timestamp(data_as_of)
+    when = data.as_of_ts if timestamp is None else pd.Timestamp(timestamp)
+    return Signal(
+        id=make_signal_id(screener, symbol, data.session, trigger),
+        screener=screener,
+        symbol=symbol,
+        session=data.session,
+        timestamp=when.to_pydatetime(),
+        direction=direction,
+        status=status,
+        score=round(min(10.0, max(0.0, float(score))), 1),
+        entry=entry_r,
+        stop=stop_r,
+        targets=picked,
+        risk_per_share=risk,
+        reasons=list(reasons),
+        metrics=clean,
+        data_as_of=as_of.to_pydatetime(),
+        demo=data.demo,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring and formatting
+
+
+def ramp(value: Any, low: float, high: float, points: float) -> Any:
+    """``points`` scaled linearly from 0 at ``low`` to ``points`` at ``high`` (clipped).
+
+    Works on scalars, numpy arrays and pandas objects; NaN scores 0.
+    """
+    span = (high - low) if high != low else 1.0
+    scaled = np.clip((np.asarray(value, dtype="float64") - low) / span, 0.0, 1.0)
+    result = np.nan_to_num(scaled, nan=0.0) * points
+    if isinstance(value, pd.Series):
+        return pd.Series(result, index=value.index)
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def fmt_volume(value: float) -> str:
+    """Compact share count: ``950``, ``412k``, ``1.2M``, ``3.4B``."""
+    v = float(value)
+    for size, suffix in ((1e9, "B"), (1e6, "M")):
+        if abs(v) >= size:
+            return f"{v / size:.1f}{suffix}"
+    if abs(v) >= 1e3:
+        return f"{v / 1e3:.0f}k"
+    return f"{v:.0f}"
+
+
+def fmt_pct(fraction: float, digits: int = 1) -> str:
+    """Signed percentage of a fraction: ``0.062`` → ``+6.2%``."""
+    return f"{float(fraction) * 100:+.{digits}f}%"
+
+
+def fmt_price(value: float) -> str:
+    """Price with cents: ``101.3`` → ``101.30``."""
+    return f"{float(value):.2f}"
+
+
+def fmt_mult(value: float) -> str:
+    """Multiple: ``3.42`` → ``3.4x``."""
+    return f"{float(value):.1f}x"
+
+
+def fmt_time(ts: datetime | pd.Timestamp) -> str:
+    """New York wall-clock time ``HH:MM`` of a UTC timestamp."""
+    return pd.Timestamp(ts).tz_convert(NY).strftime("%H:%M")
+
+
+def fmt_date(ts: datetime | pd.Timestamp | date) -> str:
+    """ISO date of a timestamp or date."""
+    return pd.Timestamp(ts).strftime("%Y-%m-%d")

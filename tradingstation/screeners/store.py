@@ -1,0 +1,108 @@
+"""Signal documents: versioned JSON per session and screener, saved to and read from a store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from tradingstation.errors import DataError, InputError
+from tradingstation.signals import Signal
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore
+
+SCHEMA = 1
+
+
+def signals_to_json(
+    signals: Iterable[Signal], screener: str, session: date, generated_at: datetime | None = None
+) -> dict[str, Any]:
+    """The versioned document for one screener's signals of one session.
+
+    ``{"schema": 1, "screener": ..., "session": "YYYY-MM-DD", "generated_at": ...,
+    "count": n, "signals": [...]}``; every signal must belong to ``screener`` and ``session``.
+
+    Raises:
+        InputError: a signal from another screener or session.
+    """
+    items = list(signals)
+    for s in items:
+        if s.screener != screener or s.session != session:
+            raise InputError(
+                f"signal {s.id} is {s.screener}/{s.session}, not {screener}/{session}"
+            )
+    stamp = generated_at or datetime.now(UTC)
+    return {
+        "schema": SCHEMA,
+        "screener": screener,
+        "session": session.isoformat(),
+        "generated_at": stamp.isoformat(),
+        "count": len(items),
+        "signals": [s.model_dump(mode="json") for s in items],
+    }
+
+
+def signals_from_json(doc: Any) -> list[Signal]:
+    """Signals of a document written by :func:`signals_to_json`.
+
+    Raises:
+        DataError: not a signals document, an unknown schema version, or an invalid signal.
+    """
+    if not isinstance(doc, dict) or not isinstance(doc.get("signals"), list):
+        raise DataError("not a signals document (no 'signals' list)")
+    if doc.get("schema") != SCHEMA:
+        raise DataError(f"unsupported signals schema {doc.get('schema')!r} (expected {SCHEMA})")
+    try:
+        return [Signal.model_validate(item) for item in doc["signals"]]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise DataError(f"invalid signal in document: {where}: {first.get('msg')}") from None
+
+
+def save_signals(
+    store: ObjectStore, session: date, screener: str, signals: Iterable[Signal]
+) -> str:
+    """Write the signals of ``screener`` for ``session`` (replacing a previous run's) and
+    return the key. A rerun of the same session overwrites: the document is the latest result."""
+    key = keys.signals_key(session, screener)
+    store.put_json(key, signals_to_json(signals, screener, session))
+    return key
+
+
+def load_signals(
+    store: ObjectStore, since: datetime, screeners: Iterable[str] | None = None
+) -> list[Signal]:
+    """Signals observed at or after ``since`` from every stored session document.
+
+    Only sessions on or after ``since``'s UTC date minus one day are read (a session's
+    signals are stamped during that session). Sorted by timestamp, then screener and symbol.
+
+    Raises:
+        InputError: ``since`` is naive.
+        DataError: a stored document is corrupt (naming its key).
+    """
+    if since.tzinfo is None:
+        raise InputError("load_signals needs a timezone-aware 'since'")
+    wanted = set(screeners) if screeners is not None else None
+    first_day = since.astimezone(UTC).date().toordinal() - 1
+    found: list[Signal] = []
+    for info in store.list_objects(keys.signals_prefix()):
+        parts = info.key.split("/")
+        if len(parts) != 3 or not parts[2].endswith(".json"):
+            continue
+        try:
+            day = date.fromisoformat(parts[1])
+        except ValueError:
+            continue
+        name = parts[2].removesuffix(".json")
+        if day.toordinal() < first_day or (wanted is not None and name not in wanted):
+            continue
+        try:
+            signals = signals_from_json(store.get_json(info.key))
+        except DataError as exc:
+            raise DataError(f"{info.key}: {exc}") from None
+        found.extend(s for s in signals if s.timestamp >= since)
+    return sorted(found, key=lambda s: (s.timestamp, s.screener, s.symbol, s.direction))

@@ -1,0 +1,205 @@
+"""Time-sliced views of a screening input: prior daily bars, today's bar, premarket, the open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import numpy as np
+import pandas as pd
+
+from tradingstation.calendar import get_calendar
+from tradingstation.data.panel import FIELDS, Panel
+from tradingstation.screeners.base import NY, ScreenInput
+
+ONE_MINUTE = pd.Timedelta(minutes=1)
+
+
+def rows(panel: Panel, mask: np.ndarray | pd.Series) -> Panel:
+    """The panel restricted to the rows where ``mask`` is true (all symbols kept)."""
+    keep = np.asarray(mask, dtype=bool)
+    return Panel(*(getattr(panel, f).loc[keep] for f in FIELDS))
+
+
+def utc_day(day: date) -> pd.Timestamp:
+    """Midnight UTC of ``day``: the timestamp daily bars of that session carry."""
+    return pd.Timestamp(day.isoformat(), tz="UTC")
+
+
+def ny_dates(index: pd.DatetimeIndex) -> np.ndarray:
+    """New York calendar date of each UTC timestamp, as ``datetime64[D]``."""
+    local = index.tz_convert(NY)
+    return local.tz_localize(None).normalize().to_numpy().astype("datetime64[D]")
+
+
+def ny_minutes(index: pd.DatetimeIndex) -> np.ndarray:
+    """Minutes since New York midnight of each UTC timestamp."""
+    local = index.tz_convert(NY)
+    return np.asarray(local.hour * 60 + local.minute)
+
+
+def last_values(frame: pd.DataFrame) -> pd.Series:
+    """Last non-NaN value of each column (NaN where a column has none)."""
+    if frame.empty:
+        return pd.Series(np.nan, index=frame.columns, dtype="float64")
+    values = frame.to_numpy(dtype="float64")
+    valid = ~np.isnan(values)
+    last = len(frame) - 1 - np.argmax(valid[::-1], axis=0)
+    out = values[last, np.arange(values.shape[1])]
+    out[~valid.any(axis=0)] = np.nan
+    return pd.Series(out, index=frame.columns)
+
+
+def first_values(frame: pd.DataFrame) -> pd.Series:
+    """First non-NaN value of each column (NaN where a column has none)."""
+    if frame.empty:
+        return pd.Series(np.nan, index=frame.columns, dtype="float64")
+    values = frame.to_numpy(dtype="float64")
+    valid = ~np.isnan(values)
+    first = np.argmax(valid, axis=0)
+    out = values[first, np.arange(values.shape[1])]
+    out[~valid.any(axis=0)] = np.nan
+    return pd.Series(out, index=frame.columns)
+
+
+def last_times(frame: pd.DataFrame) -> pd.Series:
+    """Timestamp of the last non-NaN row of each column (NaT where none)."""
+    valid = frame.notna().to_numpy()
+    if not len(frame):
+        return pd.Series(pd.NaT, index=frame.columns, dtype="datetime64[ns, UTC]")
+    last = len(frame) - 1 - np.argmax(valid[::-1], axis=0)
+    stamps = pd.Series(frame.index[last], index=frame.columns)
+    stamps[~valid.any(axis=0)] = pd.NaT
+    return stamps
+
+
+def intraday_seen(data: ScreenInput) -> Panel | None:
+    """1-min bars complete at ``as_of`` (``start + 1 min <= as_of``), or None without any."""
+    panel = data.intraday_1min
+    if panel is None or panel.close.empty:
+        return None
+    return rows(panel, panel.index + ONE_MINUTE <= data.as_of_ts)
+
+
+def day_window(panel: Panel, day: date, start: datetime, end: datetime) -> Panel:
+    """Bars of ``panel`` whose start lies in ``[start, end)`` on New York date ``day``."""
+    idx = panel.index
+    mask = (idx >= pd.Timestamp(start)) & (idx < pd.Timestamp(end))
+    mask &= ny_dates(idx) == np.datetime64(day, "D")
+    return rows(panel, mask)
+
+
+@dataclass(frozen=True)
+class Hours:
+    """UTC bounds of one session (from the NYSE calendar)."""
+
+    premarket_open: pd.Timestamp
+    market_open: pd.Timestamp
+    market_close: pd.Timestamp
+
+    @property
+    def regular_minutes(self) -> float:
+        """Length of the regular session in minutes (390, or 210 on a half day)."""
+        return (self.market_close - self.market_open) / ONE_MINUTE
+
+
+def session_hours(day: date) -> Hours:
+    """Premarket open, regular open and close of ``day`` in UTC.
+
+    Raises:
+        InputError: if ``day`` is not an NYSE session.
+    """
+    times = get_calendar().session_times(day)
+    return Hours(
+        pd.Timestamp(times.premarket_open),
+        pd.Timestamp(times.market_open),
+        pd.Timestamp(times.market_close),
+    )
+
+
+def prior_daily(data: ScreenInput) -> Panel:
+    """Daily bars of the sessions strictly before ``data.session``."""
+    return rows(data.daily, data.daily.index < utc_day(data.session))
+
+
+@dataclass(frozen=True)
+class DailyView:
+    """Daily bars whose last row is the bar the daily screeners evaluate.
+
+    Attributes:
+        panel: Daily bars through the evaluated bar.
+        pace: Fraction (0, 1] of the evaluated bar's session that its volume covers. 1 for a
+            complete daily bar; for today's bar built from 1-min bars mid-session it is the
+            elapsed share of the regular session, so ``volume / pace`` is the volume pace.
+        partial: True when the last row was built from today's intraday bars.
+        newest: Per symbol, the start of the newest bar looked at (the data as-of).
+    """
+
+    panel: Panel
+    pace: float
+    partial: bool
+    newest: pd.Series
+
+    @property
+    def when(self) -> pd.Timestamp:
+        """Timestamp of the evaluated bar."""
+        return self.panel.index[-1]
+
+
+def daily_view(data: ScreenInput) -> DailyView:
+    """The daily bars to screen, ending with today's bar when it exists.
+
+    Order of preference: a stored daily bar dated ``session`` (complete); else today's regular
+    session aggregated from the 1-min bars seen so far (open = first open, high = max, low =
+    min, close = last close, volume = sum); else the last prior session's bar (a screen run
+    before the open looks at yesterday's close).
+    """
+    daily = rows(data.daily, data.daily.index <= utc_day(data.session))
+    if len(daily.index) and daily.index[-1] == utc_day(data.session):
+        return DailyView(daily, 1.0, False, last_times(daily.close))
+    intraday = intraday_seen(data)
+    if intraday is None or not len(intraday.index):
+        return DailyView(daily, 1.0, False, last_times(daily.close))
+    hours = session_hours(data.session)
+    today = day_window(intraday, data.session, hours.market_open, hours.market_close)
+    if not len(today.index):
+        return DailyView(daily, 1.0, False, last_times(daily.close))
+    elapsed = (min(data.as_of_ts, hours.market_close) - hours.market_open) / ONE_MINUTE
+    pace = float(min(1.0, max(elapsed, 1.0) / hours.regular_minutes))
+    bar = {
+        "open": first_values(today.open),
+        "high": today.high.max(),
+        "low": today.low.min(),
+        "close": last_values(today.close),
+        "volume": today.volume.sum(min_count=1),
+    }
+    stamp = pd.DatetimeIndex([utc_day(data.session)])
+    frames = {}
+    for field in FIELDS:
+        base = getattr(daily, field)
+        extra = pd.DataFrame([bar[field].reindex(base.columns.union(today.close.columns))],
+                             index=stamp)
+        frames[field] = pd.concat([base.reindex(columns=extra.columns), extra])
+    panel = Panel(**frames)
+    newest = last_times(today.close).reindex(panel.close.columns)
+    return DailyView(panel, pace, True, newest.fillna(last_times(panel.close)))
+
+
+def latest_quotes(data: ScreenInput) -> pd.DataFrame:
+    """Newest quote per symbol stamped at or before ``as_of`` (index symbol; price, volume,
+    timestamp). Empty when there are no quotes."""
+    quotes = data.quotes
+    if quotes is None or quotes.empty:
+        empty = pd.Index([], name="symbol")
+        return pd.DataFrame(columns=["price", "volume", "timestamp"], index=empty)
+    q = quotes.copy()
+    q["timestamp"] = pd.to_datetime(q["timestamp"], utc=True)
+    q = q[q["timestamp"] <= data.as_of_ts].sort_values("timestamp", kind="stable")
+    return q.drop_duplicates("symbol", keep="last").set_index("symbol")[
+        ["price", "volume", "timestamp"]
+    ]
+
+
+def minutes_to_time(minutes: int) -> time:
+    """``570`` → ``09:30``."""
+    return time(minutes // 60, minutes % 60)
