@@ -22,8 +22,9 @@ from tradingstation.signals import Signal
 
 # Anchor significance 0-2: the events the market remembers most score 2 outright; the others
 # score 2 when their strength (see tradingstation.anchors) clears the bar below, else 1.
-ALWAYS_MAJOR = {"high_52w", "low_52w", "earnings", "highest_volume"}
-MAJOR_STRENGTH = {"gap_up": 0.06, "gap_down": 0.06, "volume_spike": 3.0,
+# Every symbol has a highest-volume day in any window, so it is major only when it stands out.
+ALWAYS_MAJOR = {"high_52w", "low_52w", "earnings"}
+MAJOR_STRENGTH = {"gap_up": 0.06, "gap_down": 0.06, "volume_spike": 3.0, "highest_volume": 2.0,
                   "swing_high": 0.10, "swing_low": 0.10}
 
 
@@ -33,16 +34,21 @@ class AvwapReclaimParams(ScreenerParams):
     min_score: float = Field(7.0, ge=0, le=10, description="Lowest score reported (0-10).")
     lookback_days: int = Field(30, ge=1, le=250, description="Anchor lookback when anchors "
                                                              "are computed here.")
-    reclaim_days: int = Field(3, ge=1, le=20, description="Closed below within this many "
-                                                          "sessions before today.")
+    reclaim_days: int = Field(1, ge=1, le=20, description="Closed below within this many "
+                                                          "sessions before today (1 = the "
+                                                          "reclaim happens today).")
     atr_length: int = Field(14, ge=1, le=250, description="ATR length.")
     volume_length: int = Field(20, ge=1, le=250, description="Sessions in the volume average.")
     volume_full: float = Field(1.5, gt=0, description="Volume multiple worth 2 points.")
-    volume_half: float = Field(1.0, gt=0, description="Volume multiple worth 1 point.")
+    volume_half: float = Field(1.2, gt=0, description="Volume multiple worth 1 point.")
     slope_days: int = Field(5, ge=1, le=60, description="AVWAP rising over this many sessions.")
     max_extension_atr: float = Field(1.0, gt=0, description="Not extended: close - AVWAP <= this "
                                                             "x ATR.")
-    confluence_atr: float = Field(0.5, gt=0, description="Another level within this x ATR.")
+    confluence_atr: float = Field(0.25, gt=0, description="Another level within this x ATR.")
+    strong_close: float = Field(0.7, ge=0, le=1, description="Close in the top (1 - this) of "
+                                                             "the range: 1 quality point.")
+    decisive_atr: float = Field(0.25, ge=0, description="Close this many ATRs above the AVWAP: "
+                                                       "1 quality point.")
     trend_sma: int = Field(50, ge=2, le=250, description="Trend SMA.")
     stop_atr: float = Field(0.25, ge=0, le=5, description="Stop this many ATRs under the AVWAP.")
 
@@ -56,10 +62,13 @@ class AvwapReclaim(Screener):
     progress, see ``views.daily_view``). A reclaim: today's close > AVWAP and at least one
     close below it during the prior ``reclaim_days`` sessions.
 
-    Score (0-10) = anchor significance 0-2 (52-week extremes, earnings and the highest-volume
-    day 2; gaps >= 6%, volume spikes >= 3x, swings >= 10% prominent 2; other anchors 1)
-    + reclaim quality 0-2 (1 for closing in the top 40% of the day's range, 1 for closing at
-    least 0.1 ATR above the AVWAP) + volume 0-2 (pace >= ``volume_full`` x the prior
+    Anchors dated the same day count as one level for confluence.
+
+    Score (0-10) = anchor significance 0-2 (52-week extremes and earnings 2; gaps >= 6%,
+    volume spikes >= 3x, a highest-volume day >= 2x the window mean, swings >= 10% prominent 2;
+    other anchors 1) + reclaim quality 0-2 (1 for closing at or above ``strong_close`` of the
+    day's range, 1 for closing at least ``decisive_atr`` ATR above the AVWAP)
+    + volume 0-2 (pace >= ``volume_full`` x the prior
     ``volume_length``-day average: 2; >= ``volume_half``: 1) + AVWAP slope 0-1 (above its value
     ``slope_days`` sessions ago) + not extended 0-1 (close - AVWAP <= ``max_extension_atr``
     ATR) + confluence 0-1 (another anchor's AVWAP or the SMA(``trend_sma``) within
@@ -109,6 +118,9 @@ class AvwapReclaim(Screener):
         anchor_row[ranks, cols_of] = np.arange(len(anchors))
         significance = np.zeros((k_max, m))
         significance[ranks, cols_of] = self._significance(anchors)
+        # Anchors of one date (a 52-week high that is also a swing high) are one level, not two.
+        anchor_day = np.full((k_max, m), -1, dtype=np.int64)
+        anchor_day[ranks, cols_of] = pd.DatetimeIndex(anchors["start"]).as_unit("ns").asi8
         hlcv = [getattr(d, f) for f in ("high", "low", "close", "volume")]
         need = max(p.reclaim_days, p.slope_days) + 1
         start_arr = anchors["start"].array  # tz-aware; to_numpy() would box every timestamp
@@ -136,13 +148,13 @@ class AvwapReclaim(Screener):
         with np.errstate(invalid="ignore", divide="ignore"):
             gap_atr = (c - av_now) / atr_now
             reclaim = (c > av_now) & was_below
-            quality = (close_pos >= 0.6).astype(float) + (gap_atr >= 0.1)
+            quality = (close_pos >= p.strong_close).astype(float) + (gap_atr >= p.decisive_atr)
             volume = np.where(vol_mult >= p.volume_full, 2.0,
                               np.where(vol_mult >= p.volume_half, 1.0, 0.0))
             slope = (av_now > av_then).astype(float)
             not_extended = (gap_atr <= p.max_extension_atr).astype(float)
             near = np.abs(av_now[:, None, :] - av_now[None, :, :]) <= (p.confluence_atr * atr_now)
-            near &= ~np.eye(k_max, dtype=bool)[:, :, None]
+            near &= anchor_day[:, None, :] != anchor_day[None, :, :]
             near_sma = np.abs(av_now - trend) <= p.confluence_atr * atr_now
             confluence = (near.any(axis=1) | near_sma).astype(float)
             in_trend = (c > trend).astype(float)
