@@ -260,3 +260,23 @@ def test_not_a_panel_and_empty_panel() -> None:
         find_anchors(_rising())  # type: ignore[arg-type]
     empty = find_anchors(Panel.from_bars({}))
     assert empty.empty and list(empty.columns) == ANCHOR_COLUMNS
+
+
+def test_merge_anchors_replaces_only_the_recomputed_symbols() -> None:
+    from datetime import date
+
+    from tradingstation.anchors import merge_anchors
+
+    def rows(symbol: str, kinds: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({
+            "symbol": symbol, "anchor_type": kinds, "anchor_date": date(2025, 11, 20),
+            "price": 1.0, "strength": 1.0, "avwap": 1.0, "bars_since": 3,
+        })
+
+    stored = pd.concat([rows("AAA", ["gap_up"]), rows("NVDA", ["gap_up", "swing_high"])])
+    found = rows("NVDA", ["volume_spike"])
+    merged = merge_anchors(stored, found, ["NVDA"])
+    assert merged[["symbol", "anchor_type"]].values.tolist() == [
+        ["AAA", "gap_up"], ["NVDA", "volume_spike"]]
+    assert merge_anchors(stored, found, None).equals(found.reset_index(drop=True))
+    assert merge_anchors(None, found, ["NVDA"])["symbol"].tolist() == ["NVDA"]

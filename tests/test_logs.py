@@ -249,3 +249,11 @@ def test_bad_arguments_rejected() -> None:
         configure_logging(fmt="xml")
     with pytest.raises(InputError, match="log level"):
         configure_logging(level="LOUD")
+
+
+def test_http_client_chatter_is_quiet_unless_debug() -> None:
+    configure_logging(level="INFO", fmt="json", stream=io.StringIO())
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger("botocore").getEffectiveLevel() == logging.WARNING
+    configure_logging(level="DEBUG", fmt="json", stream=io.StringIO())
+    assert logging.getLogger("httpx").getEffectiveLevel() == logging.DEBUG

@@ -30,7 +30,7 @@ symbol's last bar, ``bars_since`` the number of the symbol's bars after the anch
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 import numpy as np
@@ -275,6 +275,24 @@ def _assemble(found: _Found, daily: Panel, valid: np.ndarray) -> pd.DataFrame:
     frame["_order"] = frame["anchor_type"].map(order)
     frame = frame.sort_values(["symbol", "anchor_date", "_order"], kind="stable")
     return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def merge_anchors(
+    stored: pd.DataFrame | None, found: pd.DataFrame, symbols: Iterable[str] | None
+) -> pd.DataFrame:
+    """The session's anchor table after recomputing ``symbols`` (all when None).
+
+    Rows of the recomputed symbols are replaced by ``found``; every other symbol's rows are
+    kept, so ``anchors --ticker NVDA`` never drops the rest of the universe's anchors.
+    """
+    if symbols is None or stored is None or stored.empty:
+        merged = found
+    else:
+        redone = set(symbols)
+        kept = stored[~stored["symbol"].isin(redone)]
+        merged = pd.concat([kept, found], ignore_index=True) if len(kept) else found
+    return merged.sort_values(["symbol", "anchor_date", "anchor_type"], kind="stable") \
+        .reset_index(drop=True)
 
 
 def anchors_for_symbol(anchors: pd.DataFrame, symbol: str) -> pd.DataFrame:

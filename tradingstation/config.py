@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     batch_size: int = Field(250, gt=0, le=10000, description="Symbols per Prefect task.")
     watchlist_cap: int = Field(300, gt=0, description="Max symbols in the intraday watchlist.")
 
+    task_retries: int = Field(3, ge=0, le=10, description="Retries of a task that failed "
+                                                         "with a transient error.")
+    task_backoff_seconds: float = Field(10.0, ge=0, le=600, description="First retry delay; "
+                                                                      "doubles each retry.")
+
     # Retention
     retention_1min_days: int = Field(7, gt=0, description="1-min bars kept (calendar days).")
     retention_30min_bars: int = Field(500, gt=0, description="30-min bars kept per symbol.")

@@ -270,6 +270,9 @@ def _resolve_format(fmt: str, stream: Any) -> str:
         return "json"
 
 
+CHATTY_LOGGERS = ("httpx", "httpcore", "urllib3", "botocore", "boto3", "s3transfer")
+
+
 def configure_logging(
     level: str | int = "INFO",
     fmt: str = "auto",
@@ -324,6 +327,12 @@ def configure_logging(
             root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric)
+
+    # Per-request lines of HTTP clients drown the operator's output: warnings only, unless
+    # the operator asked for DEBUG.
+    quiet = numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING)
+    for noisy in CHATTY_LOGGERS:
+        logging.getLogger(noisy).setLevel(quiet)
 
     package = logging.getLogger("tradingstation")
     for old in list(package.handlers):

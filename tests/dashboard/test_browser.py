@@ -22,14 +22,15 @@ def test_dashboard_renders_in_headless_chromium(tmp_path: Path) -> None:
     binary = find_chromium()
     assert binary, "chromium is required (apt-get install chromium; .ci/run installs it)"
     plan = sample_plan()
-    charts = {
-        f"{idea.symbol}-{idea.direction}": render_candles_svg(
-            sample_bars(seed=n), f"{idea.symbol} daily",
-            overlays={"EMA21": sample_bars(seed=n)["close"].ewm(span=21).mean()},
+    charts = {}
+    for n, idea in enumerate(plan.ideas):
+        bars = sample_bars(seed=n)
+        bars[["open", "high", "low", "close"]] *= idea.entry / bars["close"].iloc[-1]
+        charts[f"{idea.symbol}-{idea.direction}"] = render_candles_svg(
+            bars, f"{idea.symbol} daily",
+            overlays={"EMA21": bars["close"].ewm(span=21).mean()},
             levels={"entry": idea.entry, "stop": idea.stop, "target 1R": idea.targets[0]},
         )
-        for n, idea in enumerate(plan.ideas)
-    }
     page = tmp_path / "index.html"
     page.write_text(render_dashboard_html(
         plan, "TradingStation plan 2025-11-24", charts,

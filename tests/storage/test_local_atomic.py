@@ -16,7 +16,7 @@ from tradingstation.errors import DataError, InputError
 from tradingstation.storage.local import LocalStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-OBJECT_SIZE = 4 * 1024 * 1024
+OBJECT_SIZE = 2 * 1024 * 1024
 KEY = "bars/1min/BIG.parquet"
 TRIALS = 12
 

@@ -17,7 +17,18 @@ import typer
 from pydantic import ValidationError
 
 from tradingstation import __version__
-from tradingstation.cli import blocks_cmd, config_cmd, run_cmd, storage_cmd
+from tradingstation.cli import (
+    analysis_cmd,
+    blocks_cmd,
+    config_cmd,
+    dashboard_cmd,
+    data_cmd,
+    fetch_cmd,
+    health_cmd,
+    ops_cmd,
+    run_cmd,
+    storage_cmd,
+)
 from tradingstation.cli.common import (
     exit_code_for,
     is_expected,
@@ -52,6 +63,15 @@ app.add_typer(storage_cmd.app, name="storage")
 app.add_typer(blocks_cmd.app, name="blocks")
 app.add_typer(blocks_cmd.alerts_app, name="alerts")
 app.add_typer(run_cmd.app, name="run")
+app.add_typer(data_cmd.app, name="data")
+app.command("health")(health_cmd.health)
+app.command("dashboard")(dashboard_cmd.dashboard)
+app.command("verify-deployment")(ops_cmd.verify_deployment)
+app.command("smoke-test")(ops_cmd.smoke_test)
+app.command("cancel")(ops_cmd.cancel)
+app.command("fetch")(fetch_cmd.fetch)
+app.command("anchors")(analysis_cmd.anchors)
+app.command("screen")(analysis_cmd.screen)
 
 
 def _version(value: bool) -> None:
@@ -96,9 +116,20 @@ def main(argv: list[str] | None = None) -> None:
     """
     try:
         _configure_logging_from_env()
-        app(args=argv, prog_name="tradingstation")
+        # Not standalone: click would print usage errors as a multi-line box; they get the same
+        # one ``error:`` line as every other failure (exit 2, click's code for usage errors).
+        code = app(args=argv, prog_name="tradingstation", standalone_mode=False)
     except SystemExit:
         raise
+    except typer.TyperException as exc:  # click's usage errors (bad option value, no command)
+        if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None) is not None:
+            typer.echo(exc.ctx.get_help())  # a group called without a command: its help
+        else:
+            print_error(exc.format_message())
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        print_error("aborted")
+        sys.exit(1)
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             print_error("interrupted")
@@ -112,3 +143,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(redact("".join(traceback.format_exception(exc))))
         print_error(f"unexpected {type(exc).__name__}: {exc}")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

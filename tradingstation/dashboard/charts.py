@@ -110,7 +110,9 @@ def render_candles_svg(
         color = LEVEL_COLORS[kind]
         parts.append(
             f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(price):.1f}" y2="{y(price):.1f}" '
-            f'stroke="{color}" stroke-dasharray="4 3"/><text x="{width - pad_r + 4}" '
-            f'y="{y(price) - 2:.1f}" fill="{color}">{escape(label)} {price:.2f}</text>'
+            f'stroke="{color}" stroke-dasharray="4 3"/><text x="{width - pad_r - 4}" '
+            f'y="{y(price) - 3:.1f}" fill="{color}" text-anchor="end" stroke="#ffffff" '
+            f'stroke-width="3" paint-order="stroke">'
+            f'{escape(label)} {price:.2f}</text>'
         )
     return "".join(parts) + "</svg>"

@@ -36,7 +36,7 @@ from tradingstation.errors import (
 )
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore, read_frame_bytes
+from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,16 @@ class _Stops:
         self.lock = threading.Lock()
         self.fatal = fatal
         self.no_full = no_full
+
+
+_WRITE_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(store: ObjectStore, key: str) -> threading.Lock:
+    """The process-wide lock of one object of one store (store objects may differ)."""
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault((store.describe(), key), threading.Lock())
 
 
 def _stamp(now: pd.Timestamp) -> str:
@@ -222,12 +232,27 @@ def _process(
     # Only completed bars are stored: an in-progress bar (today's daily bar during the session,
     # the current minute) would otherwise look "fresh" and never be corrected.
     fresh = fresh[fresh["timestamp"] <= cutoff].reset_index(drop=True)
-    merged = trim_bars(dataset, merge_bars(stored, fresh), now, settings)
-    try:
-        written = put_frame_if_changed(store, key, merged, stored=stored)
-    except TradingStationError as exc:
-        return failed(f"could not write bars: {exc}", counter[0], stored,
-                      transient=isinstance(exc, TransientError))
+    # Another job of this process may have written the symbol while we were fetching: merge
+    # into what is stored *now*, under a per-object lock, or its bars would be lost. (Runs in
+    # other processes are serialized by the flow layer's dataset lock.)
+    with _write_lock(store, key):
+        try:
+            current = store.head(key)
+            if (current is None) != (stored_bytes is None) or (
+                current is not None and current.sha256 != sha256_hex(stored_bytes)
+            ):
+                stored_bytes = store.get_bytes(key) if current is not None else None
+                stored = (canonicalize_bars(read_frame_bytes(key, stored_bytes))
+                          if stored_bytes is not None else None)
+            merged = trim_bars(dataset, merge_bars(stored, fresh), now, settings)
+            written = put_frame_if_changed(store, key, merged, stored=stored)
+        except DataError as exc:
+            outcome = SymbolOutcome(symbol, request.action, "failed",
+                                    one_line(f"{exc}; restore it or run `data verify`", secrets))
+            return outcome, None, None, None
+        except TradingStationError as exc:
+            return failed(f"could not write bars: {exc}", counter[0], stored,
+                          transient=isinstance(exc, TransientError))
 
     newest = merged["timestamp"].iloc[-1] if len(merged) else None
     if newest is not None and newest >= request.expected_bar:

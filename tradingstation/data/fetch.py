@@ -26,7 +26,7 @@ from tradingstation.calendar import NY, MarketCalendar, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.batch import FATAL_ERRORS, BatchResult, SymbolOutcome, fetch_batch
 from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
-from tradingstation.data.ledger import load_ledger, one_line
+from tradingstation.data.ledger import ledger_row, load_ledger, one_line, update_ledger
 from tradingstation.data.universe import filter_universe, load_universe, save_universe
 from tradingstation.data.watchlist import fetch_quotes, select_watchlist
 from tradingstation.errors import InputError, TradingStationError, TransientError
@@ -182,24 +182,46 @@ def _check_tickers(tickers: Sequence[str] | str | None) -> list[str] | None:
     return sorted(set(symbols)) or None
 
 
-def _stored_last_bars(
+def _stored_bars(
     store: ObjectStore, dataset: str, symbols: Sequence[str]
-) -> dict[str, pd.Timestamp | None]:
-    """Last stored bar of the symbols that have a bars object (read from the bars: the truth)."""
+) -> dict[str, pd.DataFrame | None]:
+    """Stored bars of the symbols that have a bars object (None when it is unreadable)."""
     listed = store.list_objects(keys.bars_prefix(dataset))
     present = {keys.symbol_from_bars_key(i.key) for i in listed}
     wanted = [s for s in symbols if s in present]
-    out: dict[str, pd.Timestamp | None] = {}
+    out: dict[str, pd.DataFrame | None] = {}
     for start in range(0, len(wanted), _READ_CHUNK):
         chunk = [keys.bars_key(dataset, s) for s in wanted[start : start + _READ_CHUNK]]
         for key, data in store.get_many(chunk).items():
             try:
                 frame = read_frame_bytes(key, data)
-                last = pd.to_datetime(frame["timestamp"], utc=True).max() if len(frame) else None
+                frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
             except (TradingStationError, KeyError, ValueError):
-                last = None  # unreadable: the batch reports it without overwriting it
-            out[keys.symbol_from_bars_key(key)] = None if last is None or pd.isna(last) else last
+                frame = None  # unreadable: the batch reports it without overwriting it
+            out[keys.symbol_from_bars_key(key)] = frame
     return out
+
+
+def _last_bar(frame: pd.DataFrame | None) -> pd.Timestamp | None:
+    last = frame["timestamp"].max() if frame is not None and len(frame) else None
+    return None if last is None or pd.isna(last) else last
+
+
+def _heal_ledger(
+    store: ObjectStore, dataset: str, requests: Sequence[FetchRequest],
+    frames: dict[str, pd.DataFrame | None], now: pd.Timestamp,
+) -> None:
+    """Give a ledger row to fresh symbols whose bars were written by a run that died before
+    its ledger update: no call will be made for them, so nothing else would record them."""
+    rows = [
+        ledger_row(r.symbol, dataset, frames[r.symbol], now, "ok",
+                   "recorded from stored bars (the run that wrote them did not finish)",
+                   r.expected_bar)
+        for r in requests
+        if not r.needs_call and frames.get(r.symbol) is not None
+    ]
+    if rows:
+        update_ledger(store, dataset, rows)
 
 
 def prepare_job(
@@ -218,7 +240,7 @@ def prepare_job(
     Symbols: ``tickers`` if given, else the universe (daily) or the session's intraday
     watchlist (``select_watchlist``, capped at ``settings.watchlist_cap``). Coverage comes from
     the ledger; symbols the ledger does not know are looked up in the stored bars, so a lost
-    ledger row costs nothing.
+    ledger row costs nothing, and those found fresh get their row back (the only write here).
 
     Raises:
         InputError: Unknown job, malformed ticker or naive ``now`` (before anything happens).
@@ -241,11 +263,13 @@ def prepare_job(
             symbols = select_watchlist(store, session, settings.watchlist_cap)
     ledger = load_ledger(store, dataset)
     known = set(ledger["symbol"])
-    stored = _stored_last_bars(store, dataset, [s for s in symbols if s not in known])
+    frames = _stored_bars(store, dataset, [s for s in symbols if s not in known])
+    stored = {symbol: _last_bar(frame) for symbol, frame in frames.items()}
     requests = plan_fetch(
         dataset, symbols, ledger, stored, now_ts.to_pydatetime(), calendar, settings,
         force=force, force_compact=force_compact, compact_bars=provider.compact_bars,
     )
+    _heal_ledger(store, dataset, requests, frames, now_ts)
     return JobPlan(job, dataset, now_ts, list(symbols), requests)
 
 

@@ -123,7 +123,11 @@ def series_frame(
                           for name, field in OHLCV_FIELDS.items()})
     frame.insert(0, "timestamp", timestamps)
     frame = canonicalize_bars(frame)
-    return validate_bars(frame, what)
+    try:
+        return validate_bars(frame, what)
+    except DataError as exc:
+        exc.frame = frame  # the fetch quarantines the rejected bars as evidence
+        raise
 
 
 def daily_stamps_to_utc(stamps: list[str], meta: Mapping[str, Any]) -> pd.DatetimeIndex:

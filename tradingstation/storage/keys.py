@@ -16,6 +16,7 @@ Layout (all relative to the store's root / bucket prefix)::
     backups/<label>/<key>                        backup copies (label: date or pre-restore-<stamp>)
     backups/<label>/manifest.json                written last: marks a complete backup
     staging/<run>/<key>                          rebuild staging area
+    smoke/<run>/<key>                            smoke-test scratch area (deleted after the run)
     _probe/<token>                               storage check probes
 """
 
@@ -188,6 +189,11 @@ def backup_manifest_key(label: str) -> str:
 def staging_prefix(run: str) -> str:
     """Prefix of a rebuild's staging area."""
     return f"staging/{_check(TOKEN_RE, run, 'staging run id')}/"
+
+
+def smoke_prefix(run: str) -> str:
+    """Prefix of a smoke test's scratch area (a whole store layout, deleted afterwards)."""
+    return f"smoke/{_check(TOKEN_RE, run, 'smoke run id')}/"
 
 
 def probe_key(token: str) -> str:

@@ -1,0 +1,1 @@
+"""Prefect block documents: Spaces storage, the Alpha Vantage key, the alert webhook."""

@@ -1,0 +1,53 @@
+"""Daily flow (20:00-04:00 New York): health check, integrity verification, retention cleanup.
+
+    python flows/daily.py --as-of 2025-11-24T21:00-05:00
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from flows.console import print_summary
+from flows.session import finish_closed, publish, run_script, start_session
+from tasks.ops import health_check, retention_cleanup, verify_integrity
+from tradingstation.errors import PermanentError
+
+
+@flow(name="daily", log_prints=True)
+def daily(as_of: datetime | None = None, force: bool = False) -> dict:
+    """Daily maintenance flow.
+
+    Args:
+        as_of: The moment to run for (default: now). Naive times are New York time.
+        force: Run even when the market was closed that day.
+
+    Returns:
+        Summary: health level, integrity problems, what retention removed.
+    """
+    run = start_session("daily", as_of, force)
+    if run.session is None:
+        return finish_closed(run)
+    health = health_check(run.store, run.provider, run.settings, run.as_of)
+    run.notes += [f"health {c.name}: {c.level} - {c.detail}" for c in health.checks]
+    integrity = verify_integrity(run.store, run.settings, run.as_of)
+    run.notes.append(f"integrity: {integrity.checked} objects checked, "
+                     f"{len(integrity.problems)} problems")
+    run.notes += [f"problem: {p.kind} {p.key}: {p.detail}" for p in integrity.problems[:20]]
+    removed = retention_cleanup(run.store, run.settings, run.as_of)
+    run.notes.append(f"retention: {removed.to_dict()['deleted']}, bars trimmed "
+                     f"{removed.bars_trimmed}")
+    result = publish(run, "Daily maintenance", {}, {
+        "health": health.to_dict(), "integrity": integrity.to_dict(),
+        "cleanup": removed.to_dict()["deleted"],
+    })
+    failing = [f"{c.name} ({c.detail})" for c in health.checks if c.level == "fail"]
+    if failing:
+        # Ending Failed is what makes the failure automation page the operator.
+        raise PermanentError(f"step health-check failing: {'; '.join(failing)}")
+    return result
+
+
+if __name__ == "__main__":
+    run_script(daily, "daily", print_summary)

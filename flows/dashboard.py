@@ -1,0 +1,69 @@
+"""Dashboard flow (``tradingstation dashboard``): the runbook's master_dashboard.py.
+
+Publishes the HTML page, plan.json and plan.csv under a stable "latest", and the Prefect
+artifacts ``trade-plan`` (markdown) and ``trade-plan-table`` (table).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from blocks.resolve import resolve_store
+from flows.session import parse_as_of
+from tasks.trade_plan import publish_trade_plan
+from tradingstation.config import get_settings
+from tradingstation.dashboard.build import risk_from_settings
+from tradingstation.dashboard.export import idea_to_dict
+
+
+@flow(name="dashboard")
+def dashboard(
+    hours_lookback: float = 24,
+    verbose: bool = False,
+    equity: float | None = None,
+    risk_per_trade: float | None = None,
+    max_position_pct: float | None = None,
+    max_open_risk: float | None = None,
+    as_of: datetime | None = None,
+) -> dict:
+    """Build and publish the master dashboard from the last ``hours_lookback`` hours of signals.
+
+    Args:
+        hours_lookback: Signals newer than this many hours are gathered (0 < h <= 744).
+        verbose: Include each idea's reasons in the result.
+        equity: Account equity override (default: TS_EQUITY).
+        risk_per_trade: Fraction of equity risked per idea override.
+        max_position_pct: Max position value as a fraction of equity override.
+        max_open_risk: Max total open risk (fraction of equity) override.
+        as_of: Time to build for (default now).
+
+    Returns:
+        ``{"pointer", "session", "demo", "open_risk", "ideas": [...], "dropped", "store",
+        "markdown"}``; ideas carry ``reasons`` only when ``verbose``.
+    """
+    settings = get_settings()
+    # Bad sizing values fail here, before the store is opened or anything is written.
+    risk = risk_from_settings(settings, equity=equity, risk_per_trade=risk_per_trade,
+                              max_position_pct=max_position_pct, max_open_risk=max_open_risk)
+    now = parse_as_of(as_of)
+    store = resolve_store(settings)
+    result = publish_trade_plan(store, now, settings, hours_lookback, risk)
+    ideas = []
+    for idea in result.plan.ideas:
+        row = idea_to_dict(idea)
+        if not verbose:
+            row.pop("reasons", None)
+        ideas.append(row)
+    return {
+        "pointer": result.pointer,
+        "session": result.pointer.get("session"),
+        "demo": result.plan.demo,
+        "open_risk": result.plan.open_risk,
+        "hours_lookback": hours_lookback,
+        "ideas": ideas,
+        "dropped": result.plan.dropped,
+        "store": store.describe(),
+        "markdown": result.markdown,
+    }

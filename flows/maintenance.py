@@ -1,0 +1,224 @@
+"""Data-operation and health flows (``tradingstation data <operation>``, ``tradingstation
+health``): the runbook's backfill_rebuilder.py and health_check.py as Prefect runs.
+
+Each returns a JSON-ready document with ``ok``; the command turns it into output and an exit
+code. Input is validated by the command before a flow starts, and again here (a deployment run
+with bad parameters fails at once, having changed nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Literal
+
+from prefect import flow
+from prefect.futures import wait
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from blocks.resolve import resolve_provider, resolve_store
+from flows.session import parse_as_of
+from tasks.locks import dataset_lock
+from tasks.maintenance import (
+    find_gaps,
+    rebuild_batch,
+    recompute_ledger,
+    repair_gaps,
+    restore_from_backup,
+    run_checks,
+    take_backup,
+)
+from tasks.ops import retention_cleanup, verify_integrity
+from tradingstation.calendar import NY
+from tradingstation.config import Settings, get_settings
+from tradingstation.errors import InputError
+from tradingstation.ops.gaps import Gap
+from tradingstation.ops.health import CHECK_NAMES, Check, HealthReport
+from tradingstation.ops.operations import check_parameters
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore
+
+Operation = Literal["rebuild-all", "rebuild-daily", "verify", "detect-gaps", "fill-gaps",
+                    "cleanup", "backup", "restore", "rebuild-ledger"]
+
+
+def run_once(flow_fn, **params):
+    """Call a flow in this process (ephemeral Prefect unless ``PREFECT_API_URL`` is set)."""
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
+    from prefect.settings import temporary_settings
+
+    # The ephemeral server's first start (migrations) can exceed the 20 s default when busy.
+    with temporary_settings({STARTUP: max(STARTUP.value(), 120)}):
+        return flow_fn(**params)
+
+
+@contextlib.contextmanager
+def _locks(datasets: list[str]) -> Iterator[None]:
+    with contextlib.ExitStack() as stack:
+        for dataset in sorted(datasets):  # one order everywhere: no lock-order deadlock
+            stack.enter_context(dataset_lock(dataset))
+        yield
+
+
+def stored_symbols(store: ObjectStore, dataset: str) -> list[str]:
+    """Symbols with a stored bars object in ``dataset``."""
+    return sorted(keys.symbol_from_bars_key(i.key)
+                  for i in store.list_objects(keys.bars_prefix(dataset)))
+
+
+def _rebuild(store, provider, settings: Settings, now: datetime,
+             plan: dict[str, list[str]]) -> dict:
+    rebuilt: dict[str, list[str]] = {}
+    bars, failed = 0, []
+    for dataset, symbols in plan.items():
+        if not symbols:
+            continue
+        with dataset_lock(dataset):
+            batches = [symbols[i:i + settings.batch_size]
+                       for i in range(0, len(symbols), settings.batch_size)]
+            futures = [rebuild_batch.submit(store, provider, dataset, batch, now, settings)
+                       for batch in batches]
+            wait(futures)
+        for batch, future in zip(batches, futures, strict=True):
+            state = future.state
+            if state.is_completed():
+                report = future.result()
+                rebuilt.setdefault(dataset, []).extend(report.symbols)
+                bars += report.bars
+            else:
+                # A failed batch left its live data untouched (staging); name it and go on.
+                error = future.result(raise_on_failure=False)
+                failed.append({"dataset": dataset, "symbols": batch, "error": str(error)})
+    return {"rebuilt": rebuilt, "bars": bars, "failed": failed, "ok": not failed}
+
+
+def _gap_rows(gaps: list[Gap]) -> list[dict]:
+    return [g.to_dict() for g in gaps]
+
+
+@flow(name="data-ops", task_runner=ThreadPoolTaskRunner(max_workers=4))
+def data_ops(
+    operation: Operation,
+    symbols: str | None = None,
+    symbol: str | None = None,
+    date: str | None = None,
+    check_gaps: bool = False,
+    dataset: str | None = None,
+    as_of: datetime | None = None,
+) -> dict:
+    """One data operation (``tradingstation data <operation>``).
+
+    Args:
+        operation: rebuild-all | rebuild-daily | verify | detect-gaps | fill-gaps | cleanup |
+            backup | restore | rebuild-ledger.
+        symbols: Comma-separated tickers (rebuild-daily).
+        symbol: One ticker to restrict detect-gaps / fill-gaps to.
+        date: Backup date YYYY-MM-DD (restore).
+        check_gaps: verify also detects missing sessions.
+        dataset: daily | 1min | 30min (rebuild-ledger; default all).
+        as_of: Time to act for (default now).
+
+    Returns:
+        The operation's report with ``ok`` (False: problems found or part of it failed).
+    """
+    params = check_parameters(operation, symbols, symbol, date, dataset)
+    now = parse_as_of(as_of)
+    settings = get_settings()
+    store = resolve_store(settings)
+    out: dict = {"operation": operation, "as_of": now.isoformat(), "store": store.describe()}
+    only = [params.symbol] if params.symbol else None
+    if operation == "verify":
+        report = verify_integrity(store, settings, now)
+        out.update(report.to_dict())
+        if check_gaps:
+            gaps = [g for g in find_gaps(store, now, settings) if g.kind == "not_fetched"]
+            out["gaps"] = _gap_rows(gaps)
+            out["ok"] = out["ok"] and not gaps
+    elif operation == "detect-gaps":
+        gaps = find_gaps(store, now, settings, only)
+        out["gaps"] = _gap_rows(gaps)
+        out["refetchable"] = sum(g.kind == "not_fetched" for g in gaps)
+        out["ok"] = out["refetchable"] == 0
+    elif operation == "fill-gaps":
+        provider = resolve_provider(settings, now)
+        with _locks(["1min", "daily"]):
+            gaps = find_gaps(store, now, settings, only)
+            out["added"] = repair_gaps(store, provider, gaps, now)
+            left = [g for g in find_gaps(store, now, settings, only) if g.kind == "not_fetched"]
+        out["gaps"] = _gap_rows([g for g in gaps if g.kind == "not_fetched"])
+        out["remaining"] = _gap_rows(left)
+        out["ok"] = not left
+    elif operation == "cleanup":
+        out.update(retention_cleanup(store, settings, now).to_dict(), ok=True)
+    elif operation == "backup":
+        label = keys.backup_label(now.astimezone(NY).date())
+        report = take_backup(store, label, now)
+        out.update(label=label, objects=report.objects, bytes=report.bytes, ok=True)
+    elif operation == "restore":
+        label = keys.backup_label(params.date)
+        with _locks(list(keys.DATASETS)):
+            report = restore_from_backup(store, label, now)
+        out.update(label=label, objects=report.objects, bytes=report.bytes,
+                   removed=report.removed, safety_backup=report.safety_label, ok=True)
+    elif operation == "rebuild-ledger":
+        with _locks(params.datasets):
+            rows = {d: recompute_ledger(store, d) for d in params.datasets}
+        out.update(ledgers=rows, ok=True)
+    else:
+        provider = resolve_provider(settings, now)
+        if operation == "rebuild-daily":
+            plan = {"daily": params.symbols}
+        else:
+            plan = {d: stored_symbols(store, d) for d in keys.DATASETS}
+        out.update(_rebuild(store, provider, settings, now, plan))
+    return out
+
+
+def _deployment_check() -> Check:
+    # Prefect-client code stays outside the core: blocks.deployments talks to the API.
+    from blocks.deployments import last_runs_check
+
+    return last_runs_check()
+
+
+@flow(name="health")
+def health_check(checks: list[str] | None = None, as_of: datetime | None = None,
+                 deployments: bool = True) -> dict:
+    """Health checks (``tradingstation health``).
+
+    Args:
+        checks: Names from ``CHECK_NAMES`` (default: all).
+        as_of: Time to check for (default now).
+        deployments: Also report the last successful run per deployment when a Prefect API
+            server is configured.
+
+    Returns:
+        ``HealthReport.to_dict()``: status, exit_code (0/1/2) and every check.
+    """
+    selected = list(checks or CHECK_NAMES)
+    unknown = set(selected) - set(CHECK_NAMES)
+    if unknown:
+        raise InputError(f"unknown health check(s): {', '.join(sorted(unknown))}")
+    now = parse_as_of(as_of)
+    settings = get_settings()
+    store = resolve_store(settings)
+    extra = []
+    provider = None
+    if "api" in selected:
+        try:
+            provider = resolve_provider(settings, now)
+        except InputError:
+            raise
+        except Exception as exc:  # a bad key configuration is a failing check, not a crash
+            selected.remove("api")
+            message = str(exc)
+            extra.append(lambda: Check("api", "fail", message))
+    from blocks.deployments import api_configured
+
+    if deployments and not checks and api_configured():
+        extra.append(_deployment_check)
+    if not selected:  # only the api check was asked for, and it could not be set up
+        return HealthReport([fn() for fn in extra]).to_dict()
+    report = run_checks(store, provider, settings, now, selected, extra)
+    return report.to_dict()

@@ -1,0 +1,117 @@
+"""Operator-command flows: every `tradingstation` command that does work runs as one of these,
+so it shows in Prefect's run history. Unscheduled deployments in prefect.yaml.
+
+Dashboard and data-operation flows (backup, restore, rebuild, gaps) live beside these and
+follow the same shape: resolve store/provider, call one task per core operation, return a
+JSON-ready document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from blocks.resolve import resolve_provider, resolve_store
+from flows.session import SessionRun, configure_run_logging, fetch_stage, parse_as_of
+from tasks import data as data_tasks
+from tasks.analysis import find_session_anchors
+from tasks.analysis import screen as screen_task
+from tradingstation.calendar import get_calendar
+from tradingstation.config import get_settings
+from tradingstation.errors import InputError
+from tradingstation.storage.keys import parse_symbols
+
+FetchJob = Literal["universe", "daily", "intraday_1min", "intraday_30min"]
+
+
+def _run(mode: str, as_of: datetime | str | None) -> SessionRun:
+    instant = parse_as_of(as_of)
+    calendar = get_calendar()
+    session = calendar.session_for(instant) or calendar.last_completed_session(instant)
+    settings = get_settings()
+    configure_run_logging(settings)
+    return SessionRun(mode=mode, as_of=instant, session=session, settings=settings,
+                      store=resolve_store(settings), provider=resolve_provider(settings, instant))
+
+
+def _tickers(tickers: str | None) -> list[str] | None:
+    return parse_symbols(tickers)
+
+
+@flow(name="fetch", task_runner=ThreadPoolTaskRunner(max_workers=4))
+def fetch(
+    job: FetchJob,
+    tickers: str | None = None,
+    force: bool = False,
+    force_compact: bool = False,
+    as_of: datetime | None = None,
+) -> dict:
+    """Run one fetch job (``tradingstation fetch <job>``).
+
+    Args:
+        job: universe | daily | intraday_1min | intraday_30min.
+        tickers: Comma-separated tickers to restrict to (not for universe).
+        force: Refetch even fresh data.
+        force_compact: Never ask for full (premium) history; deep holes are reported.
+        as_of: Time to fetch for (default now).
+
+    Returns:
+        The job report as a JSON-ready document.
+    """
+    symbols = _tickers(tickers)  # bad tickers fail before anything is opened or called
+    run = _run("fetch", as_of)
+    if job == "universe":
+        if symbols:
+            raise InputError("--tickers does not apply to the universe job")
+        report = data_tasks.refresh_universe(run.store, run.provider, run.as_of, force)
+    else:
+        report = fetch_stage(run, job, tickers=symbols, force=force, force_compact=force_compact)
+    return report.to_dict()
+
+
+@flow(name="anchors")
+def anchors(lookback_days: int = 30, ticker: str | None = None,
+            as_of: datetime | None = None) -> dict:
+    """Find AVWAP anchors for the session (``tradingstation anchors``).
+
+    Args:
+        lookback_days: Anchors within this many sessions (52-week extremes excepted).
+        ticker: Restrict to one ticker.
+        as_of: Session time (default now; closed days use the last session).
+    """
+    if lookback_days <= 0:
+        raise InputError(f"--lookback-days must be positive, got {lookback_days}")
+    symbols = _tickers(ticker)
+    run = _run("anchors", as_of)
+    count = find_session_anchors(run.store, run.session, lookback_days, symbols)
+    return {"session": run.session.isoformat(), "anchors": count}
+
+
+@flow(name="screen")
+def screen(
+    name: str,
+    tickers: str | None = None,
+    params: dict | None = None,
+    as_of: datetime | None = None,
+) -> dict:
+    """Run one screener over the universe (``tradingstation screen <name>``).
+
+    Args:
+        name: Screener registry name (gap_and_go, orb, avwap_reclaim, breakout, ema_pullback,
+            exhaustion_reversal).
+        tickers: Comma-separated tickers to restrict to.
+        params: Screener parameters, e.g. ``{"min_score": 7}``.
+        as_of: Screen time (default now).
+    """
+    symbols = _tickers(tickers)
+    run = _run("screen", as_of)
+    intraday = symbols or data_tasks.select_watchlist(
+        run.store, run.session, run.settings.watchlist_cap
+    )
+    found = screen_task(run.store, run.session, run.as_of, [name], run.demo, intraday,
+                        {name: params or {}}, symbols)
+    return {"session": run.session.isoformat(), "screener": name,
+            "signals": [s.model_dump(mode="json") for s in found[name]]}

@@ -1,0 +1,55 @@
+"""Postmarket flow (16:00-20:00 New York): 30-min bars of the watchlist, Exhaustion Reversal,
+and the master dashboard (HTML + plan.json/csv in storage, markdown/table artifacts).
+
+    python flows/postmarket.py --as-of 2025-11-24T17:00-05:00
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.console import print_summary
+from flows.session import fetch_stage, finish_closed, publish, run_script, start_session
+from tasks import data as data_tasks
+from tasks.analysis import screen
+from tasks.plan import risk_settings
+from tasks.trade_plan import publish_trade_plan
+
+POSTMARKET_SCREENERS = ("exhaustion_reversal",)
+
+
+@flow(name="postmarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+def postmarket(as_of: datetime | None = None, force: bool = False) -> dict:
+    """Postmarket session flow.
+
+    Args:
+        as_of: The moment to run for (default: now). Naive times are New York time.
+        force: Run even when the market is closed (works on the last session) and refetch
+            data that is already fresh.
+
+    Returns:
+        Summary: session, signals, the dashboard pointer, failed symbols.
+    """
+    run = start_session("postmarket", as_of, force)
+    if run.session is None:
+        return finish_closed(run)
+    # Free when premarket already ran (fresh snapshot, fresh bars): a mode never depends on
+    # an earlier run having succeeded.
+    data_tasks.refresh_universe(run.store, run.provider, run.as_of)
+    fetch_stage(run, "daily")
+    watchlist = data_tasks.select_watchlist(run.store, run.session, run.settings.watchlist_cap)
+    fetch_stage(run, "intraday_30min", tickers=watchlist, force=force)
+    found = screen(run.store, run.session, run.as_of, POSTMARKET_SCREENERS, run.demo, watchlist)
+    dashboard = publish_trade_plan(run.store, run.as_of, run.settings, 24,
+                                   risk_settings(run.settings))
+    run.notes.append(f"dashboard: {len(dashboard.plan.ideas)} ideas, "
+                     f"published {dashboard.pointer.get('stamp')}")
+    sections = {"Exhaustion Reversal": found["exhaustion_reversal"]}
+    return publish(run, "Postmarket", sections, {"dashboard": dashboard.pointer})
+
+
+if __name__ == "__main__":
+    run_script(postmarket, "postmarket", print_summary)

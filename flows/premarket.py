@@ -1,0 +1,56 @@
+"""Premarket flow (04:00-09:30 New York): universe, daily bars, anchors, quotes, 1-min bars of
+the watchlist, Gap & Go and ORB watch candidates, and the premarket plan.
+
+Run it locally (Prefect ephemeral mode, local data directory, demo market without a key)::
+
+    python flows/premarket.py                       # now
+    python flows/premarket.py --as-of 2025-11-24T08:45-05:00
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.console import print_premarket
+from flows.session import fetch_stage, finish_closed, publish, run_script, start_session
+from tasks import data as data_tasks
+from tasks.analysis import find_session_anchors, screen
+from tasks.plan import build_session_plan
+
+PREMARKET_SCREENERS = ("gap_and_go", "orb")
+
+
+@flow(name="premarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
+    """Premarket session flow.
+
+    Args:
+        as_of: The moment to run for (default: now). Naive times are New York time.
+        force: Run even when the market is closed (works on the last session) and refetch
+            data that is already fresh.
+
+    Returns:
+        Summary: session, signal counts, failed symbols, the plan's markdown.
+    """
+    run = start_session("premarket", as_of, force)
+    if run.session is None:
+        return finish_closed(run)
+    data_tasks.refresh_universe(run.store, run.provider, run.as_of, force)
+    fetch_stage(run, "daily", force=force)
+    find_session_anchors(run.store, run.session)
+    universe = data_tasks.universe_symbols(run.store)
+    data_tasks.fetch_quotes(run.store, run.provider, run.session, universe)
+    watchlist = data_tasks.select_watchlist(run.store, run.session, run.settings.watchlist_cap)
+    fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)
+    found = screen(run.store, run.session, run.as_of, PREMARKET_SCREENERS, run.demo, watchlist)
+    plan = build_session_plan(run.session, run.as_of, run.settings, "premarket",
+                              [s for sigs in found.values() for s in sigs])
+    sections = {"Gap & Go": found["gap_and_go"], "Opening Range Breakout": found["orb"]}
+    return publish(run, "Premarket plan", sections, {"plan": plan, "watchlist": watchlist})
+
+
+if __name__ == "__main__":
+    run_script(premarket, "premarket", print_premarket)

@@ -1,0 +1,249 @@
+"""What every session flow shares: resolving the session, the store and provider, fetch stages,
+the closed-day exit, and the summary artifact."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from prefect import get_run_logger
+from prefect.futures import wait
+
+from blocks.resolve import resolve_provider, resolve_store
+from tasks import data as data_tasks
+from tasks.locks import dataset_lock
+from tasks.report import publish_summary, session_summary_markdown, signal_rows
+from tradingstation import logs
+from tradingstation.calendar import NY, get_calendar
+from tradingstation.config import Settings, get_settings
+from tradingstation.data.fetch import JOBS, JobReport, split_batches
+from tradingstation.errors import InputError, PermanentError
+from tradingstation.providers.base import MarketDataProvider
+from tradingstation.signals import Signal
+from tradingstation.storage.base import ObjectStore
+
+log = logging.getLogger("tradingstation.flows")
+
+
+@dataclass
+class SessionRun:
+    """One run of a session flow: where it reads and writes, and what it has to report.
+
+    Attributes:
+        mode: premarket | market | postmarket | daily.
+        as_of: The run's instant (UTC).
+        session: The NYSE session it works on (None on a closed day).
+        settings: Settings in force.
+        store: Object store (local directory or the S3Bucket block's bucket).
+        provider: Market data (Alpha Vantage, or the demo market).
+        notes: Lines for the summary (fetch outcomes, failed symbols).
+        failed_symbols: ``{job: [symbols]}`` still failing after every retry.
+    """
+
+    mode: str
+    as_of: datetime
+    session: date | None
+    settings: Settings
+    store: ObjectStore | None = None
+    provider: MarketDataProvider | None = None
+    notes: list[str] = field(default_factory=list)
+    failed_symbols: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def demo(self) -> bool:
+        """Whether the data comes from the demo market."""
+        return bool(self.provider is not None and self.provider.is_demo)
+
+    @property
+    def artifact_key(self) -> str:
+        """Stable artifact key of this mode's summary (history kept per key in the UI)."""
+        return f"{self.mode}-summary"
+
+
+def parse_as_of(as_of: datetime | str | None) -> datetime:
+    """The run instant: ``as_of`` made UTC (naive means New York wall time), default now.
+
+    Raises:
+        InputError: ``as_of`` is not an ISO-8601 time.
+    """
+    if as_of is None:
+        return datetime.now(UTC)
+    if isinstance(as_of, str):
+        try:
+            as_of = datetime.fromisoformat(as_of.strip())
+        except ValueError:
+            raise InputError(f"as_of {as_of[:40]!r} is not an ISO-8601 time") from None
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=NY)
+    return as_of.astimezone(UTC)
+
+
+def start_session(mode: str, as_of: datetime | str | None, force: bool) -> SessionRun:
+    """Resolve the session for ``as_of``; open the store and provider unless the market is closed.
+
+    A forced run on a closed day works on the last completed session.
+    """
+    instant = parse_as_of(as_of)
+    settings = get_settings()
+    configure_run_logging(settings)
+    calendar = get_calendar()
+    session = calendar.session_for(instant)
+    if session is None and force:
+        session = calendar.last_completed_session(instant)
+    run = SessionRun(mode=mode, as_of=instant, session=session, settings=settings)
+    if session is not None:
+        run.store = resolve_store(settings)
+        run.provider = resolve_provider(settings, instant)
+    return run
+
+
+def configure_run_logging(settings: Settings) -> None:
+    """JSON log lines (with run ids) on stderr when ``TS_LOG_FORMAT=json`` (workers, Docker).
+
+    Prefect's own handlers are left alone, so the same records still reach the Prefect UI.
+    Other formats keep Prefect's console output as it is (no duplicate lines on a terminal).
+    """
+    if settings.log_format == "json":
+        logs.configure_logging(settings.log_level, "json", settings.secret_values())
+        # Every Prefect API call is an httpx INFO line; they would drown the useful ones.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    else:
+        logs.add_secrets(settings.secret_values())
+
+
+def closed_message(run: SessionRun) -> str:
+    """The "market closed" explanation, with the next session and how to run the last one."""
+    calendar = get_calendar()
+    day = run.as_of.astimezone(NY).date()
+    nxt = calendar.next_session(day)
+    last = calendar.previous_session(day)
+    example = _example_time(run.mode, last)
+    return (
+        f"market closed on {day.isoformat()} ({day:%A}): {run.mode} has nothing to do. "
+        f"Next session: {nxt.isoformat()}. To run it for the last session, {last.isoformat()}: "
+        f"--as-of {example} (or --force)."
+    )
+
+
+def _example_time(mode: str, day: date) -> str:
+    hour, minute = {"premarket": (8, 45), "market": (10, 30), "postmarket": (17, 0)}.get(
+        mode, (21, 0)
+    )
+    instant = datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY)
+    return instant.isoformat(timespec="minutes")
+
+
+def finish_closed(run: SessionRun) -> dict:
+    """End a run on a closed day: log, publish the "market closed" summary, return it."""
+    message = closed_message(run)
+    get_run_logger().info(message)
+    markdown = session_summary_markdown(
+        f"{run.mode.capitalize()} - market closed", None, run.as_of, False, {}, [message]
+    )
+    publish_summary(run.artifact_key, markdown, f"{run.mode}: market closed")
+    return {"mode": run.mode, "status": "market_closed", "message": message,
+            "as_of": run.as_of.isoformat(), "markdown": markdown}
+
+
+def fetch_stage(
+    run: SessionRun,
+    job: str,
+    tickers: list[str] | None = None,
+    force: bool = False,
+    force_compact: bool = False,
+) -> JobReport:
+    """Plan a bars job, fetch it in batch tasks (run concurrently), summarize it.
+
+    Holds the dataset's cross-run write lock for the stage (see :mod:`tasks.locks`). Symbols
+    still failing after every retry are recorded on ``run`` and the flow carries on.
+    """
+    dataset = JOBS[job]
+    with dataset_lock(dataset):
+        plan = data_tasks.plan_job(
+            job, run.store, run.provider, run.as_of, run.settings, tickers, force, force_compact
+        )
+        futures = [
+            data_tasks.fetch_bars_batch.submit(
+                run.store, run.provider, plan.dataset, batch, run.as_of, run.settings
+            )
+            for batch in split_batches(plan.requests, run.settings.batch_size)
+        ]
+        wait(futures)
+        results = [f.result() for f in futures]
+    report = data_tasks.summarize(run.store, plan, results, run.provider)
+    note(run, report)
+    return report
+
+
+def note(run: SessionRun, report: JobReport) -> None:
+    """Record a job report's summary line and failed symbols on ``run``."""
+    run.notes.append(report.summary())
+    failed = [o.symbol for o in report.failed]
+    if failed:
+        run.failed_symbols[report.job] = failed
+        run.notes.append(f"{report.job}: failed symbols: {', '.join(failed[:30])}"
+                         + (" ..." if len(failed) > 30 else ""))
+    if report.fatal_error:
+        # A bad key or configuration: later steps would only repeat it, so the run fails here
+        # and the alert names this step.
+        raise PermanentError(f"step fetch-{report.job} stopped: {report.fatal_error}")
+
+
+def publish(run: SessionRun, title: str, sections: dict[str, list[Signal]],
+            extra: dict | None = None) -> dict:
+    """Publish the run summary artifact and return the flow's result document."""
+    markdown = session_summary_markdown(
+        title, run.session, run.as_of, run.demo, sections, run.notes
+    )
+    publish_summary(run.artifact_key, markdown, f"{run.mode} {run.session}")
+    result = {
+        "mode": run.mode,
+        "status": "completed",
+        "session": run.session.isoformat() if run.session else None,
+        "as_of": run.as_of.isoformat(),
+        "demo": run.demo,
+        "signals": {name: len(sigs) for name, sigs in sections.items()},
+        "top": {name: signal_rows(sigs, 10) for name, sigs in sections.items()},
+        "failed_symbols": run.failed_symbols,
+        "markdown": markdown,
+    }
+    result.update(extra or {})
+    return result
+
+
+def script_args(mode: str, argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line arguments of ``python flows/<mode>.py``."""
+    parser = argparse.ArgumentParser(
+        prog=f"flows/{mode}.py",
+        description=f"Run the {mode} flow once, locally (Prefect ephemeral mode).",
+    )
+    parser.add_argument("--as-of", help="ISO time, e.g. 2025-11-24T08:45-05:00 (default: now)")
+    parser.add_argument("--force", action="store_true",
+                        help="run even when the market is closed (uses the last session)")
+    return parser.parse_args(argv)
+
+
+def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> dict:
+    """Run ``flow_fn`` once from the command line (``python flows/<mode>.py [--as-of] [--force]``).
+
+    A bad ``--as-of`` fails before Prefect starts.
+    """
+    args = script_args(mode, argv)
+    as_of = parse_as_of(args.as_of)  # a bad --as-of fails here, before Prefect starts
+    result = run_flow_once(flow_fn, as_of, args.force)
+    printer(result)
+    return result
+
+
+def run_flow_once(flow_fn, as_of: datetime, force: bool) -> dict:
+    """Call a session flow in this process (ephemeral Prefect unless PREFECT_API_URL is set)."""
+    from prefect.settings import (
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP,
+    )
+    from prefect.settings import temporary_settings
+
+    # The ephemeral server's first start (migrations) can exceed the 20 s default when busy.
+    with temporary_settings({STARTUP: max(STARTUP.value(), 120)}):
+        return flow_fn(as_of=as_of, force=force)

@@ -1,0 +1,99 @@
+"""Analysis tasks: AVWAP anchors and screeners over the whole universe at once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.policy import retry_options, run_ids
+from tradingstation import logs
+from tradingstation.anchors import find_anchors, merge_anchors
+from tradingstation.data.panel import load_panel
+from tradingstation.errors import ObjectNotFoundError
+from tradingstation.screeners import ScreenInput, run_screeners
+from tradingstation.screeners.store import save_signals
+from tradingstation.signals import Signal
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore
+
+log = logging.getLogger("tradingstation.tasks")
+
+
+@task(name="find-anchors", cache_policy=NO_CACHE, **retry_options())
+def find_session_anchors(
+    store: ObjectStore,
+    session: date,
+    lookback_days: int = 30,
+    symbols: Sequence[str] | None = None,
+) -> int:
+    """Find AVWAP anchors for the universe's stored daily bars and store them for ``session``.
+
+    Returns:
+        Number of anchors found.
+    """
+    with logs.set_run_context(**run_ids()):
+        daily = load_panel(store, "daily", symbols)
+        anchors = find_anchors(daily, lookback_days=lookback_days)
+        key = keys.anchors_key(session)
+        stored = _optional_frame(store, key) if symbols else None
+        store.put_frame(key, merge_anchors(stored, anchors, symbols))
+        log.info("anchors for %s: %d over %d symbols", session, len(anchors), len(daily))
+        return len(anchors)
+
+
+def _optional_frame(store: ObjectStore, key: str) -> pd.DataFrame | None:
+    try:
+        return store.get_frame(key)
+    except ObjectNotFoundError:
+        return None
+
+
+@task(name="screen", cache_policy=NO_CACHE, **retry_options())
+def screen(
+    store: ObjectStore,
+    session: date,
+    as_of: datetime,
+    names: Sequence[str],
+    demo: bool,
+    intraday_symbols: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    tickers: Sequence[str] | None = None,
+) -> dict[str, list[Signal]]:
+    """Run screeners ``names`` over the stored data once and save each one's signals.
+
+    Args:
+        store: Object store.
+        session: Session screened.
+        as_of: Moment of the screen (nothing newer is looked at).
+        names: Screener registry names.
+        demo: Data comes from the demo market (marked on every signal).
+        intraday_symbols: Symbols whose 1-min bars to read (the watchlist); None = none.
+        params: Per-screener parameters.
+        tickers: Restrict the daily universe to these symbols.
+
+    Returns:
+        ``{screener: signals}``.
+    """
+    with logs.set_run_context(**run_ids()):
+        daily = load_panel(store, "daily", tickers)
+        intraday = load_panel(store, "1min", intraday_symbols) if intraday_symbols else None
+        data = ScreenInput(
+            session=session,
+            as_of=as_of,
+            daily=daily,
+            intraday_1min=intraday,
+            quotes=_optional_frame(store, keys.quotes_key(session)),
+            anchors=_optional_frame(store, keys.anchors_key(session)),
+            demo=demo,
+        )
+        found = run_screeners(data, names, params)
+        for name, signals in found.items():
+            save_signals(store, session, name, signals)
+            log.info("%s %s: %d signals", name, session, len(signals))
+        return found

@@ -1,0 +1,171 @@
+"""Data tasks: universe, planned bar batches (one task per batch, never per symbol), quotes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+
+from tasks.policy import attempt, retry_options, run_ids
+from tradingstation import logs
+from tradingstation.config import Settings
+from tradingstation.data import fetch
+from tradingstation.data.batch import BatchResult, SymbolOutcome
+from tradingstation.data.universe import load_universe
+from tradingstation.errors import TransientError
+from tradingstation.providers.base import MarketDataProvider
+from tradingstation.providers.usage import persist_usage
+from tradingstation.storage.base import ObjectStore
+
+log = logging.getLogger("tradingstation.tasks")
+
+# Between attempts of one batch task, what is left to fetch and what was already done, keyed
+# by task run id. Retries run in the same process, so this is where a retry learns to fetch
+# only the symbols that failed (a forced refetch would otherwise redo the whole batch).
+_pending: dict[UUID, list[fetch.FetchRequest]] = {}
+_done: dict[UUID, list[SymbolOutcome]] = {}
+_lock = threading.Lock()
+
+
+@task(name="fetch-universe", cache_policy=NO_CACHE, **retry_options())
+def refresh_universe(
+    store: ObjectStore, provider: MarketDataProvider, now: datetime, force: bool = False
+) -> fetch.JobReport:
+    """Refresh the ticker universe (free when today's snapshot exists unless ``force``).
+
+    Raises:
+        TransientError: The listing call failed in a way a retry may fix (Prefect retries).
+    """
+    with logs.set_run_context(**run_ids()):
+        report = fetch.fetch_universe(store, provider, now, force=force)
+        persist_api_usage(store, provider)
+        failed = report.failed
+        if failed and failed[0].transient:
+            raise TransientError(f"universe listing failed: {failed[0].reason}")
+        log.info(report.summary())
+        return report
+
+
+@task(name="plan-fetch", cache_policy=NO_CACHE, **retry_options())
+def plan_job(
+    job: str,
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    now: datetime,
+    settings: Settings,
+    tickers: Sequence[str] | None = None,
+    force: bool = False,
+    force_compact: bool = False,
+) -> fetch.JobPlan:
+    """Plan a bars job: which symbols need which calls (no provider call)."""
+    with logs.set_run_context(**run_ids()):
+        plan = fetch.prepare_job(
+            job, store, provider, now, settings, tickers, force=force, force_compact=force_compact
+        )
+        log.info("%s: %d symbols, %d to fetch", job, len(plan.symbols), len(plan.to_fetch))
+        return plan
+
+
+def _batch_name(parameters: dict[str, Any]) -> str:
+    requests = parameters.get("requests") or []
+    first = requests[0].symbol if requests else "-"
+    return f"fetch-{parameters.get('dataset')}-{first}+{max(0, len(requests) - 1)}"
+
+
+@task(name="fetch-batch", task_run_name=_batch_name, cache_policy=NO_CACHE, **retry_options())
+def fetch_bars_batch(
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    dataset: str,
+    requests: list[fetch.FetchRequest],
+    now: datetime,
+    settings: Settings,
+) -> BatchResult:
+    """Fetch one batch of symbols; retry (via Prefect) only the symbols that failed transiently.
+
+    An attempt that leaves transient failures raises ``TransientError`` while retries remain,
+    so Prefect backs off and runs the task again; that attempt fetches only the failed
+    requests. The last attempt returns the combined result instead of failing: failed symbols
+    are reported, and the flow keeps going with the rest.
+    """
+    ctx = TaskRunContext.get()
+    run_id = ctx.task_run.id if ctx is not None else None
+    number, allowed = attempt()
+    with _lock:
+        todo = _pending.pop(run_id, None) if run_id is not None else None
+        earlier = _done.pop(run_id, []) if run_id is not None else []
+    todo = list(requests) if todo is None else todo
+    with logs.set_run_context(**run_ids()):
+        result = fetch.fetch_batch(store, provider, dataset, todo, now, settings)
+        retry = result.retry_requests
+        if retry and not result.fatal_error and number < allowed and run_id is not None:
+            kept = [o for o in result.outcomes if o.symbol not in {r.symbol for r in retry}]
+            with _lock:
+                _pending[run_id] = list(retry)
+                _done[run_id] = earlier + kept
+            raise TransientError(
+                f"{len(retry)} of {len(todo)} {dataset} symbols failed transiently "
+                f"(attempt {number}/{allowed}): {', '.join(r.symbol for r in retry[:10])}"
+            )
+        result.outcomes = earlier + result.outcomes
+        if retry:
+            log.warning(
+                "%s: %d symbols still failing after %d attempts: %s",
+                dataset, len(retry), number, ", ".join(r.symbol for r in retry[:20]),
+            )
+        return result
+
+
+@task(name="summarize-fetch", cache_policy=NO_CACHE, **retry_options())
+def summarize(
+    store: ObjectStore,
+    plan: fetch.JobPlan,
+    results: list[BatchResult],
+    provider: MarketDataProvider,
+) -> fetch.JobReport:
+    """Combine the plan and the batch results into one job report; persist API usage."""
+    with logs.set_run_context(**run_ids()):
+        report = fetch.summarize_job(plan, results, provider)
+        persist_api_usage(store, provider)
+        log.info(report.summary())
+        return report
+
+
+def persist_api_usage(store: ObjectStore, provider: MarketDataProvider) -> None:
+    """Add the provider's calls/throttles/errors so far to today's stored usage (for
+    ``health --api-usage``). The counter is drained, so calling again never double-counts."""
+    counter = getattr(provider, "usage_counter", None)
+    if counter is not None:
+        persist_usage(store, counter)
+
+
+@task(name="select-watchlist", cache_policy=NO_CACHE, **retry_options())
+def select_watchlist(store: ObjectStore, session: date, cap: int) -> list[str]:
+    """The session's intraday watchlist (premarket candidates, gappers, anchored names)."""
+    with logs.set_run_context(**run_ids()):
+        return fetch.select_watchlist(store, session, cap)
+
+
+@task(name="fetch-quotes", cache_policy=NO_CACHE, **retry_options())
+def fetch_quotes(
+    store: ObjectStore, provider: MarketDataProvider, session: date, symbols: list[str]
+):
+    """Fetch and store premarket quotes for ``symbols`` (chunks of 100 per provider call)."""
+    with logs.set_run_context(**run_ids()):
+        try:
+            return fetch.fetch_quotes(store, provider, session, symbols)
+        finally:
+            persist_api_usage(store, provider)
+
+
+@task(name="load-universe", cache_policy=NO_CACHE, **retry_options())
+def universe_symbols(store: ObjectStore) -> list[str]:
+    """Symbols of the stored universe."""
+    return load_universe(store)

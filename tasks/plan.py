@@ -1,0 +1,61 @@
+"""Plan task: rank and size a session's signals into a trade plan, published as artifacts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tasks.policy import run_ids
+from tradingstation import logs
+from tradingstation.config import Settings
+from tradingstation.dashboard.export import idea_to_dict, plan_to_markdown
+from tradingstation.plan import RiskSettings, build_plan
+from tradingstation.signals import Signal
+
+log = logging.getLogger("tradingstation.tasks")
+TABLE_COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
+                 "targets", "shares", "risk_dollars")
+
+
+def risk_settings(settings: Settings) -> RiskSettings:
+    """Sizing rules from settings."""
+    return RiskSettings(
+        equity=settings.equity,
+        risk_per_trade=settings.risk_per_trade,
+        max_position_pct=settings.max_position_pct,
+        max_open_risk=settings.max_open_risk,
+    )
+
+
+@task(name="build-plan", cache_policy=NO_CACHE)
+def build_session_plan(
+    session: date,
+    as_of: datetime,
+    settings: Settings,
+    mode: str,
+    signals: Sequence[Signal],
+) -> dict:
+    """Merge, rank and size ``signals``; publish ``<mode>-plan`` markdown and table artifacts.
+
+    Returns:
+        ``{"ideas": [idea dicts], "markdown": str, "demo": bool, "dropped": [...]}``.
+    """
+    with logs.set_run_context(**run_ids()):
+        plan = build_plan(signals, risk_settings(settings), generated_at=as_of)
+        title = f"{mode.capitalize()} plan {session.isoformat()}"
+        markdown = plan_to_markdown(plan, title)
+        ideas = [idea_to_dict(i) for i in plan.ideas]
+        create_markdown_artifact(key=f"{mode}-plan", markdown=markdown, description=title)
+        rows = [
+            {c: (", ".join(map(str, i[c])) if isinstance(i[c], list) else i[c])
+             for c in TABLE_COLUMNS}
+            for i in ideas
+        ]
+        create_table_artifact(key=f"{mode}-plan-table", table=rows, description=title)
+        log.info("%s: %d ideas, open risk %.2f", title, len(ideas), plan.open_risk)
+        return {"ideas": ideas, "markdown": markdown, "demo": plan.demo, "dropped": plan.dropped}

@@ -1,0 +1,273 @@
+"""End to end on a real Prefect server: blocks, alerts, `prefect deploy --all`, a process worker,
+a premarket deployment run into moto S3 (as Spaces) from the fake Alpha Vantage, a failed run
+alerting a local webhook, and the scheduler's upcoming runs at the right New York times."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.fake_alphavantage import FakeAlphaVantage
+from tests.support.moto_server import create_bucket, moto_client, running_moto_server
+from tradingstation.calendar import NY
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+AS_OF = datetime(2025, 11, 24, 8, 45, tzinfo=NY)
+SESSION = "2025-11-24"
+API_KEY = "E2E-AV-KEY-81723"
+S3_KEY_ID = "E2EACCESSKEYID42"
+S3_SECRET = "E2E-s3-secret-value-9911"
+HOOK_TOKEN = "hook-token-55122"
+SECRETS = (API_KEY, S3_KEY_ID, S3_SECRET, HOOK_TOKEN)
+
+
+def wait_for(what: str, check: Callable[[], Any], deadline_s: float, every: float = 1.0) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` at the deadline."""
+    end = time.monotonic() + deadline_s
+    last_error: Exception | None = None
+    while time.monotonic() < end:
+        try:
+            value = check()
+            if value:
+                return value
+        except (httpx.HTTPError, OSError) as exc:
+            last_error = exc
+        threading.Event().wait(every)
+    pytest.fail(f"timed out after {deadline_s}s waiting for {what} (last error: {last_error})")
+
+
+class Hook:
+    """A webhook receiver on 127.0.0.1 recording every POST body."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                hook.bodies.append(self.rfile.read(length).decode("utf-8", "replace"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook?token={HOOK_TOKEN}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a process started in its own session, with its children, by its PID (= group id)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[dict]:
+    """Prefect server + moto S3 + fake Alpha Vantage + webhook receiver, all on 127.0.0.1."""
+    procs: list[subprocess.Popen] = []
+    hook = Hook()
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    base_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("TS_", "PREFECT_"))}
+    base_env.update(
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        PREFECT_API_URL=api,
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5",
+        PREFECT_WORKER_QUERY_SECONDS="2",
+        PREFECT_UI_URL=f"http://127.0.0.1:{port}",
+        PYTHONUNBUFFERED="1",
+    )
+    server_log = (tmp_path / "server.log").open("w")
+    try:
+        with running_moto_server() as endpoint, FakeAlphaVantage(
+            api_key=API_KEY, now=lambda: AS_OF, listing_size=12
+        ) as fake:
+            bucket = create_bucket(endpoint)
+            procs.append(subprocess.Popen(
+                [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
+                 "--port", str(port)],
+                env=base_env, stdout=server_log, stderr=subprocess.STDOUT,
+                start_new_session=True, cwd=tmp_path,
+            ))
+            wait_for("the Prefect API", lambda: httpx.get(f"{api}/health", timeout=5)
+                     .status_code == 200, 120)
+            # What a worker host has: the Prefect API, the app dir, and non-secret tuning.
+            worker_env = dict(base_env, TS_STORAGE_BACKEND="s3", TS_APP_DIR=str(REPO),
+                              TS_ALPHAVANTAGE_BASE_URL=fake.url, TS_RATE_LIMIT_PER_MINUTE="6000",
+                              TS_DATA_DIR=str(tmp_path / "data"), TS_LOG_FORMAT="json")
+            # What the operator's shell has when registering blocks (secrets included).
+            admin_env = dict(worker_env, TS_S3_BUCKET=bucket, TS_S3_ENDPOINT_URL=endpoint,
+                             TS_S3_REGION="us-east-1", TS_S3_ACCESS_KEY_ID=S3_KEY_ID,
+                             TS_S3_SECRET_ACCESS_KEY=S3_SECRET, TS_ALPHAVANTAGE_API_KEY=API_KEY,
+                             TS_WEBHOOK_URL=hook.url)
+            yield {"api": api, "bucket": bucket, "endpoint": endpoint, "fake": fake,
+                   "hook": hook, "worker_env": worker_env, "admin_env": admin_env,
+                   "procs": procs, "tmp": tmp_path}
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+        server_log.close()
+        hook.stop()
+        shutil.rmtree(tmp_path / "prefect-home", ignore_errors=True)
+
+
+def _cli(args: list[str], env: dict, timeout: float = 180) -> str:
+    done = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    assert done.returncode == 0, f"{' '.join(args[:4])} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
+
+def _run_deployment(name: str, params: dict, env: dict) -> str:
+    out = _cli([str(BIN / "prefect"), "deployment", "run", name, "--params", json.dumps(params)],
+               env)
+    match = re.search(r"UUID:\s*([0-9a-f-]{36})", out)
+    assert match, out
+    return match.group(1)
+
+
+def _final_state(api: str, run_id: str, deadline_s: float) -> dict:
+    def terminal() -> dict | None:
+        state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=10).json()["state"]
+        final = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+        return state if state["type"] in final else None
+
+    return wait_for(f"flow run {run_id} to finish", terminal, deadline_s, every=2)
+
+
+def _scheduled_runs(api: str) -> dict[str, list[datetime]]:
+    deployments = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+    flows = {f["id"]: f["name"] for f in
+             httpx.post(f"{api}/flows/filter", json={}, timeout=10).json()}
+    out: dict[str, list[datetime]] = {}
+    for dep in deployments:
+        runs = httpx.post(f"{api}/flow_runs/filter", timeout=10, json={
+            "flow_runs": {"deployment_id": {"any_": [dep["id"]]},
+                          "state": {"type": {"any_": ["SCHEDULED"]}}},
+        }).json()
+        starts = [datetime.fromisoformat(r["expected_start_time"]) for r in runs
+                  if r.get("auto_scheduled")]
+        out[flows[dep["flow_id"]]] = starts
+    return out
+
+
+def _on_schedule(mode: str, instant: datetime) -> bool:
+    ny = instant.astimezone(NY)
+    if ny.weekday() >= 5:
+        return False
+    hm = (ny.hour, ny.minute)
+    return {
+        "premarket": hm in {(7, 0), (8, 45)},
+        "market": (9, 30) <= hm <= (15, 45) and ny.minute % 15 == 0,
+        "postmarket": hm == (16, 30),
+        "daily": hm == (21, 0),
+    }[mode]
+
+
+def test_deploy_run_alert_and_schedule(stack: dict) -> None:
+    api, admin_env, worker_env = stack["api"], stack["admin_env"], stack["worker_env"]
+    ts = str(BIN / "tradingstation")
+    out = _cli([ts, "blocks", "register"], admin_env)
+    _cli([ts, "blocks", "register"], admin_env)  # idempotent: a second run just updates
+    _cli([ts, "alerts", "create", "--deadline-minutes", "30"], admin_env)
+    _cli([ts, "alerts", "create", "--deadline-minutes", "30"], admin_env)
+    assert not any(secret in out for secret in SECRETS)
+    automations = httpx.post(f"{api}/automations/filter", json={}, timeout=10).json()
+    assert sorted(a["name"] for a in automations) == [
+        "tradingstation-run-failed", "tradingstation-run-overdue"]
+
+    prefect = str(BIN / "prefect")
+    _cli([prefect, "work-pool", "create", "tradingstation", "--type", "process"], worker_env)
+    _cli([prefect, "--no-prompt", "deploy", "--all"], worker_env)
+    worker_log = (stack["tmp"] / "worker.log").open("w")
+    stack["procs"].append(subprocess.Popen(
+        [prefect, "worker", "start", "--pool", "tradingstation", "--type", "process"],
+        env=worker_env, cwd=REPO, stdout=worker_log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    ))
+
+    # 1. premarket/default completes; its data and signals are in the bucket.
+    run_id = _run_deployment("premarket/default", {"as_of": AS_OF.isoformat()}, worker_env)
+    state = _final_state(api, run_id, 240)
+    assert state["type"] == "COMPLETED", (state, (stack["tmp"] / "worker.log").read_text()[-4000:])
+    client = moto_client(stack["endpoint"])
+    keys = [o["Key"] for page in client.get_paginator("list_objects_v2")
+            .paginate(Bucket=stack["bucket"]) for o in page.get("Contents", [])]
+    assert any(k.startswith("bars/daily/") for k in keys)
+    assert any(k.startswith("bars/1min/") for k in keys)
+    assert f"signals/{SESSION}/gap_and_go.json" in keys and f"signals/{SESSION}/orb.json" in keys
+    assert f"anchors/{SESSION}.parquet" in keys and "universe/latest.parquet" in keys
+    assert stack["fake"].count(function="TIME_SERIES_DAILY") > 0  # the key came from its block
+    assert any(k.startswith("usage/api/") for k in keys)  # calls counted for health
+
+    # 2. A run made to fail (the provider now rejects the key) alerts the webhook, no secret.
+    stack["fake"].api_key = "ROTATED-KEY"
+    failed_id = _run_deployment(
+        "fetch/default", {"job": "daily", "tickers": "AAPL,MSFT", "force": True}, worker_env)
+    assert _final_state(api, failed_id, 180)["type"] == "FAILED"
+    bodies = wait_for("the failure alert", lambda: [b for b in stack["hook"].bodies
+                                                    if failed_id in b], 90)
+    alert = bodies[0]
+    assert "fetch" in alert and "Failed" in alert and "fetch-daily" in alert
+    assert f"/runs/flow-run/{failed_id}" in alert
+    assert not any(secret in alert for secret in SECRETS)
+
+    # 3. The scheduler created upcoming runs of every session deployment at New York times.
+    def all_scheduled() -> dict[str, list[datetime]] | None:
+        runs = _scheduled_runs(api)
+        modes = ("premarket", "market", "postmarket", "daily")
+        return runs if all(runs.get(m) for m in modes) else None
+
+    scheduled = wait_for("scheduled session runs", all_scheduled, 90, every=2)
+    for mode in ("premarket", "market", "postmarket", "daily"):
+        wrong = [t.isoformat() for t in scheduled[mode] if not _on_schedule(mode, t)]
+        assert not wrong, f"{mode} runs off schedule: {wrong[:5]}"
+    ops = set(scheduled) - {"premarket", "market", "postmarket", "daily"}
+    assert ops >= {"fetch", "anchors", "screen", "dashboard", "data-ops", "health"}
+    for mode in ops:
+        assert not scheduled[mode], f"ops deployment {mode} must not be scheduled"

@@ -1,0 +1,120 @@
+"""Session flows on a real (temporary) Prefect server: each mode on the demo market, the closed
+day, and the premarket plan printed for the README's first command."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from prefect.artifacts import Artifact
+
+from flows.daily import daily
+from flows.market import market
+from flows.postmarket import postmarket
+from flows.premarket import premarket
+from tradingstation.calendar import NY
+from tradingstation.providers.demo_plants import PLANTED
+
+pytestmark = pytest.mark.slow
+
+SESSION = "2025-11-24"
+
+
+def _at(hour: int, minute: int, day: tuple[int, int, int] = (2025, 11, 24)) -> datetime:
+    return datetime(*day, hour, minute, tzinfo=NY)
+
+
+@pytest.fixture(scope="module")
+def day_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data directory for the whole simulated session (premarket -> daily)."""
+    return tmp_path_factory.mktemp("session-day")
+
+
+@pytest.fixture
+def demo_env(monkeypatch: pytest.MonkeyPatch, day_dir: Path) -> Path:
+    from tradingstation.config import get_settings
+
+    monkeypatch.setenv("TS_DATA_DIR", str(day_dir))
+    monkeypatch.setenv("TS_DEMO_SYMBOLS", "40")
+    get_settings.cache_clear()
+    return day_dir
+
+
+def _artifact_text(key: str) -> str:
+    artifact = Artifact.get(key)
+    assert artifact is not None, f"artifact {key} missing"
+    return str(artifact.data)
+
+
+def _signals(root: Path, screener: str) -> list[dict]:
+    doc = json.loads((root / "signals" / SESSION / f"{screener}.json").read_text())
+    return doc["signals"]
+
+
+def test_premarket_builds_plan_from_planted_setups(demo_env: Path) -> None:
+    state = premarket(as_of=_at(8, 45), return_state=True)
+    assert state.is_completed()
+    result = state.result()
+    assert result["session"] == SESSION and result["demo"] is True
+    gap = {s["symbol"] for s in _signals(demo_env, "gap_and_go")}
+    assert set(PLANTED["gap_and_go"]) <= gap
+    assert not gap & set(PLANTED["gap_and_go_near_miss"])
+    assert (demo_env / "bars" / "daily" / "GPUP.parquet").exists()
+    assert (demo_env / "bars" / "1min" / "GPUP.parquet").exists()
+    assert (demo_env / "anchors" / f"{SESSION}.parquet").exists()
+    ideas = result["plan"]["ideas"]
+    assert ideas and all(i["stop"] < i["entry"] for i in ideas if i["direction"] == "long")
+    summary = _artifact_text("premarket-summary")
+    assert "DEMO DATA" in summary and "Gap & Go" in summary
+    assert "GPUP" in _artifact_text("premarket-plan")
+
+
+def test_market_screens_with_intraday_data(demo_env: Path) -> None:
+    state = market(as_of=_at(10, 30), return_state=True)
+    assert state.is_completed()
+    result = state.result()
+    assert set(result["signals"]) == {
+        "AVWAP Reclaim", "Breakout", "EMA Pullback", "Opening Range Breakout"
+    }
+    for name in ("avwap_reclaim", "breakout", "ema_pullback"):
+        assert isinstance(_signals(demo_env, name), list)
+    # The opening range (09:30-09:45) has formed by 10:30: planted ORB names have triggered.
+    orb = {s["symbol"]: s["status"] for s in _signals(demo_env, "orb")}
+    assert all(orb.get(symbol) == "triggered" for symbol in PLANTED["orb"])
+    assert "Market scan" in _artifact_text("market-summary")
+
+
+def test_postmarket_publishes_dashboard(demo_env: Path) -> None:
+    state = postmarket(as_of=_at(17, 0), return_state=True)
+    assert state.is_completed()
+    result = state.result()
+    assert (demo_env / "bars" / "30min").is_dir()
+    pointer = json.loads((demo_env / "dashboards" / "latest.json").read_text())
+    assert pointer["session"] == SESSION and "index.html" in pointer["files"]
+    assert result["dashboard"]["stamp"] == pointer["stamp"]
+    assert "dashboard" in _artifact_text("postmarket-summary")
+
+
+def test_daily_checks_and_cleans(demo_env: Path) -> None:
+    state = daily(as_of=_at(21, 0), return_state=True)
+    assert state.is_completed(), state.message
+    result = state.result()
+    assert result["integrity"]["checked"] > 0
+    assert {c["name"] for c in result["health"]["checks"]} >= {"storage", "data_freshness"}
+    assert "integrity" in _artifact_text("daily-summary")
+
+
+def test_closed_day_finishes_completed_and_writes_nothing(tmp_path: Path) -> None:
+    state = premarket(as_of=_at(8, 45, (2025, 12, 25)), return_state=True)
+    assert state.is_completed()
+    result = state.result()
+    assert result["status"] == "market_closed"
+    assert "market closed on 2025-12-25" in result["message"]
+    assert "Next session: 2025-12-26" in result["message"]
+    assert "--as-of 2025-12-24T08:45-05:00" in result["message"]
+    data_dir = Path(os.environ["TS_DATA_DIR"])
+    assert not any(data_dir.rglob("*.parquet"))
+    assert "market closed" in _artifact_text("premarket-summary")

@@ -1,0 +1,236 @@
+"""The ``tradingstation fetch <job>`` command: the runbook's data_fetch_manager.py, as the
+``fetch`` flow. Registered as ``app.command("fetch")(fetch_cmd.fetch)``.
+
+Input (job name, tickers, ``--as-of``) is checked before Prefect starts. While the flow runs, a
+progress bar on stderr advances as each batch task finishes; the exit code is the job report's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from tradingstation.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    load_settings,
+    one_line,
+    print_json,
+)
+from tradingstation.errors import InputError
+
+JOB_NAMES = ("universe", "daily", "intraday_1min", "intraday_30min")
+DEMO_NOTE = "DEMO DATA: synthetic market, not real prices."
+# The plan task's log line (tasks.data.plan_job) carries (job, symbols, symbols to fetch).
+PLAN_MESSAGE = "%s: %d symbols, %d to fetch"
+BATCH_TASK = "fetch-batch"
+OUTCOMES = ("ok", "no_data", "failed", "fresh", "known_no_data")
+
+
+class BatchProgress(logging.Handler):
+    """Drives a progress bar from the fetch flow's own log records (in-process runs).
+
+    The plan task logs how many symbols need calls (the bar's total, in batches of
+    ``batch_size``); Prefect logs ``Finished in state ...`` once per task run, which advances the
+    bar once per finished batch task. Without the plan line (``TS_LOG_LEVEL`` above INFO) the
+    bar has no total and only counts finished batches.
+
+    Attributes:
+        total: Batch tasks the plan needs (None until the plan is logged).
+        done: Batch task runs finished so far.
+    """
+
+    def __init__(self, progress: Progress, task_id: Any, batch_size: int) -> None:
+        """Attach to ``progress``'s task ``task_id``; batches hold ``batch_size`` symbols."""
+        super().__init__(logging.INFO)
+        self.progress = progress
+        self.task_id = task_id
+        self.batch_size = batch_size
+        self.total: int | None = None
+        self.done = 0
+        self._finished: set[str] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Update the bar from one log record (never raises: progress is best effort)."""
+        # A display aid must never fail the fetch.
+        with contextlib.suppress(Exception):
+            self._update(record)
+
+    def _update(self, record: logging.LogRecord) -> None:
+        if record.msg == PLAN_MESSAGE and isinstance(record.args, tuple) and len(record.args) == 3:
+            job, symbols, to_fetch = record.args
+            self.total = math.ceil(int(to_fetch) / self.batch_size)
+            self.progress.update(
+                self.task_id, total=self.total,
+                description=f"fetch {job}: {to_fetch} of {symbols} symbols need calls",
+            )
+            return
+        if getattr(record, "task_name", None) != BATCH_TASK:
+            return
+        run_id = str(getattr(record, "task_run_id", ""))
+        if record.getMessage().startswith("Finished in state") and run_id not in self._finished:
+            self._finished.add(run_id)
+            self.done += 1
+            self.progress.advance(self.task_id)
+
+
+# Loggers the tracker listens to: the plan task's, and Prefect's task-run logger.
+_PROGRESS_LOGGERS = ("tradingstation.tasks", "prefect.task_runs")
+
+
+def run_fetch_flow(job: str, batch_size: int, **params: Any) -> tuple[dict, BatchProgress]:
+    """Run the ``fetch`` flow once in this process with a progress bar on stderr.
+
+    Args:
+        job: Fetch job name (already validated).
+        batch_size: Symbols per batch task (``TS_BATCH_SIZE``), for the bar's total.
+        **params: The flow's other parameters (tickers, force, force_compact, as_of).
+
+    Returns:
+        The flow's report document and the progress tracker (total / done batches).
+    """
+    # Flows import Prefect; the core never does, so they load only when a command runs.
+    flows = importlib.import_module("flows.ops")
+    runner = importlib.import_module("flows.maintenance")
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err_console, transient=True,
+    )
+    task_id = progress.add_task(f"fetch {job} (Prefect flow fetch)", total=None)
+    tracker = BatchProgress(progress, task_id, batch_size)
+    loggers = [logging.getLogger(name) for name in _PROGRESS_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(tracker)
+    try:
+        with progress:
+            result = runner.run_once(flows.fetch, job=job, **params)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(tracker)
+    return result, tracker
+
+
+def check_job(job: str) -> str:
+    """Return ``job`` if it is a fetch job.
+
+    Raises:
+        InputError: one line listing the jobs.
+    """
+    if job not in JOB_NAMES:
+        raise InputError(f"unknown fetch job {job[:40]!r}: expected one of {', '.join(JOB_NAMES)}")
+    return job
+
+
+def check_as_of(as_of: str | None) -> datetime | None:
+    """Parse ``--as-of`` (ISO-8601; naive means New York time) before any flow starts.
+
+    Raises:
+        InputError: not an ISO-8601 time.
+    """
+    if as_of is None:
+        return None
+    from flows.session import parse_as_of
+
+    return parse_as_of(as_of)
+
+
+def print_report(report: dict) -> None:
+    """The job report as a summary table, then failed symbols and deep holes, one line each."""
+    if report.get("demo"):
+        console.print(Panel(DEMO_NOTE, border_style="red", title="DEMO"))
+    counts = report.get("counts", {})
+    console.print(f"[bold]fetch {report['job']} ({report.get('dataset') or 'listing'})[/] "
+                  f"as of {report['now']}", highlight=False, soft_wrap=True)
+    table = Table(header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("symbols", str(len(report.get("symbols", []))))
+    for outcome in (*OUTCOMES, *sorted(set(counts) - set(OUTCOMES))):
+        if outcome in counts:
+            table.add_row(f"  {outcome}", str(counts[outcome]))
+    table.add_row("calls made", str(report["calls"]))
+    table.add_row("calls planned", str(report["planned_calls"]))
+    table.add_row("objects written", str(report["writes"]))
+    if report.get("holes"):
+        table.add_row("deep holes (compact forced)", str(len(report["holes"])))
+    if report.get("quarantined"):
+        table.add_row("quarantined responses", str(len(report["quarantined"])))
+    for name, value in sorted((report.get("details") or {}).items()):
+        if isinstance(value, int | float | str):
+            table.add_row(escape(str(name)), escape(str(value)))
+    console.print(table)
+    failed = [s for s in report.get("symbols", []) if s["outcome"] == "failed"]
+    if failed:
+        console.print(f"[red]{len(failed)} failed symbols:[/]")
+        for item in failed:
+            kind = "transient" if item.get("transient") else "permanent"
+            console.print(f"  {item['symbol']} ({kind}): {escape(one_line(item['reason']))}",
+                          highlight=False, soft_wrap=True)
+    if report.get("holes"):
+        console.print("[yellow]deep holes left by --force-compact (rerun without it to "
+                      "backfill):[/] " + ", ".join(report["holes"]), highlight=False,
+                      soft_wrap=True)
+    if report.get("fatal_error"):
+        console.print(f"[red]stopped:[/] {escape(one_line(report['fatal_error']))}")
+    colour = "green" if report["exit_code"] == 0 else "red"
+    console.print(f"[{colour}]exit code {report['exit_code']}[/]")
+
+
+def fetch(
+    job: Annotated[str, typer.Argument(
+        help="universe | daily | intraday_1min | intraday_30min", show_default=False)],
+    tickers: Annotated[str | None, typer.Option(
+        "--tickers", help="Comma-separated tickers, e.g. NVDA,AAPL (default: the universe for "
+        "daily, the active watchlist for intraday; not for universe).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Refetch even when the stored data is fresh.")] = False,
+    force_compact: Annotated[bool, typer.Option(
+        "--force-compact", help="Never ask for full (premium) history; deep holes are "
+        "reported instead of backfilled.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="ISO time to fetch for, e.g. 2025-11-24T17:00-05:00 (default: now).")]
+    = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Run one fetch job: incremental, self-healing, batched (the runbook's data_fetch_manager).
+
+    Fresh symbols cost no call, slightly stale ones one compact call, deeper holes a backfill.
+    Prints a summary of the job (outcomes, calls, failed symbols); exits 1 when the job failed
+    (every attempted symbol failed, or the provider refused the key or plan).
+    """
+    check_job(job)
+    from tradingstation.storage.keys import parse_symbols
+
+    symbols = parse_symbols(tickers)
+    if symbols and job == "universe":
+        raise InputError("--tickers does not apply to the universe job")
+    instant = check_as_of(as_of)
+    settings = load_settings()
+    report, _ = run_fetch_flow(
+        job, settings.batch_size, tickers=",".join(symbols) if symbols else None, force=force,
+        force_compact=force_compact, as_of=instant,
+    )
+    if json_out:
+        print_json(report)
+    else:
+        print_report(report)
+    if report["exit_code"]:
+        raise typer.Exit(report["exit_code"])
