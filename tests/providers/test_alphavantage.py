@@ -293,6 +293,7 @@ def test_invalid_key_is_permanent_and_not_echoed(fake, limiter, caplog):
 
 def test_urllib3_debug_lines_have_the_key_masked(fake, provider, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")  # configure_logging quiets it otherwise
     provider.daily_bars("NVDA")
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")]
     assert any("apikey=***" in line for line in lines)

@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import logging
 import math
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -40,7 +41,7 @@ from tradingstation.errors import InputError
 JOB_NAMES = ("universe", "daily", "intraday_1min", "intraday_30min")
 DEMO_NOTE = "DEMO DATA: synthetic market, not real prices."
 # The plan task's log line (tasks.data.plan_job) carries (job, symbols, symbols to fetch).
-PLAN_MESSAGE = "%s: %d symbols, %d to fetch"
+PLAN_RE = re.compile(r"^(\S+): (\d+) symbols, (\d+) to fetch$")  # tasks.data.plan_job's line
 BATCH_TASK = "fetch-batch"
 OUTCOMES = ("ok", "no_data", "failed", "fresh", "known_no_data")
 
@@ -50,8 +51,7 @@ class BatchProgress(logging.Handler):
 
     The plan task logs how many symbols need calls (the bar's total, in batches of
     ``batch_size``); Prefect logs ``Finished in state ...`` once per task run, which advances the
-    bar once per finished batch task. Without the plan line (``TS_LOG_LEVEL`` above INFO) the
-    bar has no total and only counts finished batches.
+    bar once per finished batch task. Both loggers are held at INFO while the bar runs.
 
     Attributes:
         total: Batch tasks the plan needs (None until the plan is logged).
@@ -75,8 +75,11 @@ class BatchProgress(logging.Handler):
             self._update(record)
 
     def _update(self, record: logging.LogRecord) -> None:
-        if record.msg == PLAN_MESSAGE and isinstance(record.args, tuple) and len(record.args) == 3:
-            job, symbols, to_fetch = record.args
+        # Parse the formatted text: redaction may already have merged args into the message.
+        plan = PLAN_RE.match(record.getMessage()) if record.name == "tradingstation.tasks" \
+            else None
+        if plan:
+            job, symbols, to_fetch = plan.groups()
             self.total = math.ceil(int(to_fetch) / self.batch_size)
             self.progress.update(
                 self.task_id, total=self.total,
@@ -117,14 +120,20 @@ def run_fetch_flow(job: str, batch_size: int, **params: Any) -> tuple[dict, Batc
     task_id = progress.add_task(f"fetch {job} (Prefect flow fetch)", total=None)
     tracker = BatchProgress(progress, task_id, batch_size)
     loggers = [logging.getLogger(name) for name in _PROGRESS_LOGGERS]
+    # The bar feeds on INFO records: a logger left above INFO (TS_LOG_LEVEL=WARNING) would
+    # starve it, so lower it for this run only.
+    levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(tracker)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
     try:
         with progress:
             result = runner.run_once(flows.fetch, job=job, **params)
     finally:
-        for logger in loggers:
+        for logger, level in zip(loggers, levels, strict=True):
             logger.removeHandler(tracker)
+            logger.setLevel(level)
     return result, tracker
 
 

@@ -1,0 +1,222 @@
+"""Render bench/RESULTS.md from bench/out/*.json (written by bench.run_all)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _x(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}x"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.0f} %"
+
+
+def _ok(flag: bool) -> str:
+    return "met" if flag else "**not met**"
+
+
+def _load(out: Path, name: str) -> dict | None:
+    path = out / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _fetch(r: dict) -> list[str]:
+    s, o, n, rr = r["scenario"], r["ours"], r["reference_full_refetch"], r["ratios"]
+    g = r["goals"]
+    return [
+        "## 1. Fetch: calls and rate against the limit (issue 3) - `bench/fetch_rate.py`",
+        "",
+        f"Daily job over {s['fresh'] + s['stale_3_sessions'] + s['deep_gap_150_sessions']} "
+        f"symbols: {s['fresh']} fresh, {s['stale_3_sessions']} three sessions behind, "
+        f"{s['deep_gap_150_sessions']} 150 sessions behind. Fake Alpha Vantage over HTTP with "
+        f"a {s['rate_limit_per_min']}/min sliding-window limit and "
+        f"{s['latency_seconds'] * 1000:.0f} ms latency; {s['http_concurrency']} concurrent "
+        "requests; local store.",
+        "",
+        "| figure | value | reference | ratio | goal |",
+        "|---|---|---|---|---|",
+        f"| calls | {o['calls']} | minimum {r['minimum_calls']} | "
+        f"{_x(rr['calls_vs_minimum'])} | = 1.00x: {_ok(g['calls_equal_minimum'])} |",
+        f"| calls | {o['calls']} | naive full refetch {n['calls_extrapolated']} | "
+        f"{_x(rr['calls_vs_reference'])} | |",
+        f"| achieved rate (calls / job wall time) | {o['rate_per_min_over_wall']}/min | "
+        f"limit {s['rate_limit_per_min']}/min | {_pct(rr['rate_vs_limit'])} | >= 90 %: "
+        f"{_ok(g['rate_ge_90pct'])} |",
+        f"| paced rate (first to last call) | {o['rate_per_min_between_first_and_last_call']}/min"
+        f" | limit {s['rate_limit_per_min']}/min | {_pct(o['rate_vs_limit_between_calls'])} | |",
+        f"| throttle answers | {o['throttled']} (naive: {n['throttled']}) | 0 | | 0: "
+        f"{_ok(g['zero_throttles'])} |",
+        f"| wall time | {o['wall_seconds']:.1f} s | naive {n['wall_seconds_extrapolated']:.1f} s"
+        f" | {_x(rr['wall_vs_reference'])} | |",
+        f"| wall time | {o['wall_seconds']:.1f} s | rate-limit bound "
+        f"{o['rate_limit_bound_seconds']:.1f} s | "
+        f"{_x(o['wall_seconds'] / o['rate_limit_bound_seconds'])} | |",
+        f"| rerun calls | {r['rerun']['calls']} | first run {o['calls']} | "
+        f"{_x(r['rerun']['calls'] / o['calls'])} | 0: {_ok(g['rerun_free'])} |",
+        "",
+        f"The naive reference ran on {n['symbols_run']} symbols (every 4th) and is extrapolated"
+        " linearly (calls and time of a per-symbol refetch scale with the symbol count).",
+        "",
+    ]
+
+
+def _screeners(r: dict) -> list[str]:
+    u, o, ref, g = r["universe"], r["ours"], r["reference"], r["goals"]
+    rows = [
+        "## 2. Anchors + daily screeners over the universe (issue 4) - `bench/screeners.py`",
+        "",
+        f"{u['symbols']} symbols x {u['daily_bars']} daily bars (deterministic synthetic market,"
+        " `bench/synth.py`): `find_anchors` on the bars before the evaluated session, then "
+        "avwap_reclaim, breakout, ema_pullback, exhaustion_reversal. Reference: a loop over "
+        "symbols calling pandas-ta per symbol and evaluating the same conditions "
+        "(`bench/reference.py`).",
+        "",
+        "| figure | ours | reference | ratio | goal |",
+        "|---|---|---|---|---|",
+        f"| time, {u['symbols']} symbols | {o['seconds']:.2f} s (anchors {o['anchor_seconds']:.2f}"
+        f" s, screens {o['screen_seconds']:.2f} s) | {ref['seconds_extrapolated_to_universe']:.1f}"
+        f" s (extrapolated from {ref['symbols_run']} symbols: {ref['seconds_on_subset']:.1f} s)"
+        f" | {r['speedup_vs_reference']:.1f}x faster | >= 30x: {_ok(g['speedup_ge_30x'])} |",
+        f"| identical signals on the {ref['symbols_run']} reference symbols | "
+        f"{r['signals_compared']} signals compared | | "
+        f"{'identical' if r['identical_signals_on_subset'] else 'DIFFERENT'} | "
+        f"{_ok(g['identical_signals'])} |",
+        f"| peak memory (process) | {o['peak_rss_mb']:.0f} MiB | {ref['peak_rss_mb']:.0f} MiB "
+        f"| {_x(o['peak_rss_mb'] / ref['peak_rss_mb'])} | <= 2 GiB ({_x(o['peak_rss_mb'] / 2048)}"
+        f" of it): {_ok(g['peak_memory_le_2gb'])} |",
+        "",
+        "| screener | ours (reference symbols) | reference | only ours | only reference "
+        "| ours, whole universe |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, c in r["per_screener"].items():
+        rows.append(f"| {name} | {c['ours']} | {c['reference']} | {len(c['only_ours'])} | "
+                    f"{len(c['only_reference'])} | {c['ours_full_universe']} |")
+    rows += [
+        "",
+        "The reference takes minutes for the whole universe, so it runs on every 10th symbol and"
+        " its time is extrapolated linearly (it is a per-symbol loop); signals are compared on "
+        "exactly those symbols as the set of (screener, symbol, direction). Each side runs in its"
+        " own process; peak memory is that process's ru_maxrss (Python + pandas included).",
+        "",
+    ]
+    return rows
+
+
+def _session(r: dict) -> list[str]:
+    s, p, re, mk, nv, ld = (r[k] for k in ("scenario", "premarket", "rerun", "market_cycle",
+                                          "naive_reference", "daily_load"))
+    tr = p["task_runs"]["total"]
+    st = p["storage"]
+    rows = [
+        "## 3. Premarket session end to end (issue 9) - `bench/session.py`",
+        "",
+        f"The `premarket` flow (flows/premarket.py, real Prefect with a temporary server) for "
+        f"{s['symbols']} symbols as of {s['premarket_as_of']}, daily history stored through the "
+        "previous session (with its coverage ledger), yesterday's universe snapshot, nothing of "
+        f"today. Fake Alpha Vantage at {s['rate_limit_per_min']}/min with "
+        f"{s['latency_seconds'] * 1000:.0f} ms latency; storage: S3Store on moto's server "
+        "(its own process). "
+        f"Minimum calls = 1 listing + ceil({s['symbols']}/100) bulk quotes + 1 full 1-min call "
+        f"per watchlist symbol ({s['watchlist']}) + 0 daily = {p['minimum_calls']}.",
+        "",
+        "| figure | value | reference | ratio | goal |",
+        "|---|---|---|---|---|",
+        f"| API calls | {p['calls']} | minimum {p['minimum_calls']} | "
+        f"{_x(p['calls'] / p['minimum_calls'])} | = 1.00x: "
+        f"{_ok(p['calls'] == p['minimum_calls'])} |",
+        f"| API calls | {p['calls']} | naive {nv['extrapolated']['calls']} (extrapolated) | "
+        f"{_x(p['calls'] / nv['extrapolated']['calls'], 3)} | |",
+        f"| call rate while fetching (first to last call of each stage) | "
+        f"{p['paced_rate_per_min']}/min | limit {s['rate_limit_per_min']}/min | "
+        f"{_pct(p['paced_rate_vs_limit'])} | >= 95 %: "
+        f"{_ok((p['paced_rate_vs_limit'] or 0) >= 0.95)} |",
+        f"| throttle answers | {p['throttled']} | 0 | | 0: {_ok(p['throttled'] == 0)} |",
+        f"| wall time | {p['wall_seconds']:.1f} s | bound {p['rate_limit_bound_seconds']:.1f} s "
+        f"+ compute {p['compute_seconds']:.1f} s | "
+        f"{_x(p['wall_vs_bound_plus_compute'])} | <= 1.10x: "
+        f"{_ok((p['wall_vs_bound_plus_compute'] or 9) <= 1.10)} |",
+        f"| wall time | {p['wall_seconds']:.1f} s | naive {nv['extrapolated']['wall_seconds']:.0f}"
+        f" s (extrapolated) | {_x(p['wall_seconds'] / nv['extrapolated']['wall_seconds'], 3)} | |",
+        f"| Prefect task runs | {tr} | naive {nv['extrapolated']['task_runs']} (one per symbol)"
+        f" | {_x(tr / nv['extrapolated']['task_runs'], 4)} | <= 200: {_ok(tr <= 200)} |",
+        f"| wall time outside our code (Prefect) | {p['wall_seconds'] - p['our_code_seconds']:.1f}"
+        f" s | wall {p['wall_seconds']:.1f} s | {_pct(p['prefect_share'])} | <= 10 %: "
+        f"{_ok((p['prefect_share'] or 1) <= 0.10)} |",
+        f"| objects read / written | {st['objects_read']} / {st['objects_written']} | universe "
+        f"{s['symbols']} | {_x(st['objects_read'] / s['symbols'])} / "
+        f"{_x(st['objects_written'] / s['symbols'])} | |",
+        f"| bytes read / written | {st['bytes_read'] / 1e6:.1f} MB / "
+        f"{st['bytes_written'] / 1e6:.1f} MB | | | |",
+        f"| load the universe's daily bars | S3 (moto) {ld['s3_seconds']:.2f} s | local disk "
+        f"{ld['local_seconds']:.2f} s | {_x(ld['s3_vs_local'])} | <= 3x: "
+        f"{_ok((ld['s3_vs_local'] or 9) <= 3)} |",
+        f"| peak memory (whole process incl. moto, fake server, Prefect client) | "
+        f"{r['peak_rss_mb']:.0f} MiB | 2 GiB | {_x(r['peak_rss_mb'] / 2048)} | <= 1.00x: "
+        f"{_ok(r['peak_rss_mb'] <= 2048)} |",
+        f"| rerun: API calls | {re['calls']} | first run {p['calls']} | "
+        f"{_pct(re['calls'] / p['calls'])} | <= 1 %: {_ok(re['calls'] <= 0.01 * p['calls'])} |",
+        f"| rerun: objects written | {re['storage']['objects_written']} "
+        f"({', '.join(re['rewritten_keys'][:6]) or 'none'}) | first run "
+        f"{st['objects_written']} | {_x(re['storage']['objects_written'] / st['objects_written'])}"
+        f" | no rewrite of unchanged objects |",
+        f"| market cycle ({s['market_as_of']}): wall time | {mk['wall_seconds']:.1f} s | "
+        f"rate-limit bound {mk['rate_limit_bound_seconds']:.1f} s ({mk['calls']} calls) | "
+        f"{_x(mk['wall_vs_bound'])} | |",
+        f"| market cycle: wall time | {mk['wall_seconds']:.1f} s | bound + compute "
+        f"{mk['rate_limit_bound_seconds'] + mk['compute_seconds']:.1f} s | "
+        f"{_x(mk['wall_vs_bound_plus_compute'])} | |",
+        "",
+        "Where the premarket's time goes (seconds inside each task body, summed over concurrent "
+        "runs): " + ", ".join(f"{k} {v:.1f}" for k, v in p["task_seconds"].items()) + ".",
+        "",
+        f"Naive reference (`bench/naive.py`: one Prefect task per symbol, full daily refetch, a "
+        f"quote call per symbol, per-symbol pandas-ta screens, full 1-min refetch for watchlist "
+        f"symbols) ran on {nv['symbols_run']} symbols (every {round(nv['scale'])}th; "
+        f"{nv['calls']} calls, {nv['wall_seconds']:.1f} s, {nv['task_runs']['total']} task runs)"
+        f" and is extrapolated linearly to {s['symbols']} symbols: the full naive run would take "
+        f"{nv['extrapolated']['wall_seconds'] / 60:.0f} minutes at this scaled rate limit.",
+        "",
+    ]
+    return rows
+
+
+def write_results(command: str, info: dict, out: Path) -> Path:
+    """Write bench/RESULTS.md from the JSON results in ``out``."""
+    partial = info.get("rerun_only")
+    lines = [
+        "# Benchmark results",
+        "",
+        *([f"(Last step: `python -m bench.run_all --only {' --only '.join(partial)}` reran "
+           f"{', '.join(partial)} after the full run; the other figures are from the full run.)",
+           ""] if partial else []),
+        f"Command: `{command}` (from the repository root). Time taken: "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in info["bench_seconds"].items())
+        + ". Every benchmark also writes its raw figures to `bench/out/<name>.json`.",
+        "",
+        f"Machine: {info['nproc']} CPUs ({info['affinity']} usable), Python {info['python']}, "
+        f"{info['platform']}; run {info['date']}; load average at start "
+        f"{info['loadavg_at_start']} (the CPUs are shared with other work, so absolute times "
+        "are noisy; the ratios are what to compare).",
+        "",
+        "Time is scaled, not work: the fake Alpha Vantage server enforces a per-minute limit "
+        "higher than a real plan's and answers after a shorter latency, so a session of 6,000 "
+        "symbols finishes in minutes; call counts, rates relative to the limit, and storage "
+        "figures do not depend on that scaling. Compute (parsing, merging, screening) is not "
+        "scaled, so at these compressed limits it weighs more than it would at 75-1,200/min.",
+        "",
+    ]
+    for name, render in (("fetch_rate", _fetch), ("screeners", _screeners),
+                         ("session", _session)):
+        result = _load(out, name)
+        lines += render(result) if result else [f"## {name}: not run", ""]
+    notes = Path(__file__).resolve().parent / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text()]
+    RESULTS.write_text("\n".join(lines) + "\n")
+    return RESULTS

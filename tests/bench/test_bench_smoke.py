@@ -1,0 +1,45 @@
+"""Smoke runs of every benchmark at toy scale, so bench/ cannot rot (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import fetch_rate, screeners
+from bench.common import run_child
+
+
+@pytest.fixture(autouse=True)
+def bench_out(tmp_path, monkeypatch):
+    """Results of smoke runs go to a temporary directory, never over bench/out."""
+    monkeypatch.setenv("BENCH_OUT_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_fetch_rate_makes_exactly_the_minimum_calls(bench_out):
+    result = fetch_rate.run(fresh=6, stale=4, deep=2, rate=6000, latency=0.0)
+    assert result["ours"]["calls"] == result["minimum_calls"] == 6
+    assert result["ours"]["throttled"] == 0
+    assert result["rerun"]["calls"] == 0
+    assert result["reference_full_refetch"]["calls"] == 3  # every 4th of 12 symbols, 1 each
+    assert json.loads((bench_out / "fetch_rate.json").read_text())["minimum_calls"] == 6
+
+
+def test_screeners_match_the_pandas_ta_reference(bench_out):
+    result = screeners.run(symbols=40, bars=120, every=2)
+    assert result["identical_signals_on_subset"] is True
+    assert result["reference"]["symbols_run"] == 20
+    assert result["ours"]["anchors"] > 0
+
+
+@pytest.mark.slow
+def test_session_flow_makes_the_minimum_calls(bench_out):
+    run_child("bench.session", "--symbols", "30", "--rate", "6000", "--naive-every", "10")
+    result = json.loads((bench_out / "session.json").read_text())
+    first = result["premarket"]
+    assert first["calls"] == first["minimum_calls"]
+    assert first["throttled"] == 0
+    assert first["task_runs"]["total"] <= 200
+    assert result["rerun"]["calls"] < first["calls"]
+    assert result["naive_reference"]["task_runs"]["total"] == 3
