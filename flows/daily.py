@@ -1,4 +1,5 @@
-"""Daily flow (20:00-04:00 New York): health check, integrity verification, retention cleanup.
+"""Daily flow (20:00-04:00 New York): health check, integrity verification with gap detection,
+retention cleanup.
 
     python flows/daily.py --as-of 2025-11-24T21:00-05:00
 """
@@ -11,6 +12,7 @@ from prefect import flow
 
 from flows.console import print_summary
 from flows.session import finish_closed, publish, run_script, start_session
+from tasks.maintenance import find_gaps
 from tasks.ops import health_check, retention_cleanup, verify_integrity
 from tradingstation.errors import PermanentError
 
@@ -35,11 +37,16 @@ def daily(as_of: datetime | None = None, force: bool = False) -> dict:
     run.notes.append(f"integrity: {integrity.checked} objects checked, "
                      f"{len(integrity.problems)} problems")
     run.notes += [f"problem: {p.kind} {p.key}: {p.detail}" for p in integrity.problems[:20]]
+    gaps = [g for g in find_gaps(run.store, run.as_of, run.settings) if g.kind == "not_fetched"]
+    run.notes.append(f"gaps: {len(gaps)} refetchable (`tradingstation data fill-gaps`)")
+    run.notes += [f"gap: {g.dataset} {g.symbol} {g.start}..{g.end} ({g.sessions} sessions)"
+                  for g in gaps[:20]]
     removed = retention_cleanup(run.store, run.settings, run.as_of)
     run.notes.append(f"retention: {removed.to_dict()['deleted']}, bars trimmed "
                      f"{removed.bars_trimmed}")
     result = publish(run, "Daily maintenance", {}, {
         "health": health.to_dict(), "integrity": integrity.to_dict(),
+        "gaps": [g.to_dict() for g in gaps],
         "cleanup": removed.to_dict()["deleted"],
     })
     failing = [f"{c.name} ({c.detail})" for c in health.checks if c.level == "fail"]

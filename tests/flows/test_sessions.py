@@ -104,7 +104,9 @@ def test_daily_checks_and_cleans(demo_env: Path) -> None:
     result = state.result()
     assert result["integrity"]["checked"] > 0
     assert {c["name"] for c in result["health"]["checks"]} >= {"storage", "data_freshness"}
-    assert "integrity" in _artifact_text("daily-summary")
+    assert result["gaps"] == []  # the sessions before fetched every bar they needed
+    summary = _artifact_text("daily-summary")
+    assert "integrity" in summary and "gaps: 0 refetchable" in summary
 
 
 def test_closed_day_finishes_completed_and_writes_nothing(tmp_path: Path) -> None:
