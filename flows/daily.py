@@ -12,8 +12,8 @@ from prefect import flow
 
 from flows.console import print_summary
 from flows.session import finish_closed, publish, run_script, start_session
-from tasks.maintenance import find_gaps
-from tasks.ops import health_check, retention_cleanup, verify_integrity
+from tasks.maintenance import find_gaps, run_checks
+from tasks.ops import retention_cleanup, verify_integrity
 from tradingstation.errors import PermanentError
 
 
@@ -31,7 +31,7 @@ def daily(as_of: datetime | None = None, force: bool = False) -> dict:
     run = start_session("daily", as_of, force)
     if run.session is None:
         return finish_closed(run)
-    health = health_check(run.store, run.provider, run.settings, run.as_of)
+    health = run_checks(run.store, run.provider, run.settings, run.as_of)
     run.notes += [f"health {c.name}: {c.level} - {c.detail}" for c in health.checks]
     integrity = verify_integrity(run.store, run.settings, run.as_of)
     run.notes.append(f"integrity: {integrity.checked} objects checked, "

@@ -1,4 +1,4 @@
-"""Operations tasks: health check, integrity verification, retention cleanup."""
+"""Operations tasks: integrity verification and retention cleanup (health: tasks.maintenance)."""
 
 from __future__ import annotations
 
@@ -11,30 +11,11 @@ from prefect.cache_policies import NO_CACHE
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
-from tradingstation.data.universe import load_universe
-from tradingstation.errors import ObjectNotFoundError
 from tradingstation.ops.cleanup import CleanupReport, cleanup
-from tradingstation.ops.health import HealthReport, run_health
 from tradingstation.ops.verify import VerifyReport, verify_store
-from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage.base import ObjectStore
 
 log = logging.getLogger("tradingstation.tasks")
-
-
-@task(name="health-check", cache_policy=NO_CACHE, **retry_options())
-def health_check(
-    store: ObjectStore, provider: MarketDataProvider | None, settings: Settings, now: datetime
-) -> HealthReport:
-    """Run every health check (API, limits, usage, data, freshness, signals, storage)."""
-    with logs.set_run_context(**run_ids()):
-        try:
-            universe = load_universe(store)
-        except ObjectNotFoundError:
-            universe = None
-        report = run_health(store, provider, settings, now, universe)
-        log.info("health: %s", report.level)
-        return report
 
 
 @task(name="verify-integrity", cache_policy=NO_CACHE, **retry_options())
