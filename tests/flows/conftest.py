@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 
 import pytest
+
+import tradingstation.cli as cli
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -32,3 +35,24 @@ def no_backoff_waits():
                 if isinstance(value, Task) and value.retries:
                     patch.setattr(value, "retry_delay_seconds", [0.0] * value.retries)
         yield
+
+
+Invoke = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def invoke(capsys: pytest.CaptureFixture[str]) -> Invoke:
+    """Run ``tradingstation`` in process (its real flows, this session's Prefect server) and
+    return ``(exit code, stdout, stderr)``."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            cli.main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code or 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

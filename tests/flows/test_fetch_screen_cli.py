@@ -7,14 +7,14 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
-import tradingstation.cli as cli
+from tests.flows.conftest import Invoke
 from tradingstation.cli.fetch_cmd import BatchProgress, run_fetch_flow
 from tradingstation.config import get_settings
 from tradingstation.providers.demo import PLANTED
@@ -71,22 +71,6 @@ def store(market: Market, monkeypatch: pytest.MonkeyPatch) -> LocalStore:
     return LocalStore(market.root)
 
 
-Invoke = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def invoke(capsys: pytest.CaptureFixture[str]) -> Invoke:
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            cli.main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def as_json(invoke: Invoke, *args: str) -> tuple[int, object]:

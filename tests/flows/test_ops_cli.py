@@ -4,7 +4,6 @@ running its real Prefect flow against the session's temporary Prefect server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 from prefect.artifacts import Artifact
 
-import tradingstation.cli as cli
+from tests.flows.conftest import Invoke
 from tests.flows.ops_seed import AS_OF_TEXT, DEMO_SYMBOLS, clone, seed_store, snapshot
 from tradingstation.config import get_settings
 from tradingstation.screeners.store import save_signals
@@ -41,22 +40,6 @@ def store(pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lo
     return LocalStore(root)
 
 
-Invoke = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def invoke(capsys: pytest.CaptureFixture[str]) -> Invoke:
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            cli.main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def data(invoke: Invoke, *args: str) -> tuple[int, dict]:
