@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from blocks.deployments import api_configured
+from blocks.ratelimit import GlobalRateLimiter, ensure_rate_limit
 from tradingstation import logs
 from tradingstation.config import Settings
 from tradingstation.errors import ConfigError
@@ -110,6 +112,10 @@ def resolve_provider(settings: Settings, now: datetime) -> MarketDataProvider:
         limiter = RateLimiter(
             per_minute=settings.rate_limit_per_minute, per_day=settings.rate_limit_per_day
         )
+        if api_configured():
+            # Concurrent runs on one server share the plan's budget, not one each.
+            ensure_rate_limit(settings.rate_limit_per_minute)
+            limiter = GlobalRateLimiter(limiter, settings.rate_limit_per_minute)
         return AlphaVantageProvider(
             api_key=key,
             base_url=settings.alphavantage_base_url,
