@@ -11,7 +11,6 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import DeploymentScheduleCreate, WorkPoolCreate
 from prefect.client.schemas.schedules import CronSchedule
 
-import tradingstation.cli as cli
 from blocks.deployments import (
     cancel_runs,
     cancellable_runs,
@@ -21,6 +20,7 @@ from blocks.deployments import (
     last_runs_check,
 )
 from flows.maintenance import data_ops
+from tests.flows.conftest import Invoke
 from tradingstation.config import get_settings
 
 POOL = "ts-ops-test-pool"
@@ -37,17 +37,6 @@ deployments:
     work_pool: {{name: {POOL}}}
     schedules: []
 """
-
-
-def _invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        cli.main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +106,9 @@ def test_schedules_compared_with_prefect_yaml(ours: Path, registered: None) -> N
 
 
 def test_verify_deployment_with_api_reports_each_check(
-    ours: Path, registered: None, capsys: pytest.CaptureFixture[str]
+    ours: Path, registered: None, invoke: Invoke
 ) -> None:
-    code, out, _ = _invoke(capsys, "verify-deployment", "--json")
+    code, out, _ = invoke("verify-deployment", "--json")
     result = json.loads(out)
     status = {c["name"]: c["status"] for c in result["checks"]}
     assert status["settings"] == "pass" and status["storage"] == "pass"
@@ -131,7 +120,7 @@ def test_verify_deployment_with_api_reports_each_check(
 
 
 def test_cancel_stops_only_our_due_runs(
-    ours: Path, registered: None, capsys: pytest.CaptureFixture[str]
+    ours: Path, registered: None, invoke: Invoke
 ) -> None:
     with get_client(sync_client=True) as client:
         mine = client.read_deployment_by_name("data-ops/default")
@@ -143,7 +132,7 @@ def test_cancel_stops_only_our_due_runs(
     assert cancellable_runs("dashboard") == []
     with pytest.raises(Exception, match="unknown deployment"):
         cancellable_runs("not-ours")
-    code, out, _ = _invoke(capsys, "cancel", "--deployment", "data-ops/default", "--yes",
+    code, out, _ = invoke("cancel", "--deployment", "data-ops/default", "--yes",
                            "--json")
     assert code == 0
     cancelled = json.loads(out)["cancelled"]
@@ -174,14 +163,14 @@ def test_data_ops_rejects_bad_parameters_without_writing(tmp_path: Path,
 
 @pytest.mark.slow
 def test_smoke_test_passes_on_demo_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invoke: Invoke
 ) -> None:
     root = tmp_path / "live"
     root.mkdir()
     (root / "keep.txt").write_text("live data")
     monkeypatch.setenv("TS_DATA_DIR", str(root))
     get_settings.cache_clear()
-    code, out, err = _invoke(capsys, "smoke-test", "--demo-symbols", "20",
+    code, out, err = invoke("smoke-test", "--demo-symbols", "20",
                              "--as-of", "2025-11-25T12:00-05:00", "--json")
     result = json.loads(out)
     assert code == 0, (result, err[-3000:])
