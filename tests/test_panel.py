@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from tradingstation.data.panel import Panel
+from tests.data.memory_store import MemoryStore
+from tradingstation.data.panel import FIELDS, Panel, load_bars, load_panel
+from tradingstation.errors import DataError
+from tradingstation.storage import keys
 
 
 def bars(start: str, closes: list[float]) -> pd.DataFrame:
@@ -41,3 +45,29 @@ def test_bars_round_trip_and_select() -> None:
 def test_empty_panel() -> None:
     panel = Panel.from_bars({})
     assert len(panel) == 0 and len(panel.index) == 0
+
+
+def test_load_panel_from_a_store_equals_the_panel_of_its_bars() -> None:
+    store = MemoryStore()
+    stored = {"AAPL": bars("2025-01-02", [1, 2, 3]), "MSFT": bars("2025-01-03", [10, 11]),
+              "EMPTY": bars("2025-01-02", [])}
+    for symbol, frame in stored.items():
+        store.put_frame(keys.bars_key("daily", symbol), frame)
+    loaded = load_panel(store, "daily")
+    expected = Panel.from_bars(load_bars(store, "daily"))
+    for field in FIELDS:
+        pd.testing.assert_frame_equal(getattr(loaded, field), getattr(expected, field))
+    assert loaded.symbols == ["AAPL", "MSFT"]
+    assert load_panel(store, "daily", ["MSFT", "NOPE"]).symbols == ["MSFT"]
+    assert len(load_panel(MemoryStore(), "daily")) == 0
+
+
+def test_load_panel_names_the_object_that_is_not_bars() -> None:
+    store = MemoryStore()
+    store.put_frame(keys.bars_key("daily", "AAPL"), bars("2025-01-02", [1, 2]))
+    store.put_bytes(keys.bars_key("daily", "JUNK"), b"not parquet")
+    with pytest.raises(DataError, match=r"bars/daily/JUNK\.parquet"):
+        load_panel(store, "daily")
+    store.put_frame(keys.bars_key("daily", "JUNK"), pd.DataFrame({"x": [1]}))
+    with pytest.raises(DataError, match=r"bars/daily/JUNK\.parquet"):
+        load_panel(store, "daily")

@@ -6,15 +6,17 @@ import hashlib
 import io
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from tradingstation.errors import DataError, ObjectNotFoundError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,20 +84,39 @@ class ObjectStore(ABC):
 
     def get_many(self, keys: Iterable[str], max_workers: int = 16) -> dict[str, bytes]:
         """Fetch many objects concurrently. Missing keys are left out of the result."""
+        return self.read_many(keys, lambda key, data: data, max_workers)
+
+    def read_many(
+        self, keys: Iterable[str], decode: Callable[[str, bytes], T], max_workers: int = 16
+    ) -> dict[str, T]:
+        """Fetch many objects concurrently and decode each one in the thread that fetched it.
+
+        Decoding while other objects are still in flight overlaps the CPU work with the
+        store's latency, instead of decoding only after the last object arrived.
+
+        Args:
+            keys: Keys to read.
+            decode: ``decode(key, data)`` turns an object's bytes into the value returned.
+            max_workers: Concurrent reads.
+
+        Returns:
+            ``{key: decode(key, data)}`` for the keys that exist (missing keys are left out).
+        """
         keys = list(keys)
 
-        def fetch(key: str) -> tuple[str, bytes | None]:
+        def fetch(key: str) -> tuple[str, T | None, bool]:
             try:
-                return key, self.get_bytes(key)
+                data = self.get_bytes(key)
             except ObjectNotFoundError:
-                return key, None
+                return key, None, False
+            return key, decode(key, data), True
 
         if len(keys) <= 1:
-            pairs = [fetch(k) for k in keys]
+            found = [fetch(k) for k in keys]
         else:
             with ThreadPoolExecutor(max_workers=min(max_workers, len(keys))) as pool:
-                pairs = list(pool.map(fetch, keys))
-        return {k: v for k, v in pairs if v is not None}
+                found = list(pool.map(fetch, keys))
+        return {k: v for k, v, present in found if present}  # type: ignore[misc]
 
     def put_frame(self, key: str, frame: pd.DataFrame) -> ObjectInfo:
         """Write a DataFrame as parquet."""
