@@ -9,32 +9,42 @@ from tradingstation.errors import DataError
 
 BAR_COLUMNS = ["timestamp", "open", "high", "low", "close", "volume"]
 PRICE_COLUMNS = ["open", "high", "low", "close"]
+CANONICAL_TIMESTAMP = pd.DatetimeTZDtype("ns", "UTC")
 
 
 def empty_bars() -> pd.DataFrame:
     """An empty frame with the canonical bar schema."""
     frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in BAR_COLUMNS})
-    frame["timestamp"] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame["timestamp"] = pd.Series(dtype=CANONICAL_TIMESTAMP)
     frame["volume"] = pd.Series(dtype="int64")
     return frame[BAR_COLUMNS]
 
 
 def canonicalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
     """Coerce a frame with the bar columns to canonical dtypes (UTC timestamps, float prices,
-    int64 volume), sorted by timestamp with a fresh RangeIndex. Does not validate."""
+    int64 volume), sorted by timestamp with a fresh RangeIndex. Does not validate.
+
+    Columns already in their canonical dtype are kept as they are (the common case: bars read
+    back from storage or built by a provider), so calling this on canonical bars is cheap.
+    """
     missing = [c for c in BAR_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"bars are missing columns: {', '.join(missing)}")
     out = frame[BAR_COLUMNS].copy()
-    ts = pd.to_datetime(out["timestamp"], utc=True)
-    out["timestamp"] = ts.astype("datetime64[ns, UTC]")
+    if out["timestamp"].dtype != CANONICAL_TIMESTAMP:
+        ts = pd.to_datetime(out["timestamp"], utc=True)
+        out["timestamp"] = ts.astype(CANONICAL_TIMESTAMP)
     for column in PRICE_COLUMNS:
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
-    volume = pd.to_numeric(out["volume"], errors="coerce")
-    if volume.isna().any() or not np.all(np.isfinite(volume.to_numpy(dtype="float64"))):
-        raise DataError("bars have missing or non-numeric volume")
-    out["volume"] = volume.astype("int64")
-    return out.sort_values("timestamp", kind="stable").reset_index(drop=True)
+        if out[column].dtype != np.float64:
+            out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
+    if out["volume"].dtype != np.int64:
+        volume = pd.to_numeric(out["volume"], errors="coerce")
+        if volume.isna().any() or not np.all(np.isfinite(volume.to_numpy(dtype="float64"))):
+            raise DataError("bars have missing or non-numeric volume")
+        out["volume"] = volume.astype("int64")
+    if not out["timestamp"].is_monotonic_increasing:
+        out = out.sort_values("timestamp", kind="stable")
+    return out.reset_index(drop=True)
 
 
 def bar_problems(frame: pd.DataFrame) -> list[str]:
@@ -52,7 +62,11 @@ def bar_problems(frame: pd.DataFrame) -> list[str]:
     ts = frame["timestamp"]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
         problems.append("timestamps are not timezone-aware")
-    prices = frame[PRICE_COLUMNS].apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+    if all(frame[c].dtype == np.float64 for c in PRICE_COLUMNS):
+        prices = frame[PRICE_COLUMNS].to_numpy(dtype="float64")
+    else:
+        prices = frame[PRICE_COLUMNS].apply(pd.to_numeric, errors="coerce").to_numpy(
+            dtype="float64")
     bad = ~np.isfinite(prices)
     if bad.any():
         problems.append(f"{int(bad.any(axis=1).sum())} bars have missing or non-finite prices")
@@ -69,7 +83,9 @@ def bar_problems(frame: pd.DataFrame) -> list[str]:
         if (lo - tol > np.minimum(o, c)).any():
             count = int((lo - tol > np.minimum(o, c)).sum())
             problems.append(f"{count} bars have low above open/close")
-    volume = pd.to_numeric(frame["volume"], errors="coerce")
+    volume = frame["volume"]
+    if volume.dtype != np.int64:
+        volume = pd.to_numeric(volume, errors="coerce")
     if volume.isna().any() or (volume < 0).any():
         count = int((volume.isna() | (volume < 0)).sum())
         problems.append(f"{count} bars have negative or missing volume")

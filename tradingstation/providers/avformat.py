@@ -119,7 +119,7 @@ def series_frame(
         timestamps = to_utc(stamps, meta)
     except (ValueError, TypeError, KeyError) as exc:
         raise _wrap_data_error(what, exc) from None
-    frame = pd.DataFrame({name: [row.get(field) for row in rows]
+    frame = pd.DataFrame({name: _numbers([row.get(field) for row in rows])
                           for name, field in OHLCV_FIELDS.items()})
     frame.insert(0, "timestamp", timestamps)
     frame = canonicalize_bars(frame)
@@ -128,6 +128,15 @@ def series_frame(
     except DataError as exc:
         exc.frame = frame  # the fetch quarantines the rejected bars as evidence
         raise
+
+
+def _numbers(values: list[Any]) -> np.ndarray | list[Any]:
+    """Decimal strings as float64 in one pass; anything unparsable is left to
+    ``canonicalize_bars``, which turns it into NaN for validation to reject with evidence."""
+    try:
+        return np.array(values, dtype="float64")
+    except (TypeError, ValueError):
+        return values
 
 
 def daily_stamps_to_utc(stamps: list[str], meta: Mapping[str, Any]) -> pd.DatetimeIndex:
