@@ -14,7 +14,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.console import print_summary
 from flows.session import fetch_stage, finish_closed, publish, run_script, start_session
 from tasks import data as data_tasks
-from tasks.analysis import screen
+from tasks.analysis import load_daily, screen
 
 MARKET_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "orb")
 TITLES = {
@@ -44,9 +44,12 @@ def market(as_of: datetime | None = None, force: bool = False) -> dict:
     # an earlier run having succeeded.
     data_tasks.refresh_universe(run.store, run.provider, run.as_of)
     fetch_stage(run, "daily")
-    watchlist = data_tasks.select_watchlist(run.store, run.session, run.settings.watchlist_cap)
+    daily = load_daily(run.store)
+    watchlist = data_tasks.select_watchlist(
+        run.store, run.session, run.settings.watchlist_cap, daily=daily)
     fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)
-    found = screen(run.store, run.session, run.as_of, MARKET_SCREENERS, run.demo, watchlist)
+    found = screen(run.store, run.session, run.as_of, MARKET_SCREENERS, run.demo, watchlist,
+                   daily=daily)
     sections = {TITLES[name]: found[name] for name in MARKET_SCREENERS}
     return publish(run, "Market scan", sections, {"watchlist": watchlist})
 

@@ -14,7 +14,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.console import print_summary
 from flows.session import fetch_stage, finish_closed, publish, run_script, start_session
 from tasks import data as data_tasks
-from tasks.analysis import screen
+from tasks.analysis import load_daily, screen
 from tasks.plan import risk_settings
 from tasks.trade_plan import publish_trade_plan
 
@@ -40,9 +40,12 @@ def postmarket(as_of: datetime | None = None, force: bool = False) -> dict:
     # an earlier run having succeeded.
     data_tasks.refresh_universe(run.store, run.provider, run.as_of)
     fetch_stage(run, "daily")
-    watchlist = data_tasks.select_watchlist(run.store, run.session, run.settings.watchlist_cap)
+    daily = load_daily(run.store)
+    watchlist = data_tasks.select_watchlist(
+        run.store, run.session, run.settings.watchlist_cap, daily=daily)
     fetch_stage(run, "intraday_30min", tickers=watchlist, force=force)
-    found = screen(run.store, run.session, run.as_of, POSTMARKET_SCREENERS, run.demo, watchlist)
+    found = screen(run.store, run.session, run.as_of, POSTMARKET_SCREENERS, run.demo, watchlist,
+                   daily=daily)
     dashboard = publish_trade_plan(run.store, run.as_of, run.settings, 24,
                                    risk_settings(run.settings))
     run.notes.append(f"dashboard: {len(dashboard.plan.ideas)} ideas, "

@@ -17,7 +17,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.console import print_premarket
 from flows.session import fetch_stage, finish_closed, publish, run_script, start_session
 from tasks import data as data_tasks
-from tasks.analysis import find_session_anchors, screen
+from tasks.analysis import find_session_anchors, load_daily, screen
 from tasks.plan import build_session_plan
 
 PREMARKET_SCREENERS = ("gap_and_go", "orb")
@@ -40,12 +40,16 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
         return finish_closed(run)
     data_tasks.refresh_universe(run.store, run.provider, run.as_of, force)
     fetch_stage(run, "daily", force=force)
-    find_session_anchors(run.store, run.session)
+    daily = load_daily(run.store)
+    find_session_anchors(run.store, run.session, daily=daily)
     universe = data_tasks.universe_symbols(run.store)
-    data_tasks.fetch_quotes(run.store, run.provider, run.session, universe)
-    watchlist = data_tasks.select_watchlist(run.store, run.session, run.settings.watchlist_cap)
+    max_age = 0.0 if force else run.settings.quotes_max_age_seconds
+    data_tasks.fetch_quotes(run.store, run.provider, run.session, universe, max_age)
+    watchlist = data_tasks.select_watchlist(
+        run.store, run.session, run.settings.watchlist_cap, daily=daily)
     fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)
-    found = screen(run.store, run.session, run.as_of, PREMARKET_SCREENERS, run.demo, watchlist)
+    found = screen(run.store, run.session, run.as_of, PREMARKET_SCREENERS, run.demo, watchlist,
+                   daily=daily)
     plan = build_session_plan(run.session, run.as_of, run.settings, "premarket",
                               [s for sigs in found.values() for s in sigs])
     sections = {"Gap & Go": found["gap_and_go"], "Opening Range Breakout": found["orb"]}

@@ -14,7 +14,8 @@ from prefect.cache_policies import NO_CACHE
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.anchors import find_anchors, merge_anchors
-from tradingstation.data.panel import load_panel
+from tradingstation.data.ledger import put_frame_if_changed
+from tradingstation.data.panel import Panel, load_panel
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.screeners.store import save_signals
@@ -25,25 +26,51 @@ from tradingstation.storage.base import ObjectStore
 log = logging.getLogger("tradingstation.tasks")
 
 
+@task(name="load-daily", cache_policy=NO_CACHE, **retry_options())
+def load_daily(store: ObjectStore) -> Panel:
+    """Read the universe's stored daily bars once, for every later step of the session.
+
+    The panel is handed to the anchor, watchlist and screen tasks in memory, so a session
+    reads each daily object once instead of once per step.
+    """
+    with logs.set_run_context(**run_ids()):
+        daily = load_panel(store, "daily")
+        log.info("daily panel: %d symbols x %d sessions", len(daily), len(daily.index))
+        return daily
+
+
 @task(name="find-anchors", cache_policy=NO_CACHE, **retry_options())
 def find_session_anchors(
     store: ObjectStore,
     session: date,
     lookback_days: int = 30,
     symbols: Sequence[str] | None = None,
+    daily: Panel | None = None,
 ) -> int:
     """Find AVWAP anchors for the universe's stored daily bars and store them for ``session``.
+
+    Args:
+        store: Object store.
+        session: The session the anchors are stored for.
+        lookback_days: Sessions searched back for anchor events.
+        symbols: Only these symbols (their anchors replace theirs in the stored set).
+        daily: The daily panel when already loaded (``load_daily``); read when None.
 
     Returns:
         Number of anchors found.
     """
     with logs.set_run_context(**run_ids()):
-        daily = load_panel(store, "daily", symbols)
+        if daily is None:
+            daily = load_panel(store, "daily", symbols)
+        elif symbols is not None:
+            daily = daily.select(symbols)
         anchors = find_anchors(daily, lookback_days=lookback_days)
         key = keys.anchors_key(session)
         stored = _optional_frame(store, key) if symbols else None
-        store.put_frame(key, merge_anchors(stored, anchors, symbols))
-        log.info("anchors for %s: %d over %d symbols", session, len(anchors), len(daily))
+        merged = merge_anchors(stored, anchors, symbols)
+        written = put_frame_if_changed(store, key, merged, stored=stored)
+        log.info("anchors for %s: %d over %d symbols (%s)", session, len(anchors), len(daily),
+                 "stored" if written else "unchanged")
         return len(anchors)
 
 
@@ -64,6 +91,7 @@ def screen(
     intraday_symbols: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     tickers: Sequence[str] | None = None,
+    daily: Panel | None = None,
 ) -> dict[str, list[Signal]]:
     """Run screeners ``names`` over the stored data once and save each one's signals.
 
@@ -76,12 +104,16 @@ def screen(
         intraday_symbols: Symbols whose 1-min bars to read (the watchlist); None = none.
         params: Per-screener parameters.
         tickers: Restrict the daily universe to these symbols.
+        daily: The daily panel when already loaded (``load_daily``); read when None.
 
     Returns:
         ``{screener: signals}``.
     """
     with logs.set_run_context(**run_ids()):
-        daily = load_panel(store, "daily", tickers)
+        if daily is None:
+            daily = load_panel(store, "daily", tickers)
+        elif tickers is not None:
+            daily = daily.select(tickers)
         intraday = load_panel(store, "1min", intraday_symbols) if intraday_symbols else None
         data = ScreenInput(
             session=session,

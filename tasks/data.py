@@ -18,6 +18,7 @@ from tradingstation import logs
 from tradingstation.config import Settings
 from tradingstation.data import fetch
 from tradingstation.data.batch import BatchResult, SymbolOutcome
+from tradingstation.data.panel import Panel
 from tradingstation.data.universe import load_universe
 from tradingstation.errors import TransientError
 from tradingstation.providers.base import MarketDataProvider
@@ -147,20 +148,32 @@ def persist_api_usage(store: ObjectStore, provider: MarketDataProvider) -> None:
 
 
 @task(name="select-watchlist", cache_policy=NO_CACHE, **retry_options())
-def select_watchlist(store: ObjectStore, session: date, cap: int) -> list[str]:
-    """The session's intraday watchlist (premarket candidates, gappers, anchored names)."""
+def select_watchlist(
+    store: ObjectStore, session: date, cap: int, daily: Panel | None = None
+) -> list[str]:
+    """The session's intraday watchlist (premarket candidates, gappers, anchored names).
+
+    ``daily`` is the session's daily panel when already loaded (read from ``store`` if None).
+    """
     with logs.set_run_context(**run_ids()):
-        return fetch.select_watchlist(store, session, cap)
+        return fetch.select_watchlist(store, session, cap, daily=daily)
 
 
 @task(name="fetch-quotes", cache_policy=NO_CACHE, **retry_options())
 def fetch_quotes(
-    store: ObjectStore, provider: MarketDataProvider, session: date, symbols: list[str]
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    session: date,
+    symbols: list[str],
+    max_age_seconds: float = 0.0,
 ):
-    """Fetch and store premarket quotes for ``symbols`` (chunks of 100 per provider call)."""
+    """Fetch and store premarket quotes for ``symbols`` (chunks of 100 per provider call).
+
+    Quotes stored less than ``max_age_seconds`` ago are reused (0 = fetch every symbol).
+    """
     with logs.set_run_context(**run_ids()):
         try:
-            return fetch.fetch_quotes(store, provider, session, symbols)
+            return fetch.fetch_quotes(store, provider, session, symbols, max_age_seconds)
         finally:
             persist_api_usage(store, provider)
 

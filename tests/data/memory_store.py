@@ -12,15 +12,17 @@ from tradingstation.storage.local import LocalStore
 
 
 class MemoryStore(ObjectStore):
-    """A thread-safe dict-backed store; ``puts`` counts writes per key."""
+    """A thread-safe dict-backed store; ``puts`` / ``gets`` count writes / reads per key."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._objects: dict[str, tuple[bytes, ObjectInfo]] = {}
         self.puts: Counter[str] = Counter()
+        self.gets: Counter[str] = Counter()
 
     def get_bytes(self, key: str) -> bytes:
         with self._lock:
+            self.gets[key] += 1
             if key not in self._objects:
                 raise ObjectNotFoundError(f"no object at {key}")
             return self._objects[key][0]
@@ -58,17 +60,24 @@ class MemoryStore(ObjectStore):
         return sum(self.puts.values())
 
     def reset_counts(self) -> None:
-        """Forget the write counts."""
+        """Forget the read and write counts."""
         self.puts.clear()
+        self.gets.clear()
 
 
 class CountingLocalStore(LocalStore):
-    """The real local-directory backend, counting writes per key."""
+    """The real local-directory backend, counting reads and writes per key."""
 
     def __init__(self, root) -> None:
         super().__init__(root)
         self._count_lock = threading.Lock()
         self.puts: Counter[str] = Counter()
+        self.gets: Counter[str] = Counter()
+
+    def get_bytes(self, key: str) -> bytes:
+        with self._count_lock:
+            self.gets[key] += 1
+        return super().get_bytes(key)
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         info = super().put_bytes(key, data, content_type)
@@ -82,5 +91,6 @@ class CountingLocalStore(LocalStore):
         return sum(self.puts.values())
 
     def reset_counts(self) -> None:
-        """Forget the write counts."""
+        """Forget the read and write counts."""
         self.puts.clear()
+        self.gets.clear()

@@ -1,17 +1,16 @@
-"""Intraday watchlist priorities and premarket quotes."""
+"""Intraday watchlist priorities."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pandas as pd
 import pytest
 
-from tests.data.counting_provider import CountingProvider
 from tests.data.memory_store import MemoryStore
 from tests.data.test_bars import make_bars
-from tradingstation.data.watchlist import fetch_quotes, select_watchlist
-from tradingstation.errors import InputError
+from tradingstation.data.panel import load_panel
+from tradingstation.data.watchlist import select_watchlist
 from tradingstation.storage import keys
 
 SESSION = date(2024, 6, 18)
@@ -58,24 +57,23 @@ def test_fallback_is_top_dollar_volume_before_the_session():
         select_watchlist(store, SESSION, cap=0)
 
 
-def test_fetch_quotes_in_chunks_keeps_newest_per_symbol_and_skips_unchanged_writes():
-    symbols = [f"Q{i:03d}" for i in range(230)]
-    now = datetime(2024, 6, 18, 12, 0, tzinfo=UTC)
-    provider = CountingProvider(symbols, now)
+def test_a_loaded_daily_panel_gives_the_same_watchlist_without_reading_daily_bars():
     store = MemoryStore()
-    quotes = fetch_quotes(store, provider, SESSION, [*symbols, "NOPE"])
-    assert provider.total_calls == 3  # 100 + 100 + 31
-    assert sorted(quotes["symbol"]) == symbols
-    assert store.get_frame(keys.quotes_key(SESSION)).equals(quotes)
+    for symbol, close, volume in (("BIG", 200.0, 1_000_000), ("MID", 50.0, 1_000_000),
+                                  ("SMALL", 5.0, 10_000), ("GAPPY", 20.0, 5_000)):
+        put_daily(store, symbol, close, volume)
+    # a bar on the session itself must not count as "before the session"
+    late = make_bars(1, start="2024-06-18", freq="B", base=1.0)
+    late["volume"] = 10**12
+    store.put_frame(keys.bars_key("daily", "LATE"), late)
+    daily = load_panel(store, "daily")
+    assert select_watchlist(store, SESSION, cap=2, daily=daily) == ["BIG", "MID"]
+    store.put_frame(keys.quotes_key(SESSION), pd.DataFrame({
+        "symbol": ["SMALL", "GAPPY", "LATE"],
+        "timestamp": pd.Timestamp("2024-06-18 12:00", tz="UTC"),
+        "price": [5.1, 23.0, 9.0], "volume": [1, 1, 1]}))
+    expected = select_watchlist(store, SESSION, cap=5)
+    assert expected == ["GAPPY"]
     store.reset_counts()
-    fetch_quotes(store, provider, SESSION, symbols[:5])
-    assert store.total_puts == 0  # same quotes again: nothing rewritten
-    provider.now = datetime(2024, 6, 18, 12, 30, tzinfo=UTC)
-    newer = fetch_quotes(store, provider, SESSION, ["Q001"])
-    row = newer.set_index("symbol").loc["Q001"]
-    assert row["timestamp"] == pd.Timestamp("2024-06-18 12:30", tz="UTC")
-    assert len(newer) == 230
-    calls = provider.total_calls
-    with pytest.raises(InputError):
-        fetch_quotes(store, provider, SESSION, ["AAA", "ok?"])
-    assert provider.total_calls == calls
+    assert select_watchlist(store, SESSION, cap=5, daily=daily) == expected
+    assert not any(k.startswith("bars/") for k in store.gets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from flows.daily import daily
 from flows.market import market
 from flows.postmarket import postmarket
 from flows.premarket import premarket
+from tests.data.memory_store import CountingLocalStore
 from tradingstation.calendar import NY
 from tradingstation.providers.demo_plants import PLANTED
 
@@ -70,6 +72,24 @@ def test_premarket_builds_plan_from_planted_setups(demo_env: Path) -> None:
     summary = _artifact_text("premarket-summary")
     assert "DEMO DATA" in summary and "Gap & Go" in summary
     assert "GPUP" in _artifact_text("premarket-plan")
+
+
+def test_premarket_rerun_reads_daily_bars_once_and_rewrites_nothing(
+    demo_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.session
+
+    if not (demo_env / "anchors" / f"{SESSION}.parquet").exists():
+        assert premarket(as_of=_at(8, 45), return_state=True).is_completed()
+    store = CountingLocalStore(demo_env)
+    monkeypatch.setattr(flows.session, "resolve_store", lambda settings: store)
+    state = premarket(as_of=_at(8, 45), return_state=True)
+    assert state.is_completed()
+    daily_reads = Counter(k for k in store.gets.elements() if k.startswith("bars/daily/"))
+    assert len(daily_reads) == 40 and set(daily_reads.values()) == {1}
+    # anchors unchanged, quotes younger than TS_QUOTES_MAX_AGE_SECONDS, bars fresh: no rewrite
+    rewritten = {k for k in store.puts if k.startswith(("anchors/", "quotes/", "bars/"))}
+    assert rewritten == set()
 
 
 def test_market_screens_with_intraday_data(demo_env: Path) -> None:

@@ -27,8 +27,9 @@ from tradingstation.config import Settings
 from tradingstation.data.batch import FATAL_ERRORS, BatchResult, SymbolOutcome, fetch_batch
 from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
 from tradingstation.data.ledger import ledger_row, load_ledger, one_line, update_ledger
+from tradingstation.data.quotes import fetch_quotes
 from tradingstation.data.universe import filter_universe, load_universe, save_universe
-from tradingstation.data.watchlist import fetch_quotes, select_watchlist
+from tradingstation.data.watchlist import select_watchlist
 from tradingstation.errors import InputError, TradingStationError, TransientError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys

@@ -1,22 +1,18 @@
-"""Intraday watchlist selection and premarket quotes."""
+"""Intraday watchlist selection: which symbols a session fetches 1-min bars for."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
 
 from tradingstation.calendar import utc_midnight
-from tradingstation.data.ledger import put_frame_if_changed
-from tradingstation.data.panel import load_bars
+from tradingstation.data.panel import FIELDS, Panel, load_panel
 from tradingstation.errors import DataError, ObjectNotFoundError
-from tradingstation.providers.base import QUOTE_COLUMNS, MarketDataProvider
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
 PREMARKET_SCREENERS = ("gap_and_go", "orb", "opening_range_breakout")
-QUOTES_PER_CALL = 100
 MIN_GAP = 0.04
 DOLLAR_VOLUME_SESSIONS = 20
 
@@ -40,7 +36,9 @@ def _signal_candidates(store: ObjectStore, session: date) -> list[tuple[str, flo
     return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _gap_candidates(store: ObjectStore, session: date, min_gap: float) -> list[tuple[str, float]]:
+def _gap_candidates(
+    store: ObjectStore, session: date, min_gap: float, daily: Panel | None
+) -> list[tuple[str, float]]:
     try:
         quotes = store.get_frame(keys.quotes_key(session))
     except ObjectNotFoundError:
@@ -48,20 +46,29 @@ def _gap_candidates(store: ObjectStore, session: date, min_gap: float) -> list[t
     quotes = quotes[quotes["symbol"].astype(str).map(lambda s: bool(keys.SYMBOL_RE.fullmatch(s)))]
     if quotes.empty:
         return []
-    cutoff = pd.Timestamp(utc_midnight(session))
+    if daily is None:
+        daily = load_panel(store, "daily", sorted(set(quotes["symbol"])))
+    prior = _last_closes_before(daily, session)
     gaps: list[tuple[str, float]] = []
-    bars = load_bars(store, "daily", sorted(set(quotes["symbol"])))
     for symbol, price in zip(quotes["symbol"], quotes["price"], strict=True):
-        daily = bars.get(symbol)
-        if daily is None:
+        close = prior.get(symbol)
+        if close is None or not close > 0:
             continue
-        before = daily[pd.to_datetime(daily["timestamp"], utc=True) < cutoff]
-        if before.empty or not before["close"].iloc[-1] > 0:
-            continue
-        gap = float(price) / float(before["close"].iloc[-1]) - 1.0
+        gap = float(price) / float(close) - 1.0
         if abs(gap) >= min_gap:
             gaps.append((symbol, abs(gap)))
     return sorted(gaps, key=lambda kv: (-kv[1], kv[0]))
+
+
+def _before(daily: Panel, session: date) -> Panel:
+    keep = daily.index < pd.Timestamp(utc_midnight(session))
+    return Panel(*(getattr(daily, f).loc[keep] for f in FIELDS))
+
+
+def _last_closes_before(daily: Panel, session: date) -> pd.Series:
+    """Each symbol's last daily close before ``session`` (symbols without one left out)."""
+    closes = _before(daily, session).close
+    return closes.ffill().iloc[-1].dropna() if len(closes) else pd.Series(dtype="float64")
 
 
 def _anchor_candidates(store: ObjectStore, session: date) -> list[tuple[str, float]]:
@@ -76,20 +83,24 @@ def _anchor_candidates(store: ObjectStore, session: date) -> list[tuple[str, flo
     return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
 
 
-def _dollar_volume_leaders(store: ObjectStore, session: date, cap: int) -> list[str]:
-    cutoff = pd.Timestamp(utc_midnight(session))
-    ranked: list[tuple[str, float]] = []
-    for symbol, bars in load_bars(store, "daily").items():
-        recent = bars[pd.to_datetime(bars["timestamp"], utc=True) < cutoff]
-        recent = recent.tail(DOLLAR_VOLUME_SESSIONS)
-        if len(recent):
-            ranked.append((symbol, float((recent["close"] * recent["volume"]).mean())))
-    ranked.sort(key=lambda kv: (-kv[1], kv[0]))
+def _dollar_volume_leaders(
+    store: ObjectStore, session: date, cap: int, daily: Panel | None
+) -> list[str]:
+    before = _before(load_panel(store, "daily") if daily is None else daily, session)
+    traded = before.close * before.volume
+    # the last DOLLAR_VOLUME_SESSIONS bars each symbol has (symbols skip sessions they lack)
+    recent = traded.notna().iloc[::-1].cumsum().iloc[::-1] <= DOLLAR_VOLUME_SESSIONS
+    means = traded.where(recent).mean().dropna()
+    ranked = sorted(((str(s), float(v)) for s, v in means.items()), key=lambda kv: (-kv[1], kv[0]))
     return [s for s, _ in ranked[:cap]]
 
 
 def select_watchlist(
-    store: ObjectStore, session: date, cap: int, min_gap: float = MIN_GAP
+    store: ObjectStore,
+    session: date,
+    cap: int,
+    min_gap: float = MIN_GAP,
+    daily: Panel | None = None,
 ) -> list[str]:
     """Symbols whose intraday bars the session needs, at most ``cap``.
 
@@ -101,6 +112,14 @@ def select_watchlist(
 
     If none of those exist yet, the ``cap`` symbols with the highest average dollar volume
     (close x volume) over the last 20 daily bars before the session.
+
+    Args:
+        store: Object store.
+        session: The session the watchlist is for.
+        cap: Most symbols returned.
+        min_gap: Smallest |gap| of a premarket quote from the prior close that qualifies.
+        daily: The universe's daily panel when the caller already loaded it (saves reading
+            every daily object again); read from ``store`` when None.
     """
     if cap <= 0:
         raise ValueError("watchlist cap must be positive")
@@ -108,7 +127,7 @@ def select_watchlist(
     seen: set[str] = set()
     for tier in (
         _signal_candidates(store, session),
-        _gap_candidates(store, session, min_gap),
+        _gap_candidates(store, session, min_gap, daily),
         _anchor_candidates(store, session),
     ):
         for symbol, _ in tier:
@@ -116,39 +135,5 @@ def select_watchlist(
                 seen.add(symbol)
                 ordered.append(symbol)
     if not ordered:
-        return _dollar_volume_leaders(store, session, cap)
+        return _dollar_volume_leaders(store, session, cap, daily)
     return ordered[:cap]
-
-
-def fetch_quotes(
-    store: ObjectStore, provider: MarketDataProvider, session: date, symbols: Sequence[str]
-) -> pd.DataFrame:
-    """Fetch premarket quotes of ``symbols`` and store them at ``keys.quotes_key(session)``.
-
-    Calls ``provider.quotes`` in chunks of 100 symbols. Quotes already stored for the session
-    are kept; a symbol quoted again keeps its newest quote. Errors propagate (the task layer
-    retries); nothing is written unless every chunk succeeded.
-
-    Returns:
-        All quotes stored for the session.
-    """
-    wanted = sorted({keys.validate_symbol(s) for s in symbols})
-    key = keys.quotes_key(session)
-    chunks = [
-        provider.quotes(wanted[i : i + QUOTES_PER_CALL])
-        for i in range(0, len(wanted), QUOTES_PER_CALL)
-    ]
-    try:
-        stored = store.get_frame(key)
-    except ObjectNotFoundError:
-        stored = None
-    frames = [f[QUOTE_COLUMNS] for f in ([stored] if stored is not None else []) + chunks]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame({c: [] for c in QUOTE_COLUMNS})
-    quotes = pd.concat(frames, ignore_index=True)
-    quotes["timestamp"] = pd.to_datetime(quotes["timestamp"], utc=True)
-    quotes = quotes.sort_values(["symbol", "timestamp"], kind="stable")
-    quotes = quotes.drop_duplicates("symbol", keep="last").reset_index(drop=True)
-    put_frame_if_changed(store, key, quotes, stored=stored)
-    return quotes

@@ -1,0 +1,87 @@
+"""Premarket quotes of the universe, stored per session with when each was fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+
+from tradingstation.data.ledger import put_frame_if_changed
+from tradingstation.errors import ObjectNotFoundError
+from tradingstation.providers.base import QUOTE_COLUMNS, MarketDataProvider
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore
+
+QUOTES_PER_CALL = 100
+FETCHED_AT = "fetched_at"
+STORED_COLUMNS = [*QUOTE_COLUMNS, FETCHED_AT]
+
+
+def fetch_quotes(
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    session: date,
+    symbols: Sequence[str],
+    max_age_seconds: float = 0.0,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """Fetch premarket quotes of ``symbols`` and store them at ``keys.quotes_key(session)``.
+
+    Calls ``provider.quotes`` in chunks of 100 symbols. Quotes already stored for the session
+    are kept; a symbol quoted again keeps its newest quote. A symbol whose stored quote was
+    fetched less than ``max_age_seconds`` before ``now`` is not asked for again, so a rerun
+    within that window costs no call. Errors propagate (the task layer retries); nothing is
+    written unless every chunk succeeded.
+
+    Args:
+        store: Object store.
+        provider: Market data provider.
+        session: The session the quotes belong to.
+        symbols: Symbols to quote (validated first; a bad one raises ``InputError``).
+        max_age_seconds: Reuse stored quotes fetched this recently (0 = always refetch).
+        now: The wall-clock time the age is measured at (default: now).
+
+    Returns:
+        All quotes stored for the session (``QUOTE_COLUMNS`` plus ``fetched_at``).
+    """
+    wanted = sorted({keys.validate_symbol(s) for s in symbols})
+    now = now or datetime.now(UTC)
+    key = keys.quotes_key(session)
+    try:
+        stored = _with_fetched_at(store.get_frame(key))
+    except ObjectNotFoundError:
+        stored = None
+    fresh = _fresh_symbols(stored, now, max_age_seconds)
+    todo = [s for s in wanted if s not in fresh]
+    chunks = [
+        provider.quotes(todo[i : i + QUOTES_PER_CALL]).assign(**{FETCHED_AT: pd.Timestamp(now)})
+        for i in range(0, len(todo), QUOTES_PER_CALL)
+    ]
+    frames = [f[STORED_COLUMNS] for f in ([stored] if stored is not None else []) + chunks]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: [] for c in STORED_COLUMNS})
+    quotes = pd.concat(frames, ignore_index=True)
+    quotes["timestamp"] = pd.to_datetime(quotes["timestamp"], utc=True)
+    quotes[FETCHED_AT] = pd.to_datetime(quotes[FETCHED_AT], utc=True)
+    quotes = quotes.sort_values(["symbol", "timestamp", FETCHED_AT], kind="stable")
+    quotes = quotes.drop_duplicates("symbol", keep="last").reset_index(drop=True)
+    if todo:
+        put_frame_if_changed(store, key, quotes, stored=stored)
+    return quotes
+
+
+def _with_fetched_at(stored: pd.DataFrame) -> pd.DataFrame:
+    # quotes stored before fetch times were recorded count as never fetched (always stale)
+    if FETCHED_AT not in stored:
+        stored = stored.assign(**{FETCHED_AT: pd.Timestamp(0, tz="UTC")})
+    return stored
+
+
+def _fresh_symbols(stored: pd.DataFrame | None, now: datetime, max_age: float) -> set[str]:
+    if stored is None or max_age <= 0 or stored.empty:
+        return set()
+    since = pd.Timestamp(now - timedelta(seconds=max_age))
+    fetched = pd.to_datetime(stored[FETCHED_AT], utc=True)
+    return set(stored.loc[fetched >= since, "symbol"].astype(str))
