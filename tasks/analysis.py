@@ -15,7 +15,8 @@ from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.anchors import find_anchors, merge_anchors
 from tradingstation.data.ledger import put_frame_if_changed
-from tradingstation.data.panel import Panel, load_panel
+from tradingstation.data.panel import Panel
+from tradingstation.data.panel_store import load_panel
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.screeners.store import save_signals

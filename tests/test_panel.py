@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from tests.data.memory_store import MemoryStore
-from tradingstation.data.panel import FIELDS, Panel, load_bars, load_panel
+from tradingstation.data.panel import FIELDS, Panel, load_bars
+from tradingstation.data.panel_store import load_panel
 from tradingstation.errors import DataError
 from tradingstation.storage import keys
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.data.memory_store import MemoryStore
 from tests.data.test_bars import make_bars
-from tradingstation.data.panel import load_panel
+from tradingstation.data.panel_store import load_panel
 from tradingstation.data.watchlist import select_watchlist
 from tradingstation.storage import keys
 

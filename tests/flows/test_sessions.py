@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from flows.premarket import premarket
 from tests.data.memory_store import CountingLocalStore
 from tradingstation.calendar import NY
 from tradingstation.providers.demo_plants import PLANTED
+from tradingstation.storage import keys
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +74,7 @@ def test_premarket_builds_plan_from_planted_setups(demo_env: Path) -> None:
     assert "GPUP" in _artifact_text("premarket-plan")
 
 
-def test_premarket_rerun_reads_daily_bars_once_and_rewrites_nothing(
+def test_premarket_rerun_loads_the_daily_panel_once_and_rewrites_nothing(
     demo_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import flows.session
@@ -85,10 +85,12 @@ def test_premarket_rerun_reads_daily_bars_once_and_rewrites_nothing(
     monkeypatch.setattr(flows.session, "resolve_store", lambda settings: store)
     state = premarket(as_of=_at(8, 45), return_state=True)
     assert state.is_completed()
-    daily_reads = Counter(k for k in store.gets.elements() if k.startswith("bars/daily/"))
-    assert len(daily_reads) == 40 and set(daily_reads.values()) == {1}
+    # the daily panel is loaded once, from the snapshot the first run stored: no daily object
+    # is read, since none changed
+    assert store.gets[keys.panel_snapshot_key("daily")] == 1
+    assert not [k for k in store.gets if k.startswith("bars/daily/")]
     # anchors unchanged, quotes younger than TS_QUOTES_MAX_AGE_SECONDS, bars fresh: no rewrite
-    rewritten = {k for k in store.puts if k.startswith(("anchors/", "quotes/", "bars/"))}
+    rewritten = {k for k in store.puts if k.startswith(("anchors/", "quotes/", "bars/", "panels/"))}
     assert rewritten == set()
 
 

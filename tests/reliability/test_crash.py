@@ -47,7 +47,7 @@ DRIVER = textwrap.dedent("""
     from tradingstation.anchors import find_anchors
     from tradingstation.config import Settings
     from tradingstation.data.fetch import run_fetch_job
-    from tradingstation.data.panel import load_panel
+    from tradingstation.data.panel_store import load_panel
     from tradingstation.providers.demo import DemoMarket
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore

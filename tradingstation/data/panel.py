@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from tradingstation.data.bars import PRICE_COLUMNS
-from tradingstation.errors import DataError
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, read_frame_bytes
 
 FIELDS = (*PRICE_COLUMNS, "volume")
-_TABLE_COLUMNS = ("timestamp", *FIELDS)
 
 
 @dataclass(frozen=True)
@@ -58,20 +54,15 @@ class Panel:
         return cls._from_long(long)
 
     @classmethod
-    def from_tables(cls, tables: Mapping[str, pa.Table]) -> Panel:
-        """Build a panel from per-symbol Arrow tables of canonical bars (``{symbol: table}``).
+    def from_long_table(cls, table: pa.Table) -> Panel:
+        """Build a panel from one Arrow table of canonical bars with a ``symbol`` column.
 
-        One concatenation and one conversion for the universe, instead of a pandas frame per
-        symbol: the fast path for panels read from storage.
+        One conversion for the universe instead of a pandas frame per symbol: the fast path
+        for panels read from storage.
         """
-        parts = [(s, t) for s, t in sorted(tables.items()) if t.num_rows]
-        if not parts:
+        if table.num_rows == 0:
             return cls.from_bars({})
-        table = pa.concat_tables([t for _, t in parts], promote_options="permissive")
-        long = table.to_pandas()
-        names = np.array([s for s, _ in parts], dtype=object)
-        long["symbol"] = np.repeat(names, [t.num_rows for _, t in parts])
-        return cls._from_long(long)
+        return cls._from_long(table.to_pandas())
 
     @classmethod
     def _from_long(cls, long: pd.DataFrame) -> Panel:
@@ -95,7 +86,8 @@ class Panel:
         return frame
 
 
-def _bar_keys(store: ObjectStore, dataset: str, symbols: Iterable[str] | None) -> list[str]:
+def bar_keys(store: ObjectStore, dataset: str, symbols: Iterable[str] | None) -> list[str]:
+    """Keys of ``dataset``'s bars for ``symbols``; every stored symbol's (one listing) if None."""
     if symbols is None:
         return [i.key for i in store.list_objects(keys.bars_prefix(dataset))]
     return [keys.bars_key(dataset, s) for s in symbols]
@@ -108,29 +100,5 @@ def load_bars(
 
     Symbols with no stored object are left out.
     """
-    frames = store.read_many(_bar_keys(store, dataset, symbols), read_frame_bytes)
+    frames = store.read_many(bar_keys(store, dataset, symbols), read_frame_bytes)
     return {keys.symbol_from_bars_key(k): v for k, v in frames.items()}
-
-
-def _read_bar_table(key: str, data: bytes) -> pa.Table:
-    try:
-        table = pq.ParquetFile(pa.BufferReader(data)).read(columns=list(_TABLE_COLUMNS))
-    except Exception as exc:  # pyarrow raises several unrelated types for corrupt input
-        raise DataError(f"object {key} is not readable parquet: {type(exc).__name__}") from None
-    missing = [c for c in _TABLE_COLUMNS if c not in table.column_names]
-    if missing:
-        raise DataError(f"object {key} is not bars: no column {', '.join(missing)}")
-    return table
-
-
-def load_panel(store: ObjectStore, dataset: str, symbols: Iterable[str] | None = None) -> Panel:
-    """Read stored bars once for the universe and return them as a :class:`Panel`.
-
-    Each object is decoded to Arrow by the thread that fetched it and the universe is
-    converted to pandas once, so loading costs little more than the reads themselves.
-
-    Raises:
-        DataError: An object is not readable bars parquet (the message names its key).
-    """
-    tables = store.read_many(_bar_keys(store, dataset, symbols), _read_bar_table)
-    return Panel.from_tables({keys.symbol_from_bars_key(k): t for k, t in tables.items()})

@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 
 from tradingstation.calendar import utc_midnight
-from tradingstation.data.panel import FIELDS, Panel, load_panel
+from tradingstation.data.panel import FIELDS, Panel
+from tradingstation.data.panel_store import load_panel
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore

@@ -28,12 +28,26 @@ class ObjectInfo:
         size: Size in bytes.
         sha256: Hex sha256 of the content recorded at write time (None if unknown).
         modified: Last modification time (UTC), when the backend reports it.
+        etag: The server's entity tag (S3), when the backend reports it.
     """
 
     key: str
     size: int
     sha256: str | None = None
     modified: datetime | None = None
+    etag: str | None = None
+
+    @property
+    def version(self) -> str | None:
+        """A token that changes whenever the object's content changes (None when unknown).
+
+        The recorded sha256 where the backend has it (local listings), else the entity tag
+        (S3 listings, whose tags change with the content). Compare versions taken the same way,
+        e.g. from two listings.
+        """
+        if self.sha256:
+            return f"sha256:{self.sha256}"
+        return f"etag:{self.etag}" if self.etag else None
 
 
 def sha256_hex(data: bytes) -> str:

@@ -6,6 +6,7 @@ Layout (all relative to the store's root / bucket prefix)::
     universe/history/<YYYY-MM-DD>.parquet        daily snapshots
     bars/<dataset>/<SYMBOL>.parquet              canonical bars (dataset: daily, 1min, 30min)
     ledger/<dataset>.parquet                     coverage ledger, one row per symbol
+    panels/<dataset>.parquet                     snapshot of a dataset's bars (derived, rebuilt)
     quotes/<YYYY-MM-DD>/premarket.parquet        premarket quotes of a session
     anchors/<YYYY-MM-DD>.parquet                 AVWAP anchors found for a session
     signals/<YYYY-MM-DD>/<screener>.json         signals of one screener for a session
@@ -98,6 +99,11 @@ def symbol_from_bars_key(key: str) -> str:
     """Inverse of :func:`bars_key`: the symbol of a bars object key."""
     name = key.rsplit("/", 1)[-1]
     return validate_symbol(name.removesuffix(".parquet"))
+
+
+def panel_snapshot_key(dataset: str) -> str:
+    """Key of the snapshot of ``dataset``'s bars for the whole universe (a derived copy)."""
+    return f"panels/{validate_dataset(dataset)}.parquet"
 
 
 def ledger_key(dataset: str) -> str:

@@ -273,7 +273,8 @@ class S3Store(ObjectStore):
     def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
         """All objects whose key starts with ``prefix``, sorted by key.
 
-        Listings do not carry user metadata on S3, so ``sha256`` is None here; use ``head``.
+        Listings do not carry user metadata on S3, so ``sha256`` is None here (use ``head``);
+        ``etag`` is set, so ``ObjectInfo.version`` tells a rewritten object from an unchanged one.
         Folder markers (keys ending in ``/``) made by web consoles are skipped.
         """
         prefix = validate_key_prefix(prefix)
@@ -290,7 +291,8 @@ class S3Store(ObjectStore):
                     except TradingStationError:
                         continue  # folder markers and keys this package never writes
                     modified = _as_utc(item["LastModified"])
-                    found.append(ObjectInfo(key, int(item["Size"]), None, modified))
+                    etag = str(item.get("ETag") or "").strip('"') or None
+                    found.append(ObjectInfo(key, int(item["Size"]), None, modified, etag))
         return sorted(found, key=lambda info: info.key)
 
     def delete(self, key: str) -> None:

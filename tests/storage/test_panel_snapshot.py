@@ -1,0 +1,92 @@
+"""The universe panel snapshot on every backend: reused while the listing matches, and every
+kind of change to the per-symbol objects (rewrite, add, delete, a broken snapshot) picked up."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pytest
+
+from bench.stores import CountingStore
+from tradingstation.data.panel import FIELDS, Panel, load_bars
+from tradingstation.data.panel_store import load_panel
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore
+
+SNAPSHOT = keys.panel_snapshot_key("daily")
+
+
+def bars(start: str, closes: list[float]) -> pd.DataFrame:
+    ts = pd.date_range(start, periods=len(closes), freq="D", tz="UTC")
+    close = pd.Series(closes, dtype="float64")
+    return pd.DataFrame({"timestamp": ts, "open": close - 0.5, "high": close + 1,
+                         "low": close - 1, "close": close, "volume": (close * 10).astype("int64")})
+
+
+def put(store: ObjectStore, symbol: str, frame: pd.DataFrame) -> None:
+    store.put_frame(keys.bars_key("daily", symbol), frame)
+
+
+def assert_panel_of_objects(store: ObjectStore, panel: Panel) -> None:
+    expected = Panel.from_bars(load_bars(store, "daily"))
+    for field in FIELDS:
+        pd.testing.assert_frame_equal(getattr(panel, field), getattr(expected, field))
+
+
+@pytest.fixture
+def counted(store: ObjectStore) -> CountingStore:
+    for i, symbol in enumerate(("AAA", "BBB", "CCC", "DDD")):
+        put(store, symbol, bars("2025-01-02", [10.0 + i, 11.0 + i, 12.0 + i]))
+    return CountingStore(store)
+
+
+def test_second_load_reads_only_the_listing_and_the_snapshot(counted: CountingStore) -> None:
+    first = load_panel(counted, "daily")
+    assert_panel_of_objects(counted, first)
+    assert counted.writes_by_key == {SNAPSHOT: 1}
+    counted.reset()
+    second = load_panel(counted, "daily")
+    assert counted.snapshot()["objects_read"] == 1 and counted.snapshot()["lists"] == 1
+    assert counted.snapshot()["objects_written"] == 0
+    for field in FIELDS:
+        pd.testing.assert_frame_equal(getattr(second, field), getattr(first, field))
+
+
+def test_rewritten_added_and_deleted_objects_are_picked_up(counted: CountingStore) -> None:
+    load_panel(counted, "daily")
+    put(counted.inner, "BBB", bars("2025-01-02", [50.0, 51.0, 52.5]))  # same size, new values
+    put(counted.inner, "EEE", bars("2025-01-03", [7.0, 8.0]))
+    counted.inner.delete(keys.bars_key("daily", "DDD"))
+    counted.reset()
+    panel = load_panel(counted, "daily")
+    assert panel.symbols == ["AAA", "BBB", "CCC", "EEE"]
+    assert panel.close["BBB"].tolist() == [50.0, 51.0, 52.5]
+    assert_panel_of_objects(counted.inner, panel)
+    # the snapshot plus the two changed objects; the two unchanged symbols came from it
+    assert counted.snapshot()["objects_read"] == 3
+    assert counted.writes_by_key == {SNAPSHOT: 1}
+    counted.reset()
+    load_panel(counted, "daily")
+    assert counted.snapshot()["objects_read"] == 1 and not counted.writes_by_key
+
+
+def test_a_broken_snapshot_costs_one_full_read_and_is_replaced(
+    counted: CountingStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    load_panel(counted, "daily")
+    counted.inner.put_bytes(SNAPSHOT, b"garbage")
+    counted.reset()
+    with caplog.at_level(logging.WARNING):
+        panel = load_panel(counted, "daily")
+    assert "unusable" in caplog.text
+    assert_panel_of_objects(counted.inner, panel)
+    assert counted.snapshot()["objects_read"] == 5 and counted.writes_by_key == {SNAPSHOT: 1}
+
+
+def test_a_subset_load_reads_its_objects_and_no_snapshot(counted: CountingStore) -> None:
+    panel = load_panel(counted, "daily", ["CCC", "NOPE"])
+    assert panel.symbols == ["CCC"]
+    assert counted.snapshot()["objects_read"] == 1 and counted.snapshot()["lists"] == 0
+    assert not counted.writes_by_key
+    assert len(load_panel(counted, "1min")) == 0

@@ -1,0 +1,130 @@
+"""Loading a dataset's panel from the store, through a snapshot of the whole universe.
+
+Reading 6,000 small objects costs 6,000 requests; on S3 that, not decoding, is what a load
+costs. So a full load keeps one snapshot object per dataset (``keys.panel_snapshot_key``): the
+bars of every symbol in one parquet file, with the version of each symbol's object it was built
+from. Every load lists the dataset (one request per 1,000 objects) and reuses a symbol's rows
+only when its listed version equals the recorded one; anything rewritten, added or deleted since
+is read from its own object, and the refreshed snapshot is stored. The per-symbol objects stay
+the only source of truth: any writer (fetch, gap fill, rebuild, retention, restore, a person
+with the console) is picked up on the next load, and losing the snapshot costs one slow load.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterable, Mapping
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tradingstation.data.panel import FIELDS, Panel, bar_keys
+from tradingstation.errors import DataError, ObjectNotFoundError, TradingStationError
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+BAR_TABLE_COLUMNS = ("timestamp", *FIELDS)
+SNAPSHOT_FORMAT = 1
+_META_KEY = b"tradingstation.panel_snapshot"
+
+
+def read_bar_table(key: str, data: bytes) -> pa.Table:
+    """Decode one bars object to Arrow (``timestamp`` + OHLCV).
+
+    Raises:
+        DataError: Not readable parquet, or not bars (the message names ``key``).
+    """
+    try:
+        table = pq.ParquetFile(pa.BufferReader(data)).read(columns=list(BAR_TABLE_COLUMNS))
+    except Exception as exc:  # pyarrow raises several unrelated types for corrupt input
+        raise DataError(f"object {key} is not readable parquet: {type(exc).__name__}") from None
+    missing = [c for c in BAR_TABLE_COLUMNS if c not in table.column_names]
+    if missing:
+        raise DataError(f"object {key} is not bars: no column {', '.join(missing)}")
+    return table
+
+
+def long_table(tables: Mapping[str, pa.Table]) -> pa.Table | None:
+    """Per-symbol bar tables as one table with a leading ``symbol`` column (None if no bars)."""
+    parts = [t.select(list(BAR_TABLE_COLUMNS)).add_column(
+                 0, "symbol", pa.array([s] * t.num_rows, pa.string()))
+             for s, t in sorted(tables.items()) if t.num_rows]
+    return pa.concat_tables(parts, promote_options="permissive") if parts else None
+
+
+def load_panel(store: ObjectStore, dataset: str, symbols: Iterable[str] | None = None) -> Panel:
+    """The stored bars of ``dataset`` as a :class:`Panel`.
+
+    With ``symbols``, reads exactly those objects. Without, loads the whole universe through
+    the snapshot (see the module docstring): one listing, one snapshot read, and a read of
+    each object that changed since the snapshot was stored.
+
+    Raises:
+        DataError: An object is not readable bars parquet (the message names its key).
+    """
+    if symbols is not None:
+        tables = store.read_many(bar_keys(store, dataset, symbols), read_bar_table)
+        table = long_table({keys.symbol_from_bars_key(k): t for k, t in tables.items()})
+    else:
+        table = load_universe_table(store, dataset)
+    return Panel.from_bars({}) if table is None else Panel.from_long_table(table)
+
+
+def load_universe_table(store: ObjectStore, dataset: str) -> pa.Table | None:
+    """Every stored symbol's bars of ``dataset`` as one long table (None if there are none),
+    through the snapshot, which is stored again when it no longer matches the listing."""
+    listed = {keys.symbol_from_bars_key(i.key): (i.key, i.version)
+              for i in store.list_objects(keys.bars_prefix(dataset))}
+    cached, recorded = _read_snapshot(store, dataset)
+    reuse = {s for s, (_, version) in listed.items()
+             if cached is not None and version is not None and recorded.get(s) == version}
+    fresh = store.read_many([k for s, (k, _) in sorted(listed.items()) if s not in reuse],
+                            read_bar_table)
+    parts = [long_table({keys.symbol_from_bars_key(k): t for k, t in fresh.items()})]
+    if reuse:
+        parts.append(cached.filter(pc.is_in(cached["symbol"], value_set=pa.array(sorted(reuse)))))
+    parts = [p for p in parts if p is not None and p.num_rows]
+    table = pa.concat_tables(parts, promote_options="permissive") if parts else None
+    versions = {s: listed[s][1] for s in reuse}
+    versions.update({s: listed[s][1] for s in map(keys.symbol_from_bars_key, fresh)})
+    if table is not None and versions != recorded:
+        _write_snapshot(store, dataset, table, versions)
+    return table
+
+
+def _read_snapshot(store: ObjectStore, dataset: str) -> tuple[pa.Table | None, dict[str, str]]:
+    key = keys.panel_snapshot_key(dataset)
+    try:
+        data = store.get_bytes(key)
+        table = pq.read_table(pa.BufferReader(data))
+        meta = json.loads((table.schema.metadata or {})[_META_KEY])
+        if meta.get("format") != SNAPSHOT_FORMAT or meta.get("dataset") != dataset:
+            raise ValueError("another snapshot format")
+        versions = {str(s): str(v) for s, v in meta["versions"].items()}
+        return table.replace_schema_metadata(None), versions
+    except ObjectNotFoundError:
+        return None, {}
+    except (TradingStationError, KeyError, ValueError, TypeError, pa.ArrowException) as exc:
+        # a snapshot is only ever a shortcut: an unreadable one is rebuilt from the objects
+        log.warning("panel snapshot %s unusable (%s); reading every object", key,
+                    type(exc).__name__)
+        return None, {}
+
+
+def _write_snapshot(store: ObjectStore, dataset: str, table: pa.Table,
+                    versions: dict[str, str | None]) -> None:
+    key = keys.panel_snapshot_key(dataset)
+    recorded = {s: v for s, v in versions.items() if v is not None}
+    meta = {"format": SNAPSHOT_FORMAT, "dataset": dataset, "versions": recorded}
+    buffer = io.BytesIO()
+    pq.write_table(table.replace_schema_metadata({_META_KEY: json.dumps(meta)}), buffer)
+    try:
+        store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+    except TradingStationError as exc:
+        # the load itself succeeded; the next one simply reads the objects again
+        log.warning("could not store panel snapshot %s: %s", key, exc)
