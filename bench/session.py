@@ -148,7 +148,9 @@ def _phase(flow_fn, as_of, timer, fake, store, rate, minimum=None) -> dict:
 
 
 def _load_times(s3_inner, tmp: str, symbols: list[str]) -> dict:
-    from tradingstation.data.panel import load_panel
+    """Load the universe's daily bars from S3 (moto) and from a local copy of the same objects:
+    cold (every object read, no snapshot) and warm (listing + a valid snapshot)."""
+    from tradingstation.data.panel_store import load_panel
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore
 
@@ -157,14 +159,22 @@ def _load_times(s3_inner, tmp: str, symbols: list[str]) -> dict:
     for i in range(0, len(names), 500):
         for k, v in s3_inner.get_many(names[i:i + 500]).items():
             local.put_bytes(k, v)
-    with stopwatch() as t_local:
-        a = load_panel(local, "daily")
-    with stopwatch() as t_s3:
-        b = load_panel(s3_inner, "daily")
-    same = a.close.equals(b.close)
-    return {"symbols": len(a), "local_seconds": round(t_local["seconds"], 3),
-            "s3_seconds": round(t_s3["seconds"], 3),
-            "s3_vs_local": ratio(t_s3["seconds"], t_local["seconds"]), "same_panel": same}
+    out: dict = {"symbols": len(symbols)}
+    panels = {}
+    for name, store in (("local", local), ("s3", s3_inner)):
+        with stopwatch() as cold:
+            panels[name] = load_panel(store, "daily", symbols)
+        load_panel(store, "daily")  # makes sure the snapshot matches the objects
+        with stopwatch() as warm:
+            again = load_panel(store, "daily")
+        out[f"{name}_cold_seconds"] = round(cold["seconds"], 3)
+        out[f"{name}_seconds"] = round(warm["seconds"], 3)
+        out[f"{name}_same"] = again.close.equals(panels[name].close)
+    out["same_panel"] = bool(panels["local"].close.equals(panels["s3"].close)
+                             and out["local_same"] and out["s3_same"])
+    out["s3_vs_local"] = ratio(out["s3_seconds"], out["local_seconds"])
+    out["s3_vs_local_cold"] = ratio(out["s3_cold_seconds"], out["local_cold_seconds"])
+    return out
 
 
 def _naive(endpoint, rate, latency, world, watchlist, every, timer) -> dict:

@@ -6,7 +6,9 @@ State before the premarket run (the scenario whose minimum number of calls is co
 * daily bars of every symbol stored through the previous session, 200 sessions (retention),
   with a coverage ledger saying so (daily is fresh: 0 calls);
 * no quote and no 1-min bar of today stored (quotes: ceil(universe / 100) bulk calls; 1-min:
-  one call per watchlist symbol, ``full`` because nothing of today is stored).
+  one call per watchlist symbol, ``full`` because nothing of today is stored);
+* the daily panel snapshot as the previous session's last load left it (matching the stored
+  daily objects; see tradingstation/data/panel_store.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bench.synth import listing_for, minute_bars, per_symbol_bars, premarket_quo
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tradingstation.calendar import get_calendar
 from tradingstation.data.ledger import ledger_row, update_ledger
+from tradingstation.data.panel_store import load_panel
 from tradingstation.data.universe import save_universe
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
@@ -74,6 +77,7 @@ def seed_world(store: ObjectStore, symbols: int, session: date, workers: int = 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         rows = list(pool.map(put, names))
     update_ledger(store, "daily", pd.DataFrame(rows))
+    load_panel(store, "daily")  # the snapshot the previous session's last load stored
     last_close = {s: float(b["close"].iloc[-1]) for s, b in bars.items()}
     return {"symbols": names, "listing": listing, "last_close": last_close,
             "previous": previous, "seed_seconds": time.perf_counter() - started}
