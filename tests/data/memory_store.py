@@ -12,13 +12,15 @@ from tradingstation.storage.local import LocalStore
 
 
 class MemoryStore(ObjectStore):
-    """A thread-safe dict-backed store; ``puts`` / ``gets`` count writes / reads per key."""
+    """A thread-safe dict-backed store counting writes and reads per key (``puts``, ``gets``)
+    and listings per prefix (``lists``)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._objects: dict[str, tuple[bytes, ObjectInfo]] = {}
         self.puts: Counter[str] = Counter()
         self.gets: Counter[str] = Counter()
+        self.lists: Counter[str] = Counter()
 
     def get_bytes(self, key: str) -> bytes:
         with self._lock:
@@ -41,6 +43,7 @@ class MemoryStore(ObjectStore):
 
     def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
         with self._lock:
+            self.lists[prefix] += 1
             return [info for key, (_, info) in sorted(self._objects.items())
                     if key.startswith(prefix)]
 
@@ -60,9 +63,10 @@ class MemoryStore(ObjectStore):
         return sum(self.puts.values())
 
     def reset_counts(self) -> None:
-        """Forget the read and write counts."""
+        """Forget the read, write and listing counts."""
         self.puts.clear()
         self.gets.clear()
+        self.lists.clear()
 
 
 class CountingLocalStore(LocalStore):
