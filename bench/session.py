@@ -24,9 +24,10 @@ from datetime import datetime
 import pandas as pd
 
 from bench.common import emit, peak_rss_mb, ratio, stopwatch, write_json
+from bench.remote_fake import RemoteFake
 from bench.stores import CountingStore
 from bench.synth import BENCH_AS_OF, BENCH_SESSION
-from bench.world import Intervals, make_fake, moto_process, seed_world
+from bench.world import Intervals, moto_process, seed_world
 
 KEY = "BENCH-KEY-0000"
 MARKET_AS_OF = datetime(2025, 11, 24, 9, 50, tzinfo=BENCH_AS_OF.tzinfo)
@@ -223,8 +224,7 @@ def run(symbols: int = 6000, rate: int = 900, latency: float = 0.02, naive_every
         log(f"seeded {symbols} symbols in {world['seed_seconds']:.1f}s")
         store = CountingStore(inner)
         as_of = pd.Timestamp(BENCH_AS_OF).tz_convert("UTC")
-        fake = make_fake(world, BENCH_SESSION, as_of, rate, latency, KEY).start()
-        try:
+        with RemoteFake(world, BENCH_SESSION, as_of, rate, latency, KEY) as fake:
             import flows.session
             from flows.market import market
             from flows.premarket import premarket
@@ -245,8 +245,6 @@ def run(symbols: int = 6000, rate: int = 900, latency: float = 0.02, naive_every
                 cycle = _phase(market, MARKET_AS_OF, timer, fake, store, rate)
                 log("naive reference")
                 naive = _naive(ep, rate, latency, world, watchlist, naive_every, timer)
-        finally:
-            fake.stop()
         log("daily load S3 vs local")
         loads = _load_times(inner, tmp, world["symbols"])
     for phase in (first, rerun, cycle):
