@@ -160,7 +160,8 @@ def _session(r: dict) -> list[str]:
         f"| load the universe's daily bars cold (all {ld['symbols']} objects, no snapshot) | S3 "
         f"(moto) {ld['s3_cold_seconds']:.2f} s | local disk {ld['local_cold_seconds']:.2f} s | "
         f"{_x(ld['s3_vs_local_cold'])} | |",
-        f"| peak memory (the benchmark process: flows, tasks, Prefect client; moto, the fake provider and the Prefect server run in their own processes) | "
+        "| peak memory (the benchmark process: flows, tasks, Prefect client; moto, the fake "
+        "provider and the Prefect server run in their own processes) | "
         f"{r['peak_rss_mb']:.0f} MiB | 2 GiB | {_x(r['peak_rss_mb'] / 2048)} | <= 1.00x: "
         f"{_ok(r['peak_rss_mb'] <= 2048)} |",
         f"| rerun: API calls | {re['calls']} | first run {p['calls']} | "

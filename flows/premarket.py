@@ -40,11 +40,16 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
         return finish_closed(run)
     data_tasks.refresh_universe(run.store, run.provider, run.as_of, force)
     fetch_stage(run, "daily", force=force)
-    daily = load_daily(run.store)
-    find_session_anchors(run.store, run.session, daily=daily)
+    # Loading the panel and finding anchors (CPU) run while the quotes are fetched (rate limit).
+    loaded = load_daily.submit(run.store)
+    anchored = find_session_anchors.submit(run.store, run.session, daily=loaded)
     universe = data_tasks.universe_symbols(run.store)
     max_age = 0.0 if force else run.settings.quotes_max_age_seconds
-    data_tasks.fetch_quotes(run.store, run.provider, run.session, universe, max_age)
+    quoted = data_tasks.fetch_quotes.submit(run.store, run.provider, run.session, universe,
+                                            max_age, run.settings.http_concurrency)
+    daily = loaded.result()
+    anchored.result()
+    quoted.result()
     watchlist = data_tasks.select_watchlist(
         run.store, run.session, run.settings.watchlist_cap, daily=daily)
     fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)

@@ -166,14 +166,16 @@ def fetch_quotes(
     session: date,
     symbols: list[str],
     max_age_seconds: float = 0.0,
+    concurrency: int = 1,
 ):
-    """Fetch and store premarket quotes for ``symbols`` (chunks of 100 per provider call).
-
-    Quotes stored less than ``max_age_seconds`` ago are reused (0 = fetch every symbol).
+    """Fetch and store premarket quotes for ``symbols`` (chunks of 100 per provider call,
+    ``concurrency`` at a time). Quotes stored less than ``max_age_seconds`` ago are reused
+    (0 = fetch every symbol).
     """
     with logs.set_run_context(**run_ids()):
         try:
-            return fetch.fetch_quotes(store, provider, session, symbols, max_age_seconds)
+            return fetch.fetch_quotes(store, provider, session, symbols, max_age_seconds,
+                                      concurrency=concurrency)
         finally:
             persist_api_usage(store, provider)
 

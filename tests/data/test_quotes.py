@@ -73,3 +73,13 @@ def test_a_zero_window_always_refetches_and_old_quotes_without_fetch_times_are_s
     assert provider.total_calls == 2  # the legacy quotes did not count as fresh
     fetch_quotes(store, provider, SESSION, SYMBOLS[:100], max_age_seconds=0, now=NOON)
     assert provider.total_calls == 3
+
+
+def test_concurrent_chunks_store_the_same_quotes():
+    one, many = MemoryStore(), MemoryStore()
+    fetch_quotes(one, CountingProvider(SYMBOLS, NOON), SESSION, SYMBOLS, now=NOON)
+    provider = CountingProvider(SYMBOLS, NOON)
+    fetch_quotes(many, provider, SESSION, SYMBOLS, now=NOON, concurrency=3)
+    assert provider.total_calls == 3
+    key = keys.quotes_key(SESSION)
+    assert one.get_bytes(key) == many.get_bytes(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
@@ -25,6 +26,7 @@ def fetch_quotes(
     symbols: Sequence[str],
     max_age_seconds: float = 0.0,
     now: datetime | None = None,
+    concurrency: int = 1,
 ) -> pd.DataFrame:
     """Fetch premarket quotes of ``symbols`` and store them at ``keys.quotes_key(session)``.
 
@@ -41,6 +43,7 @@ def fetch_quotes(
         symbols: Symbols to quote (validated first; a bad one raises ``InputError``).
         max_age_seconds: Reuse stored quotes fetched this recently (0 = always refetch).
         now: The wall-clock time the age is measured at (default: now).
+        concurrency: Provider calls in flight at once.
 
     Returns:
         All quotes stored for the session (``QUOTE_COLUMNS`` plus ``fetched_at``).
@@ -54,10 +57,12 @@ def fetch_quotes(
         stored = None
     fresh = _fresh_symbols(stored, now, max_age_seconds)
     todo = [s for s in wanted if s not in fresh]
-    chunks = [
-        provider.quotes(todo[i : i + QUOTES_PER_CALL]).assign(**{FETCHED_AT: pd.Timestamp(now)})
-        for i in range(0, len(todo), QUOTES_PER_CALL)
-    ]
+    groups = [todo[i : i + QUOTES_PER_CALL] for i in range(0, len(todo), QUOTES_PER_CALL)]
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups) or 1))) as pool:
+        # the provider's rate limiter paces the calls; running them side by side keeps its
+        # budget busy while an answer is in flight
+        chunks = [c.assign(**{FETCHED_AT: pd.Timestamp(now)})
+                  for c in pool.map(provider.quotes, groups)]
     frames = [f[STORED_COLUMNS] for f in ([stored] if stored is not None else []) + chunks]
     frames = [f for f in frames if len(f)]
     if not frames:
