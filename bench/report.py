@@ -157,7 +157,8 @@ def _session(r: dict) -> list[str]:
         f"| load the universe's daily bars (listing + snapshot, as in a session) | S3 (moto) "
         f"{ld['s3_seconds']:.2f} s | local disk {ld['local_seconds']:.2f} s | "
         f"{_x(ld['s3_vs_local'])} | <= 3x: {_ok((ld['s3_vs_local'] or 9) <= 3)} |",
-        f"| load the universe's daily bars cold (all {ld['symbols']} objects, no snapshot) | S3 "
+        f"| load daily bars cold (every object read, no snapshot; {ld['cold_symbols']} of the "
+        f"{ld['symbols']} symbols) | S3 "
         f"(moto) {ld['s3_cold_seconds']:.2f} s | local disk {ld['local_cold_seconds']:.2f} s | "
         f"{_x(ld['s3_vs_local_cold'])} | |",
         "| peak memory (the benchmark process: flows, tasks, Prefect client; moto, the fake "

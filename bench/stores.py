@@ -73,6 +73,11 @@ class CountingStore(ObjectStore):
         self._count("list")
         return self.inner.list_objects(prefix)
 
+    def list_objects_split(self, prefix: str, split_at) -> list[ObjectInfo]:
+        """Counted listing (split as the inner store lists it)."""
+        self._count("list")
+        return self.inner.list_objects_split(prefix, split_at)
+
     def delete(self, key: str) -> None:
         """Counted delete."""
         self._count("delete")

@@ -30,7 +30,7 @@ from bench.synth import daily_panel as make_panel
 from bench.synth import listing_for, minute_bars, per_symbol_bars, premarket_quote
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tradingstation.calendar import get_calendar
-from tradingstation.data.ledger import ledger_row, update_ledger
+from tradingstation.data.ledger import frame_to_parquet, ledger_row, update_ledger
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.universe import save_universe
 from tradingstation.storage import keys
@@ -56,8 +56,13 @@ class BenchAlphaVantage(FakeAlphaVantage):
         return minute_bars(symbol, self.sessions, q["price"], q["timestamp"], self.bench_now)
 
 
-def seed_world(store: ObjectStore, symbols: int, session: date, workers: int = 16) -> dict:
-    """Write the pre-session state into ``store`` (uncounted); return what the fake needs."""
+def seed_world(store: ObjectStore, symbols: int, session: date, workers: int = 16,
+               mirror: ObjectStore | None = None) -> dict:
+    """Write the pre-session state into ``store`` (uncounted); return what the fake needs.
+
+    ``mirror`` also receives every daily bars object, byte for byte (the local copy the load
+    comparison reads).
+    """
     cal = get_calendar()
     previous = cal.previous_session(session)
     panel = make_panel(symbols, 200, last=previous)
@@ -69,7 +74,9 @@ def seed_world(store: ObjectStore, symbols: int, session: date, workers: int = 1
 
     def put(symbol: str) -> dict:
         frame = bars[symbol]
-        store.put_frame(keys.bars_key("daily", symbol), frame)
+        key, data = keys.bars_key("daily", symbol), frame_to_parquet(frame)
+        for target in (store, mirror) if mirror is not None else (store,):
+            target.put_bytes(key, data, "application/vnd.apache.parquet")
         return ledger_row(symbol, "daily", frame, fetched, "ok",
                           expected_bar=frame["timestamp"].iloc[-1])
 

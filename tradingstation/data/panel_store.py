@@ -5,7 +5,8 @@ costs. So a full load keeps one snapshot object per dataset (``keys.panel_snapsh
 bars of every symbol in one parquet file, with the version of each symbol's object it was built
 from. Every load lists the dataset (one request per 1,000 objects) and reuses a symbol's rows
 only when its listed version equals the recorded one; anything rewritten, added or deleted since
-is read from its own object, and the refreshed snapshot is stored. The per-symbol objects stay
+is read from its own object, and the refreshed snapshot is stored. The listing itself is split
+at symbols the snapshot knows, so its pages are fetched side by side. The per-symbol objects stay
 the only source of truth: any writer (fetch, gap fill, rebuild, retention, restore, a person
 with the console) is picked up on the next load, and losing the snapshot costs one slow load.
 """
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 BAR_TABLE_COLUMNS = ("timestamp", *FIELDS)
 SNAPSHOT_FORMAT = 1
 _META_KEY = b"tradingstation.panel_snapshot"
+_SPLIT_EVERY = 900  # symbols per listing range: one S3 page (1,000 keys) with room to grow
 
 
 def read_bar_table(key: str, data: bytes) -> pa.Table:
@@ -78,9 +80,12 @@ def load_panel(store: ObjectStore, dataset: str, symbols: Iterable[str] | None =
 def load_universe_table(store: ObjectStore, dataset: str) -> pa.Table | None:
     """Every stored symbol's bars of ``dataset`` as one long table (None if there are none),
     through the snapshot, which is stored again when it no longer matches the listing."""
-    listed = {keys.symbol_from_bars_key(i.key): (i.key, i.version)
-              for i in store.list_objects(keys.bars_prefix(dataset))}
     cached, recorded = _read_snapshot(store, dataset)
+    # split the listing about a page apart, at symbols the snapshot knows, so that a store
+    # which pages its listings (S3) lists the pages side by side
+    split_at = [keys.bars_key(dataset, s) for s in sorted(recorded)[_SPLIT_EVERY::_SPLIT_EVERY]]
+    listed = {keys.symbol_from_bars_key(i.key): (i.key, i.version)
+              for i in store.list_objects_split(keys.bars_prefix(dataset), split_at)}
     reuse = {s for s, (_, version) in listed.items()
              if cached is not None and version is not None and recorded.get(s) == version}
     fresh = store.read_many([k for s, (k, _) in sorted(listed.items()) if s not in reuse],

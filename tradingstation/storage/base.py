@@ -6,7 +6,7 @@ import hashlib
 import io
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,6 +85,13 @@ class ObjectStore(ABC):
     @abstractmethod
     def copy(self, src: str, dst: str) -> ObjectInfo:
         """Copy ``src`` to ``dst`` (server-side where the backend can)."""
+
+    def list_objects_split(self, prefix: str, split_at: Sequence[str]) -> list[ObjectInfo]:
+        """``list_objects(prefix)``; a backend whose listings come in pages may list the key
+        ranges between consecutive ``split_at`` keys concurrently (S3 does). The keys are
+        only hints: the result is the same for any of them.
+        """
+        return self.list_objects(prefix)
 
     @abstractmethod
     def describe(self) -> str:

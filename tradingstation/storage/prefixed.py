@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from tradingstation.storage.base import ObjectInfo, ObjectStore
@@ -32,6 +33,11 @@ class PrefixedStore(ObjectStore):
 
     def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
         return [self._strip(i) for i in self.inner.list_objects(self.prefix + prefix)]
+
+    def list_objects_split(self, prefix: str, split_at: Sequence[str]) -> list[ObjectInfo]:
+        inner = self.inner.list_objects_split(self.prefix + prefix,
+                                              [self.prefix + k for k in split_at])
+        return [self._strip(i) for i in inner]
 
     def delete(self, key: str) -> None:
         self.inner.delete(self.prefix + key)
