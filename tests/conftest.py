@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
 from tradingstation.config import Settings, get_settings
+
+# Prefect reads its home (profiles, local result storage) once, at import: give every test
+# process its own, so parallel workers (pytest -n) and a developer's ~/.prefect never mix.
+_PREFECT_HOME = tempfile.mkdtemp(
+    prefix=f"prefect-home-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
