@@ -43,9 +43,8 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     # Loading the panel and finding anchors (CPU) run while the quotes are fetched (rate limit).
     loaded = load_daily.submit(run.store)
     anchored = find_session_anchors.submit(run.store, run.session, daily=loaded)
-    universe = data_tasks.universe_symbols(run.store)
     max_age = 0.0 if force else run.settings.quotes_max_age_seconds
-    quoted = data_tasks.fetch_quotes.submit(run.store, run.provider, run.session, universe,
+    quoted = data_tasks.fetch_quotes.submit(run.store, run.provider, run.session, None,
                                             max_age, run.settings.http_concurrency)
     daily = loaded.result()
     anchored.result()

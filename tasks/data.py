@@ -164,23 +164,19 @@ def fetch_quotes(
     store: ObjectStore,
     provider: MarketDataProvider,
     session: date,
-    symbols: list[str],
+    symbols: list[str] | None = None,
     max_age_seconds: float = 0.0,
     concurrency: int = 1,
 ):
-    """Fetch and store premarket quotes for ``symbols`` (chunks of 100 per provider call,
-    ``concurrency`` at a time). Quotes stored less than ``max_age_seconds`` ago are reused
-    (0 = fetch every symbol).
+    """Fetch and store premarket quotes for ``symbols`` (the stored universe when None), in
+    chunks of 100 per provider call, ``concurrency`` at a time. Quotes stored less than
+    ``max_age_seconds`` ago are reused (0 = fetch every symbol).
     """
     with logs.set_run_context(**run_ids()):
+        if symbols is None:
+            symbols = load_universe(store)
         try:
             return fetch.fetch_quotes(store, provider, session, symbols, max_age_seconds,
                                       concurrency=concurrency)
         finally:
             persist_api_usage(store, provider)
-
-
-@task(name="load-universe", cache_policy=NO_CACHE, **retry_options())
-def universe_symbols(store: ObjectStore) -> list[str]:
-    """Symbols of the stored universe."""
-    return load_universe(store)

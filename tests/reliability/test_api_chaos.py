@@ -81,7 +81,7 @@ def flow_env(monkeypatch: pytest.MonkeyPatch, fake: FakeAlphaVantage, prefect_ap
 
     monkeypatch.setattr(ratelimit, "RateLimiter", QuickLimiter)
     for name in ("refresh_universe", "fetch_bars_batch", "fetch_quotes", "plan_job",
-                 "select_watchlist", "universe_symbols"):
+                 "select_watchlist"):
         task = getattr(data_tasks, name)
         monkeypatch.setattr(data_tasks, name,
                             task.with_options(retries=RETRIES, retry_delay_seconds=0))
