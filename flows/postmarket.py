@@ -12,9 +12,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_summary
-from flows.session import fetch_stage, finish_closed, publish, run_script, start_session
-from tasks import data as data_tasks
-from tasks.analysis import load_daily, screen
+from flows.session import finish_closed, publish, run_script, scan_watchlist, start_session
 from tasks.plan import risk_settings
 from tasks.trade_plan import publish_trade_plan
 
@@ -36,16 +34,7 @@ def postmarket(as_of: datetime | None = None, force: bool = False) -> dict:
     run = start_session("postmarket", as_of, force)
     if run.session is None:
         return finish_closed(run)
-    # Free when premarket already ran (fresh snapshot, fresh bars): a mode never depends on
-    # an earlier run having succeeded.
-    data_tasks.refresh_universe(run.store, run.provider, run.as_of)
-    fetch_stage(run, "daily")
-    daily = load_daily(run.store)
-    watchlist = data_tasks.select_watchlist(
-        run.store, run.session, run.settings.watchlist_cap, daily=daily)
-    fetch_stage(run, "intraday_30min", tickers=watchlist, force=force)
-    found = screen(run.store, run.session, run.as_of, POSTMARKET_SCREENERS, run.demo, watchlist,
-                   daily=daily)
+    _, found = scan_watchlist(run, "intraday_30min", POSTMARKET_SCREENERS, force)
     dashboard = publish_trade_plan(run.store, run.as_of, run.settings, 24,
                                    risk_settings(run.settings))
     run.notes.append(f"dashboard: {len(dashboard.plan.ideas)} ideas, "

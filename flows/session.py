@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -13,6 +14,7 @@ from prefect.futures import wait
 
 from blocks.resolve import resolve_provider, resolve_store
 from tasks import data as data_tasks
+from tasks.analysis import load_daily, screen
 from tasks.locks import dataset_lock
 from tasks.report import publish_summary, session_summary_markdown, signal_rows
 from tradingstation import logs
@@ -175,6 +177,29 @@ def fetch_stage(
     report = data_tasks.summarize(run.store, plan, results, run.provider)
     note(run, report)
     return report
+
+
+def scan_watchlist(
+    run: SessionRun, intraday_job: str, screeners: Sequence[str], force: bool
+) -> tuple[list[str], dict[str, list[Signal]]]:
+    """The market and postmarket body: refresh the universe and the daily bars, load the daily
+    panel once, pick the watchlist, refresh its ``intraday_job`` bars and run ``screeners``.
+
+    The refreshes are free when premarket already ran (fresh snapshot, fresh bars): a mode
+    never depends on an earlier run having succeeded.
+
+    Returns:
+        ``(watchlist, {screener: signals})``.
+    """
+    data_tasks.refresh_universe(run.store, run.provider, run.as_of)
+    fetch_stage(run, "daily")
+    daily = load_daily(run.store)
+    watchlist = data_tasks.select_watchlist(
+        run.store, run.session, run.settings.watchlist_cap, daily=daily)
+    fetch_stage(run, intraday_job, tickers=watchlist, force=force)
+    found = screen(run.store, run.session, run.as_of, screeners, run.demo, watchlist,
+                   daily=daily)
+    return watchlist, found
 
 
 def note(run: SessionRun, report: JobReport) -> None:
