@@ -3,9 +3,12 @@ kind of change to the per-symbol objects (rewrite, add, delete, a broken snapsho
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from bench.stores import CountingStore
@@ -90,3 +93,16 @@ def test_a_subset_load_reads_its_objects_and_no_snapshot(counted: CountingStore)
     assert counted.snapshot()["objects_read"] == 1 and counted.snapshot()["lists"] == 0
     assert not counted.writes_by_key
     assert len(load_panel(counted, "1min")) == 0
+
+
+def test_a_snapshot_without_bar_columns_is_ignored(counted: CountingStore) -> None:
+    load_panel(counted, "daily")
+    table = pq.read_table(pa.BufferReader(counted.inner.get_bytes(SNAPSHOT)))
+    stripped = table.select(["symbol", "close"]).replace_schema_metadata(table.schema.metadata)
+    buffer = io.BytesIO()
+    pq.write_table(stripped, buffer)
+    counted.inner.put_bytes(SNAPSHOT, buffer.getvalue())
+    counted.reset()
+    panel = load_panel(counted, "daily")
+    assert_panel_of_objects(counted.inner, panel)
+    assert counted.writes_by_key == {SNAPSHOT: 1}

@@ -95,8 +95,8 @@ def load_universe_table(store: ObjectStore, dataset: str) -> pa.Table | None:
         parts.append(cached.filter(pc.is_in(cached["symbol"], value_set=pa.array(sorted(reuse)))))
     parts = [p for p in parts if p is not None and p.num_rows]
     table = pa.concat_tables(parts, promote_options="permissive") if parts else None
-    versions = {s: listed[s][1] for s in reuse}
-    versions.update({s: listed[s][1] for s in map(keys.symbol_from_bars_key, fresh)})
+    read = [s for s in map(keys.symbol_from_bars_key, fresh) if listed[s][1] is not None]
+    versions = {s: listed[s][1] for s in [*reuse, *read]}
     if table is not None and versions != recorded:
         _write_snapshot(store, dataset, table, versions)
     return table
@@ -110,6 +110,8 @@ def _read_snapshot(store: ObjectStore, dataset: str) -> tuple[pa.Table | None, d
         meta = json.loads((table.schema.metadata or {})[_META_KEY])
         if meta.get("format") != SNAPSHOT_FORMAT or meta.get("dataset") != dataset:
             raise ValueError("another snapshot format")
+        if not {"symbol", *BAR_TABLE_COLUMNS} <= set(table.column_names):
+            raise ValueError("snapshot without the bar columns")
         versions = {str(s): str(v) for s, v in meta["versions"].items()}
         return table.replace_schema_metadata(None), versions
     except ObjectNotFoundError:
@@ -122,10 +124,10 @@ def _read_snapshot(store: ObjectStore, dataset: str) -> tuple[pa.Table | None, d
 
 
 def _write_snapshot(store: ObjectStore, dataset: str, table: pa.Table,
-                    versions: dict[str, str | None]) -> None:
+                    versions: dict[str, str]) -> None:
+    # symbols whose objects have no version are in the table but never reused from it
     key = keys.panel_snapshot_key(dataset)
-    recorded = {s: v for s, v in versions.items() if v is not None}
-    meta = {"format": SNAPSHOT_FORMAT, "dataset": dataset, "versions": recorded}
+    meta = {"format": SNAPSHOT_FORMAT, "dataset": dataset, "versions": versions}
     buffer = io.BytesIO()
     pq.write_table(table.replace_schema_metadata({_META_KEY: json.dumps(meta)}), buffer)
     try:
