@@ -27,7 +27,9 @@ from tradingstation.storage.base import ObjectStore
 log = logging.getLogger("tradingstation.tasks")
 
 
-@task(name="load-daily", cache_policy=NO_CACHE, **retry_options())
+# The panel is a hand-off in memory: never written to result storage, even where results
+# are persisted by default (it is ~100 MB for 6,000 symbols).
+@task(name="load-daily", cache_policy=NO_CACHE, persist_result=False, **retry_options())
 def load_daily(store: ObjectStore) -> Panel:
     """Read the universe's stored daily bars once, for every later step of the session.
 
