@@ -57,7 +57,6 @@ JOBS: dict[str, str | None] = {
     "intraday_1min": "1min",
     "intraday_30min": "30min",
 }
-_LIST_ABOVE = 100  # symbols without a ledger row above which one listing replaces the reads
 _READ_CHUNK = 200
 
 
@@ -80,12 +79,13 @@ def _stored_bars(
     store: ObjectStore, dataset: str, symbols: Sequence[str]
 ) -> dict[str, pd.DataFrame | None]:
     """Stored bars of the symbols that have a bars object (None when it is unreadable)."""
-    if len(symbols) > _LIST_ABOVE:
-        listed = store.list_objects(keys.bars_prefix(dataset))
-        present = {keys.symbol_from_bars_key(i.key) for i in listed}
-        wanted = [s for s in symbols if s in present]
-    else:  # a few symbols (the ledger knows the rest): asking for each beats listing thousands
-        wanted = list(symbols)
+    if not symbols:  # the ledger knows every symbol: no listing of thousands of objects
+        return {}
+    # one listing, then reads of the objects that exist: a read per symbol would make planning
+    # fail whenever any one of those requests fails
+    listed = store.list_objects(keys.bars_prefix(dataset))
+    present = {keys.symbol_from_bars_key(i.key) for i in listed}
+    wanted = [s for s in symbols if s in present]
     out: dict[str, pd.DataFrame | None] = {}
     for start in range(0, len(wanted), _READ_CHUNK):
         chunk = [keys.bars_key(dataset, s) for s in wanted[start : start + _READ_CHUNK]]
