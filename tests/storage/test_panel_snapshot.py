@@ -14,6 +14,7 @@ import pytest
 from bench.stores import CountingStore
 from tradingstation.data.panel import FIELDS, Panel, load_bars
 from tradingstation.data.panel_store import load_panel
+from tradingstation.errors import StorageError
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
@@ -106,3 +107,21 @@ def test_a_snapshot_without_bar_columns_is_ignored(counted: CountingStore) -> No
     panel = load_panel(counted, "daily")
     assert_panel_of_objects(counted.inner, panel)
     assert counted.writes_by_key == {SNAPSHOT: 1}
+
+
+def test_a_failed_snapshot_read_propagates_instead_of_reading_every_object(
+    counted: CountingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_panel(counted, "daily")
+    real = counted.inner.get_bytes
+
+    def flaky(key: str) -> bytes:
+        if key == SNAPSHOT:
+            raise StorageError("connection reset")
+        return real(key)
+
+    monkeypatch.setattr(counted.inner, "get_bytes", flaky)
+    counted.reset()
+    with pytest.raises(StorageError):
+        load_panel(counted, "daily")
+    assert counted.snapshot()["objects_read"] == 0 and not counted.writes_by_key

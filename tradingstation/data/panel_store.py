@@ -116,8 +116,9 @@ def _read_snapshot(store: ObjectStore, dataset: str) -> tuple[pa.Table | None, d
         return table.replace_schema_metadata(None), versions
     except ObjectNotFoundError:
         return None, {}
-    except (TradingStationError, KeyError, ValueError, TypeError, pa.ArrowException) as exc:
-        # a snapshot is only ever a shortcut: an unreadable one is rebuilt from the objects
+    except (DataError, KeyError, ValueError, TypeError, pa.ArrowException) as exc:
+        # a snapshot is only ever a shortcut: an unreadable one is rebuilt from the objects.
+        # (A failed read is not unreadable: it propagates, and the caller's retry reads it.)
         log.warning("panel snapshot %s unusable (%s); reading every object", key,
                     type(exc).__name__)
         return None, {}
