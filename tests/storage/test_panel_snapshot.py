@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bench.stores import CountingStore
+from tests.test_panel import bars
 from tradingstation.data.panel import FIELDS, Panel, load_bars
 from tradingstation.data.panel_store import load_panel
 from tradingstation.errors import StorageError
@@ -19,13 +20,6 @@ from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
 SNAPSHOT = keys.panel_snapshot_key("daily")
-
-
-def bars(start: str, closes: list[float]) -> pd.DataFrame:
-    ts = pd.date_range(start, periods=len(closes), freq="D", tz="UTC")
-    close = pd.Series(closes, dtype="float64")
-    return pd.DataFrame({"timestamp": ts, "open": close - 0.5, "high": close + 1,
-                         "low": close - 1, "close": close, "volume": (close * 10).astype("int64")})
 
 
 def put(store: ObjectStore, symbol: str, frame: pd.DataFrame) -> None:

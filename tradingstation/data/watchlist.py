@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 
 from tradingstation.calendar import utc_midnight
-from tradingstation.data.panel import FIELDS, Panel
+from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.storage import keys
@@ -61,14 +61,14 @@ def _gap_candidates(
     return sorted(gaps, key=lambda kv: (-kv[1], kv[0]))
 
 
-def _before(daily: Panel, session: date) -> Panel:
-    keep = daily.index < pd.Timestamp(utc_midnight(session))
-    return Panel(*(getattr(daily, f).loc[keep] for f in FIELDS))
+def _before(frame: pd.DataFrame, session: date) -> pd.DataFrame:
+    """The rows of a panel field (e.g. ``daily.close``) for bars before ``session``."""
+    return frame.loc[frame.index < pd.Timestamp(utc_midnight(session))]
 
 
 def _last_closes_before(daily: Panel, session: date) -> pd.Series:
     """Each symbol's last daily close before ``session`` (symbols without one left out)."""
-    closes = _before(daily, session).close
+    closes = _before(daily.close, session)
     return closes.ffill().iloc[-1].dropna() if len(closes) else pd.Series(dtype="float64")
 
 
@@ -87,8 +87,8 @@ def _anchor_candidates(store: ObjectStore, session: date) -> list[tuple[str, flo
 def _dollar_volume_leaders(
     store: ObjectStore, session: date, cap: int, daily: Panel | None
 ) -> list[str]:
-    before = _before(load_panel(store, "daily") if daily is None else daily, session)
-    traded = before.close * before.volume
+    daily = load_panel(store, "daily") if daily is None else daily
+    traded = _before(daily.close, session) * _before(daily.volume, session)
     # the last DOLLAR_VOLUME_SESSIONS bars each symbol has (symbols skip sessions they lack)
     recent = traded.notna().iloc[::-1].cumsum().iloc[::-1] <= DOLLAR_VOLUME_SESSIONS
     means = traded.where(recent).mean().dropna()
