@@ -13,6 +13,10 @@ Layout (all relative to the store's root / bucket prefix)::
     dashboards/<YYYY-MM-DD>/<stamp>/<file>       one published dashboard file
     dashboards/latest.json                       pointer to the newest complete dashboard
     usage/api/<YYYY-MM-DD>.json                  provider usage counters of a day
+    research/backtests/<run>/outcomes.parquet    a backtest's signals with their outcomes
+    research/backtests/<run>/summary.json        its statistics (written last)
+    research/backtests/latest.json               pointer to the newest complete backtest
+    research/live/outcomes.parquet               live track record: published signals' outcomes
     quarantine/<dataset>/<SYMBOL>/<stamp>.parquet  provider data that failed validation
     backups/<label>/<key>                        backup copies (label: date or pre-restore-<stamp>)
     backups/<label>/manifest.json                written last: marks a complete backup
@@ -34,7 +38,8 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
 STAMP_RE = re.compile(r"^\d{8}T\d{6}Z?$")
 
 DATASETS = ("daily", "1min", "30min")
-DATA_PREFIXES = ("universe/", "bars/", "ledger/", "quotes/", "anchors/", "signals/", "dashboards/")
+DATA_PREFIXES = ("universe/", "bars/", "ledger/", "quotes/", "anchors/", "signals/", "dashboards/",
+                 "research/")
 
 
 def validate_symbol(symbol: object) -> str:
@@ -161,6 +166,22 @@ def dashboard_latest_key() -> str:
 def api_usage_key(day: date) -> str:
     """Key of the provider usage counters of ``day``."""
     return f"usage/api/{_day(day)}.json"
+
+
+def backtest_key(run: str, filename: str) -> str:
+    """Key of one file (``outcomes.parquet``, ``summary.json``) of backtest run ``run``."""
+    _check(re.compile(r"^(outcomes\.parquet|summary\.json)$"), filename, "backtest file")
+    return f"research/backtests/{_check(TOKEN_RE, run, 'backtest run id')}/{filename}"
+
+
+def backtest_latest_key() -> str:
+    """Key of the pointer to the newest complete backtest."""
+    return "research/backtests/latest.json"
+
+
+def live_outcomes_key() -> str:
+    """Key of the live track record (outcomes of published signals, kept past retention)."""
+    return "research/live/outcomes.parquet"
 
 
 def quarantine_key(dataset: str, symbol: str, stamp: str) -> str:

@@ -1,0 +1,1 @@
+"""Track record: outcomes of signals in R (model, replay, statistics, live record)."""
