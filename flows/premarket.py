@@ -42,7 +42,7 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     fetch_stage(run, "daily", force=force)
     # Loading the panel and finding anchors (CPU) run while the quotes are fetched (rate limit).
     loaded = load_daily.submit(run.store)
-    anchored = find_session_anchors.submit(run.store, run.session, daily=loaded)
+    anchored = find_session_anchors.submit(run.store, run.session, run.as_of, daily=loaded)
     max_age = 0.0 if force else run.settings.quotes_max_age_seconds
     quoted = data_tasks.fetch_quotes.submit(run.store, run.provider, run.session, None,
                                             max_age, run.settings.http_concurrency)

@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
-from tradingstation.anchors import find_anchors, merge_anchors
+from tradingstation.anchors import anchors_at, merge_anchors
 from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
@@ -46,15 +46,21 @@ def load_daily(store: ObjectStore) -> Panel:
 def find_session_anchors(
     store: ObjectStore,
     session: date,
+    as_of: datetime,
     lookback_days: int = 30,
     symbols: Sequence[str] | None = None,
     daily: Panel | None = None,
 ) -> int:
-    """Find AVWAP anchors for the universe's stored daily bars and store them for ``session``.
+    """Find AVWAP anchors for ``session`` and store them.
+
+    Only the daily bars that existed at ``as_of`` are looked at
+    (:func:`tradingstation.anchors.anchors_at`), so a replay at ``as_of`` stores the same
+    table as the live run did, however much later data the store holds.
 
     Args:
         store: Object store.
         session: The session the anchors are stored for.
+        as_of: The instant the anchors are found at.
         lookback_days: Sessions searched back for anchor events.
         symbols: Only these symbols (their anchors replace theirs in the stored set).
         daily: The daily panel when already loaded (``load_daily``); read when None.
@@ -67,7 +73,7 @@ def find_session_anchors(
             daily = load_panel(store, "daily", symbols)
         elif symbols is not None:
             daily = daily.select(symbols)
-        anchors = find_anchors(daily, lookback_days=lookback_days)
+        anchors = anchors_at(daily, session, as_of, lookback_days=lookback_days)
         key = keys.anchors_key(session)
         stored = _optional_frame(store, key) if symbols else None
         merged = merge_anchors(stored, anchors, symbols)
@@ -124,7 +130,9 @@ def screen(
             daily=daily,
             intraday_1min=intraday,
             quotes=_optional_frame(store, keys.quotes_key(session)),
-            anchors=_optional_frame(store, keys.anchors_key(session)),
+            # Anchors come from the point-in-time daily view itself (AVWAP Reclaim finds them
+            # on the bars before the session): a stored table may have been found later.
+            anchors=None,
             demo=demo,
         )
         found = run_screeners(data, names, params)

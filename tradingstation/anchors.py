@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from tradingstation import indicators as ind
+from tradingstation.data import point_in_time
 from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError
 from tradingstation.storage.keys import validate_symbol
@@ -228,6 +229,25 @@ def find_anchors(
             mask[rows, cols] = True
             found.add("earnings", mask & window, c, np.abs(c / prev_close - 1.0))
     return _assemble(found, daily, valid)
+
+
+def anchors_at(daily: Panel, session: date, as_of: datetime, **params: object) -> pd.DataFrame:
+    """The anchors of ``session`` as known at ``as_of``: :func:`find_anchors` on the daily bars
+    that existed then, up to ``session`` (:func:`point_in_time.daily_through`).
+
+    Later bars in ``daily`` are never looked at, so a replay at ``as_of`` finds the same
+    anchors, with the same AVWAPs, as a live run at ``as_of`` did.
+
+    Args:
+        daily: Daily bars (may hold later sessions; they are cut away).
+        session: The session the anchors are for.
+        as_of: The instant (tz-aware).
+        **params: :func:`find_anchors` parameters.
+    """
+    if not isinstance(daily, Panel):
+        raise InputError(f"anchors_at needs a Panel, got {type(daily).__name__}")
+    known = point_in_time.daily_through(daily, session, as_of)
+    return find_anchors(known, **params)  # type: ignore[arg-type]
 
 
 def _last_valid(arr: np.ndarray, valid: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tradingstation.data import point_in_time
 from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError
 from tradingstation.signals import Signal, make_signal_id
@@ -27,17 +28,17 @@ class ScreenInput:
 
     Attributes:
         session: The trading session being screened (New York calendar date).
-        as_of: The moment of the screen (UTC, tz-aware). Nothing newer is looked at: 1-min
-            bars count only once complete (``bar start + 1 min <= as_of``), quotes only when
-            stamped at or before ``as_of``.
-        daily: Daily bars (timestamp = session date 00:00 UTC). Normally the bars of PRIOR
-            sessions; today's session lives in ``intraday_1min``. A bar dated ``session``
-            itself (a screen run after the close with the day already stored) is treated as
-            the complete bar of today; bars dated after ``session`` are ignored.
+        as_of: The moment of the screen (UTC, tz-aware). Nothing newer is looked at: the
+            inputs are cut to ``as_of`` on construction (:mod:`tradingstation.data.point_in_time`),
+            so every screener sees exactly what existed at ``as_of``.
+        daily: Daily bars (timestamp = session date 00:00 UTC). A bar counts only once its
+            session has closed at ``as_of``; during ``session`` today's bar is built from
+            ``intraday_1min``. Bars dated after ``session`` are ignored.
         intraday_1min: Extended-hours 1-min bars (may span several sessions), or None.
         quotes: Latest quotes, columns ``symbol, timestamp, price, volume``, or None.
         anchors: AVWAP anchors from :func:`tradingstation.anchors.find_anchors`, or None
-            (screeners that need them compute them from ``daily``).
+            (screeners that need them compute them from ``daily``). Only anchors dated
+            before ``session`` are kept.
         demo: True when the data comes from the demo market; copied onto every signal.
     """
 
@@ -54,6 +55,16 @@ class ScreenInput:
             raise InputError(f"screen session must be a date, got {self.session!r}")
         if not isinstance(self.as_of, datetime) or self.as_of.tzinfo is None:
             raise InputError("screen as_of must be a timezone-aware datetime (UTC)")
+        # The one place a screen's inputs are cut to what existed at as_of (frozen: set once).
+        cut = {
+            "daily": point_in_time.cut_daily(self.daily, self.as_of),
+            "intraday_1min": None if self.intraday_1min is None
+            else point_in_time.cut_intraday(self.intraday_1min, self.as_of),
+            "quotes": point_in_time.cut_quotes(self.quotes, self.as_of),
+            "anchors": point_in_time.cut_anchors(self.anchors, self.session),
+        }
+        for name, value in cut.items():
+            object.__setattr__(self, name, value)
 
     @property
     def as_of_ts(self) -> pd.Timestamp:

@@ -9,21 +9,15 @@ import numpy as np
 import pandas as pd
 
 from tradingstation.calendar import get_calendar
-from tradingstation.data.panel import FIELDS, Panel
+from tradingstation.data import point_in_time
+from tradingstation.data.panel import Panel
 from tradingstation.screeners.base import NY, ScreenInput
 
-ONE_MINUTE = pd.Timedelta(minutes=1)
+ONE_MINUTE = point_in_time.ONE_MINUTE
 
 
-def rows(panel: Panel, mask: np.ndarray | pd.Series) -> Panel:
-    """The panel restricted to the rows where ``mask`` is true (all symbols kept)."""
-    keep = np.asarray(mask, dtype=bool)
-    return Panel(*(getattr(panel, f).loc[keep] for f in FIELDS))
-
-
-def utc_day(day: date) -> pd.Timestamp:
-    """Midnight UTC of ``day``: the timestamp daily bars of that session carry."""
-    return pd.Timestamp(day.isoformat(), tz="UTC")
+rows = point_in_time.rows
+utc_day = point_in_time.utc_day
 
 
 def ny_dates(index: pd.DatetimeIndex) -> np.ndarray:
@@ -78,7 +72,7 @@ def intraday_seen(data: ScreenInput) -> Panel | None:
     panel = data.intraday_1min
     if panel is None or panel.close.empty:
         return None
-    return rows(panel, panel.index + ONE_MINUTE <= data.as_of_ts)
+    return point_in_time.cut_intraday(panel, data.as_of_ts)
 
 
 def day_window(panel: Panel, day: date, start: datetime, end: datetime) -> Panel:
@@ -119,7 +113,7 @@ def session_hours(day: date) -> Hours:
 
 def prior_daily(data: ScreenInput) -> Panel:
     """Daily bars of the sessions strictly before ``data.session``."""
-    return rows(data.daily, data.daily.index < utc_day(data.session))
+    return point_in_time.sessions_before(data.daily, data.session)
 
 
 @dataclass(frozen=True)
@@ -147,42 +141,19 @@ class DailyView:
 
 
 def daily_view(data: ScreenInput) -> DailyView:
-    """The daily bars to screen, ending with today's bar when it exists.
+    """The daily bars to screen, ending with today's bar when it exists at ``as_of``.
 
-    Order of preference: a stored daily bar dated ``session`` (complete); else today's regular
-    session aggregated from the 1-min bars seen so far (open = first open, high = max, low =
-    min, close = last close, volume = sum); else the last prior session's bar (a screen run
-    before the open looks at yesterday's close).
+    Order of preference (see :func:`point_in_time.daily_with_developing`): a stored daily bar
+    dated ``session`` once that session has closed (complete); else today's regular session
+    aggregated from the 1-min bars complete at ``as_of``; else the last prior session's bar
+    (a screen run before the open looks at yesterday's close).
     """
-    daily = rows(data.daily, data.daily.index <= utc_day(data.session))
-    if len(daily.index) and daily.index[-1] == utc_day(data.session):
-        return DailyView(daily, 1.0, False, last_times(daily.close))
-    intraday = intraday_seen(data)
-    if intraday is None or not len(intraday.index):
-        return DailyView(daily, 1.0, False, last_times(daily.close))
-    hours = session_hours(data.session)
-    today = day_window(intraday, data.session, hours.market_open, hours.market_close)
-    if not len(today.index):
-        return DailyView(daily, 1.0, False, last_times(daily.close))
-    elapsed = (min(data.as_of_ts, hours.market_close) - hours.market_open) / ONE_MINUTE
-    pace = float(min(1.0, max(elapsed, 1.0) / hours.regular_minutes))
-    bar = {
-        "open": first_values(today.open),
-        "high": today.high.max(),
-        "low": today.low.min(),
-        "close": last_values(today.close),
-        "volume": today.volume.sum(min_count=1),
-    }
-    stamp = pd.DatetimeIndex([utc_day(data.session)])
-    frames = {}
-    for field in FIELDS:
-        base = getattr(daily, field)
-        extra = pd.DataFrame([bar[field].reindex(base.columns.union(today.close.columns))],
-                             index=stamp)
-        frames[field] = pd.concat([base.reindex(columns=extra.columns), extra])
-    panel = Panel(**frames)
-    newest = last_times(today.close).reindex(panel.close.columns)
-    return DailyView(panel, pace, True, newest.fillna(last_times(panel.close)))
+    panel, developing = point_in_time.daily_with_developing(
+        data.daily, data.intraday_1min, data.session, data.as_of_ts)
+    if developing is None:
+        return DailyView(panel, 1.0, False, last_times(panel.close))
+    newest = developing.newest.reindex(panel.close.columns)
+    return DailyView(panel, developing.pace, True, newest.fillna(last_times(panel.close)))
 
 
 def latest_quotes(data: ScreenInput) -> pd.DataFrame:
@@ -192,9 +163,9 @@ def latest_quotes(data: ScreenInput) -> pd.DataFrame:
     if quotes is None or quotes.empty:
         empty = pd.Index([], name="symbol")
         return pd.DataFrame(columns=["price", "volume", "timestamp"], index=empty)
-    q = quotes.copy()
+    q = point_in_time.cut_quotes(quotes, data.as_of_ts).copy()
     q["timestamp"] = pd.to_datetime(q["timestamp"], utc=True)
-    q = q[q["timestamp"] <= data.as_of_ts].sort_values("timestamp", kind="stable")
+    q = q.sort_values("timestamp", kind="stable")
     return q.drop_duplicates("symbol", keep="last").set_index("symbol")[
         ["price", "volume", "timestamp"]
     ]
