@@ -10,6 +10,7 @@ from rich.table import Table
 
 from tasks.report import DEMO_BANNER
 from tradingstation.calendar import NY
+from tradingstation.dashboard.export import format_reward_risk
 
 console = Console()
 SHORT = {"gap_and_go": "G&G", "orb": "ORB", "avwap_reclaim": "AVWAP", "breakout": "BRK",
@@ -43,13 +44,15 @@ def print_premarket(result: dict) -> None:
     ideas = result.get("plan", {}).get("ideas", [])
     table = Table(title="Ranked ideas (sized)", title_justify="left", header_style="bold")
     for name in ("#", "symbol", "side", "status", "score", "screeners", "entry", "stop",
-                 "shares"):
+                 "R:R", "shares"):
         table.add_column(name, no_wrap=name != "screeners")
     for idea in ideas[:10]:
         screeners = "+".join(SHORT.get(s, s) for s in idea["screeners"])
-        table.add_row(str(idea["rank"]), idea["symbol"], idea["direction"], idea["status"],
+        status = "CONFLICT" if idea.get("conflict") else idea["status"]
+        table.add_row(str(idea["rank"]), idea["symbol"], idea["direction"], status,
                       f"{idea['score']:.1f}", screeners, f"{idea['entry']:.2f}",
-                      f"{idea['stop']:.2f}", str(idea["shares"]))
+                      f"{idea['stop']:.2f}", format_reward_risk(idea.get("reward_risk")),
+                      str(idea["shares"]))
     console.print(table)
     failed = result.get("failed_symbols") or {}
     for job, symbols in failed.items():

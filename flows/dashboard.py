@@ -26,6 +26,7 @@ def dashboard(
     risk_per_trade: float | None = None,
     max_position_pct: float | None = None,
     max_open_risk: float | None = None,
+    min_reward_risk: float | None = None,
     as_of: datetime | None = None,
 ) -> dict:
     """Build and publish the master dashboard from the last ``hours_lookback`` hours of signals.
@@ -37,6 +38,7 @@ def dashboard(
         risk_per_trade: Fraction of equity risked per idea override.
         max_position_pct: Max position value as a fraction of equity override.
         max_open_risk: Max total open risk (fraction of equity) override.
+        min_reward_risk: Lowest reward:risk to the first target that is sized, override.
         as_of: Time to build for (default now).
 
     Returns:
@@ -46,7 +48,8 @@ def dashboard(
     settings = get_settings()
     # Bad sizing values fail here, before the store is opened or anything is written.
     risk = risk_from_settings(settings, equity=equity, risk_per_trade=risk_per_trade,
-                              max_position_pct=max_position_pct, max_open_risk=max_open_risk)
+                              max_position_pct=max_position_pct, max_open_risk=max_open_risk,
+                              min_reward_risk=min_reward_risk)
     now = parse_as_of(as_of)
     store = resolve_store(settings)
     result = publish_trade_plan(store, now, settings, hours_lookback, risk)

@@ -13,23 +13,19 @@ from prefect.cache_policies import NO_CACHE
 from tasks.policy import run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
+from tradingstation.dashboard.build import risk_from_settings
 from tradingstation.dashboard.export import idea_to_dict, plan_to_markdown
 from tradingstation.plan import RiskSettings, build_plan
 from tradingstation.signals import Signal
 
 log = logging.getLogger("tradingstation.tasks")
 TABLE_COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
-                 "targets", "shares", "risk_dollars")
+                 "targets", "reward_risk", "conflict", "shares", "risk_dollars")
 
 
 def risk_settings(settings: Settings) -> RiskSettings:
     """Sizing rules from settings."""
-    return RiskSettings(
-        equity=settings.equity,
-        risk_per_trade=settings.risk_per_trade,
-        max_position_pct=settings.max_position_pct,
-        max_open_risk=settings.max_open_risk,
-    )
+    return risk_from_settings(settings)
 
 
 @task(name="build-plan", cache_policy=NO_CACHE)

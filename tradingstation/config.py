@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     max_open_risk: float = Field(
         0.06, gt=0, le=1, description="Max total open risk across the plan (fraction of equity)."
     )
+    min_reward_risk: float = Field(
+        1.0, ge=0, le=20,
+        description="Lowest reward:risk to the first target that the plan sizes.",
+    )
 
     # Alerts and logging
     webhook_url: SecretStr | None = Field(None, description="Slack or generic webhook for alerts.")

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tradingstation.errors import InputError
+from tradingstation.plan_checks import ENTRY_DRIFT_MAX, conflicting, entry_off_tape, reward_risk
 from tradingstation.signals import Signal
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 PLAN_SCHEMA_VERSION = 1
 # Each extra screener agreeing on a symbol and direction is worth this many score points.
 CONFLUENCE_BONUS = 1.5
+DEFAULT_MIN_REWARD_RISK = 1.0
+
+__all__ = ["ENTRY_DRIFT_MAX", "Idea", "Plan", "RiskSettings", "build_plan", "merge_signals",
+           "parse_signals", "size_position"]
 
 
 @dataclass(frozen=True)
@@ -30,12 +35,15 @@ class RiskSettings:
         risk_per_trade: Fraction of equity risked per idea (0.01 = 1 %).
         max_position_pct: Max position value as a fraction of equity.
         max_open_risk: Max total risk across the plan as a fraction of equity.
+        min_reward_risk: Lowest reward:risk to the first target that is sized (ideas below it
+            stay in the plan with 0 shares).
     """
 
     equity: float
     risk_per_trade: float
     max_position_pct: float
     max_open_risk: float
+    min_reward_risk: float = DEFAULT_MIN_REWARD_RISK
 
     def __post_init__(self) -> None:
         checks = {
@@ -43,6 +51,7 @@ class RiskSettings:
             "risk_per_trade": 0 < self.risk_per_trade <= 0.1,
             "max_position_pct": 0 < self.max_position_pct <= 1,
             "max_open_risk": 0 < self.max_open_risk <= 1,
+            "min_reward_risk": 0 <= self.min_reward_risk <= 20,
         }
         for name, ok in checks.items():
             value = getattr(self, name)
@@ -76,6 +85,9 @@ class Idea:
         timestamp: Newest contributing signal time.
         data_as_of: Newest data any contributing signal saw.
         demo: Made from demo data.
+        reward_risk: Reward:risk from entry to the first target (None without targets).
+        conflict: The same symbol also has an idea in the opposite direction: not sized.
+        conflict_reasons: The opposite direction's reasons (empty without a conflict).
     """
 
     rank: int
@@ -99,6 +111,9 @@ class Idea:
     timestamp: datetime
     data_as_of: datetime
     demo: bool
+    reward_risk: float | None = None
+    conflict: bool = False
+    conflict_reasons: list[str] = field(default_factory=list)
 
     @property
     def confluence(self) -> int:
@@ -114,6 +129,7 @@ class Plan:
     dropped: list[dict[str, str]] = field(default_factory=list)
     generated_at: datetime | None = None
     demo: bool = False
+    min_reward_risk: float = DEFAULT_MIN_REWARD_RISK
 
     @property
     def open_risk(self) -> float:
@@ -200,12 +216,26 @@ def build_plan(
 ) -> Plan:
     """Merge, rank and size signals into a trade plan.
 
-    Ideas are ranked by best score plus ``CONFLUENCE_BONUS`` per extra agreeing screener,
-    triggered before watch on ties. Sizing walks the ranking: each idea gets its risk-based
-    size (capped by max position), then the total open-risk cap shrinks or zeroes later ideas.
+    Signals whose entry has drifted more than ``ENTRY_DRIFT_MAX`` from the latest price they
+    saw are dropped with the reason. Ideas are ranked by best score plus ``CONFLUENCE_BONUS``
+    per extra agreeing screener, triggered before watch on ties. Sizing walks the ranking: an
+    idea facing the opposite direction on the same symbol (a conflict) or whose reward:risk to
+    the first target is below ``risk.min_reward_risk`` gets 0 shares; the others get their
+    risk-based size (capped by max position), then the total open-risk cap shrinks or zeroes
+    later ideas.
     """
-    signals, dropped = parse_signals(raw_signals)
+    parsed, dropped = parse_signals(raw_signals)
+    signals = []
+    for signal in parsed:
+        stale = entry_off_tape(signal)
+        if stale is None:
+            signals.append(signal)
+            continue
+        entry = {"symbol": signal.symbol, "screener": signal.screener, "reason": stale}
+        log.warning("dropped signal %(symbol)s/%(screener)s: %(reason)s", entry)
+        dropped.append(entry)
     groups = merge_signals(signals)
+    conflicts = conflicting(groups)
     scored = []
     for group in groups:
         best = group[0]
@@ -218,9 +248,19 @@ def build_plan(
     budget = risk.equity * risk.max_open_risk
     for rank, (neg_rank_score, not_triggered, _, _, group) in enumerate(scored, start=1):
         best = group[0]
+        targets = list(best.targets) or _r_targets(best)
+        ratio = reward_risk(best.direction, best.entry, best.risk_per_share, targets)
+        against = conflicts.get((best.symbol, best.direction))
         shares, note = size_position(best.entry, best.risk_per_share, risk)
         remaining = budget - sum(i.risk_dollars for i in ideas)
-        if shares * best.risk_per_share > remaining + 1e-9:
+        if against is not None:
+            other = "short" if best.direction == "long" else "long"
+            shares, note = 0, f"not sized: conflict, {best.symbol} also has a {other} idea"
+        elif ratio is not None and ratio < risk.min_reward_risk - 1e-9:
+            shares = 0
+            note = (f"not sized: reward:risk {ratio:.2f} to the first target is below "
+                    f"{risk.min_reward_risk:.2f}")
+        elif shares * best.risk_per_share > remaining + 1e-9:
             shares = max(0, math.floor(remaining / best.risk_per_share + 1e-9))
             note = f"open-risk cap {risk.max_open_risk:.0%} of equity reached"
         side = "below" if best.direction == "long" else "above"
@@ -236,7 +276,7 @@ def build_plan(
                 rank_score=round(-neg_rank_score, 2),
                 entry=best.entry,
                 stop=best.stop,
-                targets=list(best.targets) or _r_targets(best),
+                targets=targets,
                 risk_per_share=round(best.risk_per_share, 4),
                 shares=shares,
                 position_value=round(shares * best.entry, 2),
@@ -247,6 +287,9 @@ def build_plan(
                 timestamp=max(s.timestamp for s in group),
                 data_as_of=max(s.data_as_of for s in group),
                 demo=any(s.demo for s in group),
+                reward_risk=ratio,
+                conflict=against is not None,
+                conflict_reasons=list(against or []),
             )
         )
     return Plan(
@@ -254,6 +297,7 @@ def build_plan(
         dropped=dropped,
         generated_at=generated_at,
         demo=any(i.demo for i in ideas),
+        min_reward_risk=risk.min_reward_risk,
     )
 
 

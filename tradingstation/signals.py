@@ -8,6 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# The metric every screener records with the newest price it saw (quote, 1-min or daily close):
+# the plan drops an entry that price has already left behind.
+LAST_PRICE_METRIC = "last_price"
+
 Direction = Literal["long", "short"]
 Status = Literal["watch", "triggered"]
 

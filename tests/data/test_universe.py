@@ -42,7 +42,8 @@ def test_filter_keeps_clean_active_stocks_on_main_exchanges():
     assert list(kept["symbol"]) == ["AAPL", "BF-B", "BRK.B", "CBOE", "IWM"]
     assert list(kept.columns) == UNIVERSE_COLUMNS
     assert kept.attrs["dropped"] == {
-        "asset_type": 1, "exchange": 1, "status": 1, "symbol": 2, "duplicate": 1,
+        "asset_type": 1, "exchange": 1, "status": 1, "symbol": 2, "security_type": 0,
+        "duplicate": 1,
     }
 
 
@@ -85,3 +86,32 @@ def test_malformed_stored_universe_rejected():
     with pytest.raises(InputError, match="invalid ticker"):
         save_universe(store, pd.DataFrame({**{c: ["x"] for c in UNIVERSE_COLUMNS},
                                            "symbol": ["bad"]}), date(2024, 6, 14))
+
+
+# A LISTING_STATUS excerpt as Alpha Vantage serves it (names as listed there).
+LISTING_STATUS_SAMPLE = """symbol,name,exchange,assetType,ipoDate,delistingDate,status
+A,Agilent Technologies Inc,NYSE,Stock,1999-11-18,null,Active
+ABCD,Abcd Holdings Inc - Class A,NASDAQ,Stock,2021-03-01,null,Active
+ABCDW,Abcd Holdings Inc - Warrants (15/03/2026),NASDAQ,Stock,2021-03-01,null,Active
+ABCDU,Abcd Acquisition Corp - Units (1 Ord Share & 1/2 War),NASDAQ,Stock,2021-01-05,null,Active
+ABCDR,Abcd Acquisition Corp - Rights (01/01/2027),NASDAQ,Stock,2021-01-05,null,Active
+BAC,Bank of America Corp,NYSE,Stock,1972-06-01,null,Active
+BAC-P-L,Bank of America Corp - 7.25% Non-Cum Perp Conv Pfd Ser L,NYSE,Stock,2008-01-29,null,Active
+ABR-P-D,Arbor Realty Trust Inc - 6.375% PRF PERPETUAL - Ser D,NYSE,Stock,2021-05-27,null,Active
+GS-WS,Goldman Sachs Group Inc - Warrants,NYSE,Stock,2020-01-01,null,Active
+BRK-B,Berkshire Hathaway Inc - Class B,NYSE,Stock,1996-05-09,null,Active
+BF-B,Brown-Forman Corp - Class B,NYSE,Stock,1987-01-01,null,Active
+ZWZZT,NASDAQ TEST STOCK,NASDAQ,Stock,2016-01-01,null,Active
+ZVZZT,NASDAQ TEST STOCK,NASDAQ,Stock,2016-01-01,null,Active
+NTEST,NYSE Test Stock,NYSE,Stock,2019-01-01,null,Active
+CBO,CBOE TEST SYMBOL,BATS,Stock,2019-01-01,null,Active
+TSLA,Tesla Inc,NASDAQ,Stock,2010-06-29,null,Active
+"""
+
+
+def test_warrants_preferreds_units_rights_and_test_issues_are_excluded():
+    from tradingstation.providers.avformat import listing_frame
+
+    kept = filter_universe(listing_frame(LISTING_STATUS_SAMPLE, "LISTING_STATUS"))
+    assert list(kept["symbol"]) == ["A", "ABCD", "BAC", "BF-B", "BRK-B", "TSLA"]
+    assert kept.attrs["dropped"]["security_type"] == 10

@@ -22,7 +22,7 @@ from tradingstation.cli.common import (
 from tradingstation.cli.data_cmd import run_flow
 
 COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
-           "targets", "shares", "risk_dollars")
+           "targets", "reward_risk", "shares", "risk_dollars")
 DEMO_NOTE = "DEMO DATA: synthetic market, not real prices. Do not trade from it."
 
 
@@ -69,6 +69,8 @@ def _cell(value: Any) -> str:
 
 def print_plan(result: dict, verbose: bool) -> None:
     """The ranked, sized ideas as a table; ``verbose`` adds each idea's reasons."""
+    from tradingstation.dashboard.export import format_reward_risk
+
     if result["demo"]:
         console.print(Panel(DEMO_NOTE, border_style="red", title="DEMO"))
     ideas = result["ideas"]
@@ -79,7 +81,9 @@ def print_plan(result: dict, verbose: bool) -> None:
         table.add_column(name, justify="right" if name in ("rank", "score", "entry", "stop",
                                                            "shares", "risk_dollars") else "left")
     for idea in ideas:
-        table.add_row(*(_cell(idea[c]) for c in COLUMNS))
+        shown = {**idea, "status": "CONFLICT" if idea.get("conflict") else idea["status"],
+                 "reward_risk": format_reward_risk(idea.get("reward_risk"))}
+        table.add_row(*(_cell(shown[c]) for c in COLUMNS))
     console.print(table)
     if verbose:
         for idea in ideas:
@@ -104,6 +108,10 @@ def dashboard(
         "--max-position-pct", help="Max position value as a fraction of equity.")] = None,
     max_open_risk: Annotated[float | None, typer.Option(
         "--max-open-risk", help="Max total open risk as a fraction of equity.")] = None,
+    min_reward_risk: Annotated[float | None, typer.Option(
+        "--min-reward-risk",
+        help="Lowest reward:risk to the first target that is sized (default TS_MIN_REWARD_RISK)."
+    )] = None,
     open_page: Annotated[bool, typer.Option(
         "--open", help="Open the HTML page in a browser afterwards (local store).")] = False,
     latest_path: Annotated[bool, typer.Option(
@@ -131,7 +139,8 @@ def dashboard(
     settings = load_settings()
     # Bad values fail here with one line, before Prefect starts or anything is written.
     risk_from_settings(settings, equity=equity, risk_per_trade=risk_per_trade,
-                       max_position_pct=max_position_pct, max_open_risk=max_open_risk)
+                       max_position_pct=max_position_pct, max_open_risk=max_open_risk,
+                       min_reward_risk=min_reward_risk)
     if not 0 < hours_lookback <= 744:
         raise InputError(f"invalid --hours-lookback {hours_lookback!r}: must be in (0, 744]")
     if as_of is not None:
@@ -141,7 +150,7 @@ def dashboard(
     result = run_flow("flows.dashboard", "dashboard", "dashboard", hours_lookback=hours_lookback,
                       verbose=verbose, equity=equity, risk_per_trade=risk_per_trade,
                       max_position_pct=max_position_pct, max_open_risk=max_open_risk,
-                      as_of=as_of)
+                      min_reward_risk=min_reward_risk, as_of=as_of)
     from blocks.resolve import resolve_store
 
     locations = locations_of(resolve_store(settings), result["pointer"])

@@ -44,6 +44,7 @@ def risk_from_settings(settings: Settings, **overrides: float | None) -> RiskSet
     values = {
         "equity": settings.equity, "risk_per_trade": settings.risk_per_trade,
         "max_position_pct": settings.max_position_pct, "max_open_risk": settings.max_open_risk,
+        "min_reward_risk": settings.min_reward_risk,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return RiskSettings(**values)

@@ -9,11 +9,13 @@ from typing import Any
 
 from tradingstation.plan import PLAN_SCHEMA_VERSION, Idea, Plan
 
-IDEA_FIELDS = [
+# Fields every version-1 idea has; later additions are listed in IDEA_FIELDS only (additive).
+REQUIRED_IDEA_FIELDS = [
     "rank", "symbol", "direction", "status", "score", "rank_score", "screeners", "entry",
     "stop", "targets", "risk_per_share", "shares", "position_value", "risk_dollars",
     "sizing_note", "invalidation", "reasons", "signal_ids", "timestamp", "data_as_of", "demo",
 ]
+IDEA_FIELDS = [*REQUIRED_IDEA_FIELDS, "reward_risk", "conflict", "conflict_reasons"]
 
 # JSON Schema of plan.json (documented in the README). Bump PLAN_SCHEMA_VERSION on any
 # incompatible change; additive fields keep the version.
@@ -30,11 +32,12 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
         "demo": {"type": "boolean"},
         "open_risk": {"type": "number", "minimum": 0},
         "hours_lookback": {"type": ["number", "null"]},
+        "min_reward_risk": {"type": "number", "minimum": 0},
         "ideas": {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": IDEA_FIELDS,
+                "required": REQUIRED_IDEA_FIELDS,
                 "properties": {
                     "rank": {"type": "integer", "minimum": 1},
                     "symbol": {"type": "string", "pattern": r"^[A-Z][A-Z0-9.\-]{0,9}$"},
@@ -57,6 +60,9 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
                     "timestamp": {"type": "string", "format": "date-time"},
                     "data_as_of": {"type": "string", "format": "date-time"},
                     "demo": {"type": "boolean"},
+                    "reward_risk": {"type": ["number", "null"]},
+                    "conflict": {"type": "boolean"},
+                    "conflict_reasons": {"type": "array", "items": {"type": "string"}},
                 },
                 "additionalProperties": False,
             },
@@ -93,6 +99,7 @@ def plan_to_document(
         "demo": plan.demo,
         "open_risk": plan.open_risk,
         "hours_lookback": hours_lookback,
+        "min_reward_risk": plan.min_reward_risk,
         "ideas": [idea_to_dict(i) for i in plan.ideas],
         "dropped": plan.dropped,
     }
@@ -108,6 +115,7 @@ def plan_to_csv(plan: Plan) -> str:
         for name in ("screeners", "targets", "signal_ids"):
             row[name] = ";".join(str(v) for v in row[name])
         row["reasons"] = " | ".join(row["reasons"])
+        row["conflict_reasons"] = " | ".join(row["conflict_reasons"])
         writer.writerow([_csv_safe(row[name]) for name in IDEA_FIELDS])
     return buffer.getvalue()
 
@@ -119,6 +127,11 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
+def format_reward_risk(value: float | None) -> str:
+    """``1.50R`` (``-`` without a target)."""
+    return "-" if value is None else f"{value:.2f}R"
+
+
 def plan_to_markdown(plan: Plan, title: str, limit: int = 20) -> str:
     """A markdown summary (Prefect artifact, console fallback)."""
     lines = [f"# {title}", ""]
@@ -128,17 +141,24 @@ def plan_to_markdown(plan: Plan, title: str, limit: int = 20) -> str:
         lines.append("No ideas: no valid signals in the lookback window.")
         return "\n".join(lines) + "\n"
     lines += [
-        "| # | symbol | side | status | score | screeners | entry | stop | targets | shares |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| # | symbol | side | status | score | screeners | entry | stop | targets | R:R | "
+        "shares |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for idea in plan.ideas[:limit]:
         targets = ", ".join(f"{t:.2f}" for t in idea.targets)
+        status = "CONFLICT" if idea.conflict else idea.status
         lines.append(
-            f"| {idea.rank} | {idea.symbol} | {idea.direction} | {idea.status} | "
+            f"| {idea.rank} | {idea.symbol} | {idea.direction} | {status} | "
             f"{idea.score:.1f} | {', '.join(idea.screeners)} | {idea.entry:.2f} | "
-            f"{idea.stop:.2f} | {targets} | {idea.shares} |"
+            f"{idea.stop:.2f} | {targets} | {format_reward_risk(idea.reward_risk)} | "
+            f"{idea.shares} |"
         )
     lines += ["", f"Open risk: ${plan.open_risk:,.2f}. Ideas: {len(plan.ideas)}."]
+    conflicts = sorted({i.symbol for i in plan.ideas if i.conflict})
+    if conflicts:
+        lines.append(f"CONFLICT (long and short on one symbol, not sized): "
+                     f"{', '.join(conflicts)}.")
     if plan.dropped:
         lines.append(f"Dropped {len(plan.dropped)} invalid signals.")
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from tradingstation.dashboard.export import format_reward_risk
 from tradingstation.plan import Plan
 
 CSS = """
@@ -23,7 +24,7 @@ th{background:#f3f4f6}td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:0;border:1px solid #e5e7eb;padding:6px}
 figcaption{font-size:12px;color:#374151;max-width:640px}
 .status td:first-child{font-weight:600}.ok{color:#15803d}.warn{color:#b45309}
-.fail{color:#b91c1c}ul.reasons{margin:0;padding-left:16px;font-size:12px}
+.fail{color:#b91c1c}.conflict{color:#b91c1c;font-weight:600;font-size:12px}ul.reasons{margin:0;padding-left:16px;font-size:12px}
 """
 
 
@@ -70,7 +71,8 @@ def render_dashboard_html(
         out.append(
             "<table id='plan'><thead><tr><th>#</th><th>Symbol</th><th>Side</th><th>Status</th>"
             "<th>Score</th><th>Screeners</th><th>Entry</th><th>Stop</th><th>Targets</th>"
-            "<th>R/share</th><th>Shares</th><th>Risk $</th><th>Invalidation</th></tr></thead>"
+            "<th>R/share</th><th>R:R</th><th>Shares</th><th>Risk $</th><th>Invalidation</th>"
+            "</tr></thead>"
             "<tbody>"
         )
         for idea in plan.ideas:
@@ -79,16 +81,21 @@ def render_dashboard_html(
             if verbose_reasons and idea.reasons:
                 items = "".join(f"<li>{escape(r)}</li>" for r in idea.reasons)
                 reasons = f"<ul class='reasons'>{items}</ul>"
+            if idea.conflict:
+                items = "".join(f"<li>{escape(r)}</li>" for r in idea.conflict_reasons)
+                reasons += f"<div class='conflict'>CONFLICT, the other side:</div><ul>{items}</ul>"
+            status = "CONFLICT" if idea.conflict else idea.status
             out.append(
                 f"<tr class='idea'><td class='num'>{idea.rank}</td>"
                 f"<td>{escape(idea.symbol)}</td>"
                 f"<td class='{escape(idea.direction)}'>{escape(idea.direction)}</td>"
-                f"<td class='{escape(idea.status)}'>{escape(idea.status)}</td>"
+                f"<td class='{escape(idea.status)}'>{escape(status)}</td>"
                 f"<td class='num'>{idea.score:.1f}</td>"
                 f"<td>{escape(', '.join(idea.screeners))}{reasons}</td>"
                 f"<td class='num'>{idea.entry:.2f}</td><td class='num'>{idea.stop:.2f}</td>"
                 f"<td class='num'>{escape(targets)}</td>"
                 f"<td class='num'>{idea.risk_per_share:.2f}</td>"
+                f"<td class='num'>{escape(format_reward_risk(idea.reward_risk))}</td>"
                 f"<td class='num'>{idea.shares}</td><td class='num'>{idea.risk_dollars:,.2f}</td>"
                 f"<td>{escape(idea.invalidation)} ({escape(idea.sizing_note)})</td></tr>"
             )

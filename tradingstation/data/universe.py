@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 
 import pandas as pd
@@ -20,6 +21,17 @@ EXCHANGES = ("NYSE", "NASDAQ", "NYSE MKT", "NYSE ARCA", "BATS")
 STATUSES = ("Active",)
 NO_UNIVERSE = "no universe yet: run `tradingstation fetch universe`"
 
+# Listings that are not common shares although LISTING_STATUS calls them "Stock": they cost a
+# call every session and fail or mislead the screeners. NASDAQ marks them with a fifth letter
+# (W warrant, R right, U unit), NYSE with a suffix (-P-<series> preferred, -WS warrant, -U, -R);
+# share classes (BRK-B, BF-B) are kept. Test issues have fixed symbols and "TEST" names.
+_NASDAQ_SUFFIX = re.compile(r"^[A-Z]{4}[WRU]$")
+_SUFFIX = re.compile(r"^[A-Z]+[.\-](P([.\-]?[A-Z])?|WS([.\-]?[A-Z])?|W|U|UN|R|RT)$")
+_TEST_SYMBOL = re.compile(r"^(Z[A-Z]ZZT|[A-Z]?TEST[A-Z]?|CBO|CBX|CBQ)$")
+_NOT_COMMON_NAME = re.compile(
+    r"\b(warrants?|rights?|units?|preferred|pfd|prf|test (stock|symbol|issue))\b", re.IGNORECASE
+)
+
 # Alpha Vantage's CSV spells some columns in camelCase; providers should already rename them.
 _RAW_NAMES = {"assetType": "asset_type", "ipoDate": "ipo_date"}
 
@@ -29,7 +41,9 @@ def filter_universe(listing: pd.DataFrame) -> pd.DataFrame:
 
     A row is dropped for the first rule it breaks, in this order: ``asset_type`` (not Stock),
     ``exchange`` (not NYSE, NASDAQ, NYSE MKT, NYSE ARCA or BATS), ``status`` (not Active),
-    ``symbol`` (does not match ``keys.SYMBOL_RE``), ``duplicate`` (symbol seen before).
+    ``symbol`` (does not match ``keys.SYMBOL_RE``), ``security_type`` (a warrant, right, unit,
+    preferred share or exchange test issue, by symbol suffix or name, see
+    :func:`is_common_share`), ``duplicate`` (symbol seen before).
     Comparisons of type, exchange and status ignore case and surrounding spaces; the symbol is
     taken exactly as listed (a key never silently differs from the provider's symbol).
 
@@ -58,6 +72,10 @@ def filter_universe(listing: pd.DataFrame) -> pd.DataFrame:
         ("exchange", norm("exchange").isin([e.upper() for e in EXCHANGES])),
         ("status", norm("status").isin([s.upper() for s in STATUSES])),
         ("symbol", symbols.map(lambda s: keys.SYMBOL_RE.fullmatch(s) is not None).astype(bool)),
+        ("security_type", pd.Series(
+            [is_common_share(s, e, n) for s, e, n in zip(
+                symbols, norm("exchange"), frame["name"].fillna("").astype(str), strict=True)],
+            index=frame.index, dtype=bool)),
     ]
     alive = pd.Series(True, index=frame.index)
     dropped: dict[str, int] = {}
@@ -82,6 +100,22 @@ def filter_universe(listing: pd.DataFrame) -> pd.DataFrame:
         ", ".join(f"{k}={v}" for k, v in dropped.items() if v) or "none",
     )
     return kept
+
+
+def is_common_share(symbol: str, exchange: str, name: str) -> bool:
+    """Whether a "Stock" listing is a common share (not a warrant, right, unit, preferred or
+    test issue), judged from its symbol suffix and its name."""
+    if _TEST_SYMBOL.fullmatch(symbol) or _SUFFIX.fullmatch(symbol):
+        return False
+    if exchange.strip().upper() == "NASDAQ" and _NASDAQ_SUFFIX.fullmatch(symbol):
+        return False
+    # a name only decides for a suffixed symbol or a plain "TEST" name: "United Rentals Inc"
+    # or "Preferred Bank" are common shares
+    lowered = name.lower()
+    if "test stock" in lowered or "test symbol" in lowered or "test issue" in lowered:
+        return False
+    return not (("-" in symbol or "." in symbol or len(symbol) == 5)
+                and _NOT_COMMON_NAME.search(name))
 
 
 def save_universe(store: ObjectStore, frame: pd.DataFrame, day: date) -> int:

@@ -18,7 +18,7 @@ from tradingstation.screeners.base import (
     fmt_mult,
     fmt_price,
 )
-from tradingstation.signals import Signal
+from tradingstation.signals import LAST_PRICE_METRIC, Signal
 
 # Anchor significance 0-2: the events the market remembers most score 2 outright; the others
 # score 2 when their strength (see tradingstation.anchors) clears the bar below, else 1.
@@ -199,7 +199,8 @@ class AvwapReclaim(Screener):
                 screener=self.name, symbol=sym, data=data, direction="long",
                 status="triggered", score=total[k, j], entry=c[j], stop=stop,
                 trigger=f"{row['anchor_type']}-{fmt_date(row['anchor_date'])}", reasons=reasons,
-                metrics={"avwap": av_k, "avwap_prior": av_then[k, j], "atr": atr_now[j],
+                metrics={LAST_PRICE_METRIC: c[j],
+                         "avwap": av_k, "avwap_prior": av_then[k, j], "atr": atr_now[j],
                          "volume_multiple": vol_mult[j], "close_position": close_pos[j],
                          "sma_trend": trend[j], "anchor_strength": row["strength"],
                          "score_significance": significance[k, j],

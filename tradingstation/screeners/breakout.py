@@ -20,7 +20,7 @@ from tradingstation.screeners.base import (
     fmt_volume,
     ramp,
 )
-from tradingstation.signals import Signal
+from tradingstation.signals import LAST_PRICE_METRIC, Signal
 
 
 class BreakoutParams(ScreenerParams):
@@ -152,7 +152,8 @@ class Breakout(Screener):
                 screener=self.name, symbol=sym, data=data, direction="long",
                 status="triggered", score=score[i], entry=c[i], stop=stop[i],
                 trigger=f"base-{base_len[i]}d", reasons=reasons,
-                metrics={"base_days": base_len[i], "base_high": base_high[i],
+                metrics={LAST_PRICE_METRIC: c[i],
+                         "base_days": base_len[i], "base_high": base_high[i],
                          "base_low": base_low[i], "base_depth_pct": depth[i] * 100,
                          "tight_range_pct": tight[i] * 100, "volume": vol[i],
                          "volume_pace": pace_vol[i], "volume_multiple": mult[i],

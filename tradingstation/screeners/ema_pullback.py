@@ -15,7 +15,7 @@ from tradingstation.screeners.base import (
     fmt_price,
     ramp,
 )
-from tradingstation.signals import Signal
+from tradingstation.signals import LAST_PRICE_METRIC, Signal
 
 
 class EmaPullbackParams(ScreenerParams):
@@ -115,7 +115,8 @@ class EmaPullback(Screener):
                 screener=self.name, symbol=sym, data=data, direction="long",
                 status="triggered", score=score[i], entry=c[i], stop=stop[i],
                 targets=targets, trigger=f"ema{p.ema_period}", reasons=reasons,
-                metrics={"ema": e_now[i], "ema_prior": e_then[i], "sma_trend": trend[i],
+                metrics={LAST_PRICE_METRIC: c[i],
+                         "ema": e_now[i], "ema_prior": e_then[i], "sma_trend": trend[i],
                          "atr": atr_now[i], "close_vs_ema_atr": -below[i],
                          "close_position": close_pos[i], "swing_high": swing[i]},
                 data_as_of=view.newest.get(sym),

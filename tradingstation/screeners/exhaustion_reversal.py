@@ -17,7 +17,7 @@ from tradingstation.screeners.base import (
     fmt_volume,
     ramp,
 )
-from tradingstation.signals import Signal
+from tradingstation.signals import LAST_PRICE_METRIC, Signal
 
 
 class ExhaustionParams(ScreenerParams):
@@ -144,7 +144,8 @@ class ExhaustionReversal(Screener):
                 score=score_long[i] if is_long else score_short[i], entry=c[i], stop=stop,
                 targets=targets, trigger=f"reversal-{'long' if is_long else 'short'}",
                 reasons=reasons,
-                metrics={"extension_atr": ext, "volume_multiple": mult[i], "volume": vol[i],
+                metrics={LAST_PRICE_METRIC: c[i],
+                         "extension_atr": ext, "volume_multiple": mult[i], "volume": vol[i],
                          "rsi_prior": rsi_prev[i], "close_position": close_pos[i],
                          "sma_base": base[i], "sma10": sma10[i], "sma20": sma20[i],
                          "atr": atr_prev[i], "open": o[i]},

@@ -22,7 +22,7 @@ from tradingstation.screeners.base import (
     fmt_volume,
     ramp,
 )
-from tradingstation.signals import Signal
+from tradingstation.signals import LAST_PRICE_METRIC, Signal
 
 
 class GapAndGoParams(ScreenerParams):
@@ -161,7 +161,8 @@ class GapAndGo(Screener):
                 entry=entry[sym], stop=stop[sym], trigger="premarket-high", reasons=reasons,
                 metrics={
                     "gap_pct": gap[sym] * 100, "prior_close": prev_close[sym],
-                    "price": price[sym], "premarket_volume": pm_volume[sym],
+                    "price": price[sym], LAST_PRICE_METRIC: price[sym],
+                    "premarket_volume": pm_volume[sym],
                     "premarket_rvol": rvol[sym], "premarket_high": pm_high[sym],
                     "premarket_low": pm_low[sym], "premarket_vwap": pm_vwap[sym],
                 },

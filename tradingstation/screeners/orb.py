@@ -22,7 +22,7 @@ from tradingstation.screeners.base import (
     fmt_volume,
     ramp,
 )
-from tradingstation.signals import Signal
+from tradingstation.signals import LAST_PRICE_METRIC, Signal
 
 REGULAR_MINUTES = 390
 OPEN_MINUTE = 9 * 60 + 30
@@ -147,7 +147,8 @@ class OpeningRangeBreakout(Screener):
                 screener=self.name, symbol=sym, data=data, direction=direction, status="watch",
                 score=min(score[sym], 8.0), entry=entry, stop=stop,
                 trigger=f"{p.or_window}m-watch-{direction}", reasons=reasons,
-                metrics={"move_pct": move[sym] * 100, "prior_close": prev_close[sym],
+                metrics={LAST_PRICE_METRIC: price[sym],
+                         "move_pct": move[sym] * 100, "prior_close": prev_close[sym],
                          "atr": ctx["atr"][sym], "adv": ctx["adv"][sym],
                          "range_high": high[sym], "range_low": low[sym]},
                 data_as_of=newest.get(sym),
@@ -224,7 +225,8 @@ class OpeningRangeBreakout(Screener):
                 screener=self.name, symbol=sym, data=data, direction=direction,
                 status="triggered", score=score[sym], entry=entry, stop=stop,
                 trigger=f"{p.or_window}m-{direction}", reasons=reasons,
-                metrics={"or_high": or_high[sym], "or_low": or_low[sym],
+                metrics={LAST_PRICE_METRIC: ctx["price"][sym],
+                         "or_high": or_high[sym], "or_low": or_low[sym],
                          "or_volume": or_volume[sym], "or_rvol": or_rvol[sym],
                          "trigger_volume": t_volume[sym], "volume_multiple": mult[sym],
                          "atr": ctx["atr"][sym], "adv": ctx["adv"][sym]},
