@@ -28,6 +28,7 @@ from tradingstation.cli import (
     ops_cmd,
     run_cmd,
     storage_cmd,
+    track_cmd,
 )
 from tradingstation.cli.common import (
     exit_code_for,
@@ -72,6 +73,7 @@ app.command("cancel")(ops_cmd.cancel)
 app.command("fetch")(fetch_cmd.fetch)
 app.command("anchors")(analysis_cmd.anchors)
 app.command("screen")(analysis_cmd.screen)
+app.command("backtest")(track_cmd.backtest)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,58 @@
+"""Backtest flow (``tradingstation backtest``): the walk-forward replay of the screeners over
+the stored history, with outcomes in R. An unscheduled deployment in prefect.yaml:
+
+    prefect deployment run backtest/default -p sessions=60
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from blocks.resolve import resolve_provider, resolve_store
+from flows.session import configure_run_logging, parse_as_of
+from tasks.track import backtest as backtest_task
+from tradingstation.config import get_settings
+from tradingstation.errors import InputError
+from tradingstation.storage.keys import parse_symbols
+from tradingstation.track.replay import check_names
+
+
+def parse_screeners(text: str | None) -> list[str] | None:
+    """Comma-separated screener names (None or empty: all six), validated.
+
+    Raises:
+        InputError: an unknown name (the message lists the valid ones).
+    """
+    if text is None or not text.strip():
+        return None
+    return check_names([n.strip() for n in text.split(",") if n.strip()])
+
+
+@flow(name="backtest")
+def backtest(screeners: str | None = None, sessions: int | None = None,
+             tickers: str | None = None, as_of: datetime | None = None) -> dict:
+    """Replay the screeners as of every stored session and evaluate every signal's outcome.
+
+    Args:
+        screeners: Comma-separated screener names (default: all six).
+        sessions: Replay only the last N sessions (default: every stored session after the
+            indicator warm-up).
+        tickers: Comma-separated tickers to restrict to.
+        as_of: See the store as it was at this moment (default now).
+
+    Returns:
+        The summary document (statistics, calibration, rules) and its storage key.
+    """
+    names = parse_screeners(screeners)  # bad input fails before anything is opened
+    symbols = parse_symbols(tickers)
+    if sessions is not None and sessions <= 0:
+        raise InputError(f"--sessions must be positive, got {sessions}")
+    now = parse_as_of(as_of)
+    settings = get_settings()
+    configure_run_logging(settings)
+    store = resolve_store(settings)
+    demo = resolve_provider(settings, now).is_demo
+    result = backtest_task(store, now, names, sessions, symbols, demo)
+    return {**result.summary, "key": result.key, "store": store.describe()}

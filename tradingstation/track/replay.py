@@ -1,0 +1,157 @@
+"""Walk-forward replay: the screeners as of every stored session, then each signal's outcome.
+
+Each session is screened with the same screener code the live sessions run, on the stored data
+cut to what existed at that moment (:mod:`tradingstation.data.point_in_time`), so the signals of
+a session never depend on how much later history is stored:
+
+* **Daily screeners** (AVWAP Reclaim, Breakout, EMA Pullback, Exhaustion Reversal) as of the
+  regular close of every stored session after ``warmup`` sessions of indicator history (the
+  postmarket view: the session's daily bar complete). Each screen covers the whole universe at
+  once; a run is one in-process screen per session, never a ``screen`` command per session.
+* **Intraday screeners** over the sessions whose regular-session 1-min bars are stored: Gap &
+  Go as of ``GAP_AND_GO_LEAD`` before the open (the premarket plan), ORB as of the close (its
+  triggered signals carry the minute they fired; the outcome starts there).
+
+Outcomes come from :func:`tradingstation.track.paths.evaluate_signals` over all signals at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradingstation.calendar import NY, get_calendar
+from tradingstation.data import point_in_time as pit
+from tradingstation.data.panel import Panel
+from tradingstation.errors import InputError
+from tradingstation.screeners import DAILY_SCREENERS, INTRADAY_SCREENERS, ScreenInput, get_screener
+from tradingstation.signals import Signal
+from tradingstation.track.outcome import OutcomeRules
+from tradingstation.track.paths import evaluate_signals, signal_rows
+
+WARMUP_SESSIONS = 60  # SMA50 + the EMA slope window + room: no daily screen before this
+GAP_AND_GO_LEAD = pd.Timedelta(minutes=5)  # Gap & Go is replayed at 09:25 New York
+
+Progress = Callable[[int], None]
+
+
+def daily_sessions(daily: Panel, count: int | None = None,
+                   warmup: int = WARMUP_SESSIONS) -> list[date]:
+    """Stored sessions a daily replay covers: after ``warmup``, the last ``count`` (None: all)."""
+    days = [d.date() for d in daily.index[warmup:]]
+    return days if count is None else days[-count:] if count > 0 else []
+
+
+def intraday_sessions(intraday: Panel | None, daily: Panel,
+                      count: int | None = None) -> list[date]:
+    """Sessions with regular-session 1-min bars stored and prior daily bars to screen against."""
+    if intraday is None or intraday.close.empty or daily.close.empty:
+        return []
+    cal = get_calendar()
+    first = daily.index[0].date()
+    local = pd.DatetimeIndex(intraday.index.tz_convert(NY))
+    minute = local.hour * 60 + local.minute
+    days = sorted({d for d, m in zip(local.date, minute, strict=True)
+                   if 570 <= m < 960 and d > first and cal.is_session(d)})
+    return days if count is None else days[-count:] if count > 0 else []
+
+
+def _screen(names: Sequence[str], data: ScreenInput,
+            params: Mapping[str, Mapping[str, Any]]) -> list[Signal]:
+    found: list[Signal] = []
+    for name in names:
+        found += get_screener(name).screen(data, **params.get(name, {}))
+    return found
+
+
+def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
+                 params: Mapping[str, Mapping[str, Any]] | None = None, demo: bool = False,
+                 progress: Progress | None = None) -> list[Signal]:
+    """Signals of the daily screeners ``names`` as of the close of each of ``sessions``."""
+    params = params or {}
+    cal = get_calendar()
+    found: list[Signal] = []
+    for day in sessions:
+        as_of = cal.session_times(day).market_close
+        data = ScreenInput(session=day, as_of=as_of, daily=pit.cut_daily(daily, as_of), demo=demo)
+        found += _screen(names, data, params)
+        if progress:
+            progress(1)
+    return found
+
+
+def replay_intraday(daily: Panel, intraday: Panel, sessions: Sequence[date],
+                    names: Sequence[str], *, quotes: Mapping[date, pd.DataFrame] | None = None,
+                    params: Mapping[str, Mapping[str, Any]] | None = None, demo: bool = False,
+                    progress: Progress | None = None) -> list[Signal]:
+    """Signals of Gap & Go (before the open) and ORB (at the close) on each of ``sessions``."""
+    params, quotes = params or {}, quotes or {}
+    cal = get_calendar()
+    found: list[Signal] = []
+    for day in sessions:
+        times = cal.session_times(day)
+        for name in names:
+            as_of = (pd.Timestamp(times.market_open) - GAP_AND_GO_LEAD
+                     if name == "gap_and_go" else pd.Timestamp(times.market_close))
+            data = ScreenInput(
+                session=day, as_of=as_of.to_pydatetime(), daily=pit.cut_daily(daily, as_of),
+                intraday_1min=pit.cut_intraday(intraday, as_of),
+                quotes=pit.cut_quotes(quotes.get(day), as_of), demo=demo,
+            )
+            found += _screen([name], data, params)
+        if progress:
+            progress(1)
+    return found
+
+
+def check_names(names: Sequence[str] | None) -> list[str]:
+    """Screener names to replay (all six when None), validated.
+
+    Raises:
+        InputError: an unknown screener (the message lists the valid ones).
+    """
+    if not names:
+        return [*DAILY_SCREENERS, *INTRADAY_SCREENERS]
+    for name in names:
+        get_screener(name)
+    return list(dict.fromkeys(names))
+
+
+def run_backtest(daily: Panel, intraday: Panel | None = None, *,
+                 names: Sequence[str] | None = None, sessions: int | None = None,
+                 quotes: Mapping[date, pd.DataFrame] | None = None,
+                 params: Mapping[str, Mapping[str, Any]] | None = None,
+                 rules: OutcomeRules | None = None, demo: bool = False,
+                 progress: Progress | None = None) -> pd.DataFrame:
+    """Replay ``names`` over the last ``sessions`` stored sessions and resolve every outcome.
+
+    Returns:
+        One row per signal: :data:`~tradingstation.track.paths.SIGNAL_COLUMNS` and
+        :data:`~tradingstation.track.paths.OUTCOME_COLUMNS`, ordered by session, screener,
+        symbol.
+
+    Raises:
+        InputError: an unknown screener or a negative session count.
+    """
+    names = check_names(names)
+    if sessions is not None and sessions < 0:
+        raise InputError(f"--sessions must be positive, got {sessions}")
+    daily_names = [n for n in names if n in DAILY_SCREENERS]
+    intraday_names = [n for n in names if n in INTRADAY_SCREENERS]
+    found = []
+    if daily_names:
+        found += replay_daily(daily, daily_sessions(daily, sessions), daily_names,
+                              params=params, demo=demo, progress=progress)
+    if intraday_names and intraday is not None:
+        days = intraday_sessions(intraday, daily, sessions)
+        found += replay_intraday(daily, intraday, days, intraday_names, quotes=quotes,
+                                 params=params, demo=demo, progress=progress)
+    frame = signal_rows(found)
+    frame = frame.sort_values(["session", "screener", "symbol", "direction"], kind="stable")
+    out = evaluate_signals(frame, daily, intraday, rules)
+    out["demo"] = np.bool_(demo)
+    return out

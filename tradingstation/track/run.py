@@ -1,0 +1,152 @@
+"""Backtest and live-record runs against a store: read what is stored, replay or update, write.
+
+Both see the store as it was at ``now`` (:mod:`tradingstation.data.point_in_time`): a backtest
+or live update run ``--as-of`` an earlier moment ignores everything stored since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tradingstation.data import point_in_time as pit
+from tradingstation.data.panel import Panel
+from tradingstation.data.panel_store import load_panel
+from tradingstation.errors import InputError, ObjectNotFoundError
+from tradingstation.screeners import INTRADAY_SCREENERS
+from tradingstation.screeners.store import load_signals
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectStore
+from tradingstation.track import stats
+from tradingstation.track.outcome import OPEN, OutcomeRules
+from tradingstation.track.paths import SIGNAL_COLUMNS, evaluate_signals, signal_rows
+from tradingstation.track.replay import Progress, check_names, intraday_sessions, run_backtest
+from tradingstation.track.store import (
+    RECORD_COLUMNS,
+    jsonable,
+    read_live,
+    run_id,
+    save_backtest,
+)
+
+LIVE_LOOKBACK = timedelta(days=40)  # published signals read each update (retention: 30 days)
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """A finished backtest: its outcome rows, summary document and where it was stored."""
+
+    outcomes: pd.DataFrame
+    summary: dict[str, Any]
+    key: str
+
+
+def _quotes(store: ObjectStore, sessions: Sequence[date]) -> dict[date, pd.DataFrame]:
+    found = {}
+    for day in sessions:
+        try:
+            found[day] = store.get_frame(keys.quotes_key(day))
+        except ObjectNotFoundError:
+            continue
+    return found
+
+
+def summarize_backtest(outcomes: pd.DataFrame, rules: OutcomeRules) -> dict[str, Any]:
+    """The summary document of a backtest's outcome rows (statistics, calibration, rules)."""
+    sessions = sorted(outcomes["session"].unique()) if len(outcomes) else []
+    return {
+        "sessions": {"first": sessions[0] if sessions else None,
+                     "last": sessions[-1] if sessions else None, "count": len(sessions)},
+        "signals": len(outcomes),
+        "rules": asdict(rules),
+        "min_outcomes": stats.MIN_OUTCOMES,
+        "by_screener": jsonable(stats.summarize(outcomes, ("screener",))),
+        "stats": jsonable(stats.summarize(outcomes)),
+        "calibration": jsonable(stats.calibration(outcomes)),
+    }
+
+
+def backtest_store(store: ObjectStore, now: datetime, *, names: Sequence[str] | None = None,
+                   sessions: int | None = None, tickers: Sequence[str] | None = None,
+                   params: Mapping[str, Mapping[str, Any]] | None = None,
+                   rules: OutcomeRules | None = None, demo: bool = False,
+                   progress: Progress | None = None) -> BacktestResult:
+    """Replay the stored history (as known at ``now``), store outcomes and summary.
+
+    Raises:
+        InputError: an unknown screener, a bad session count, or no daily bars stored.
+    """
+    names = check_names(names)
+    rules = rules or OutcomeRules()
+    daily = pit.cut_daily(load_panel(store, "daily", tickers), now)
+    if daily.close.empty:
+        raise InputError("no daily bars stored: run `tradingstation fetch daily` first")
+    intraday = None
+    if any(n in INTRADAY_SCREENERS for n in names):
+        intraday = pit.cut_intraday(load_panel(store, "1min", tickers), now)
+    quotes = _quotes(store, intraday_sessions(intraday, daily, sessions))
+    outcomes = run_backtest(daily, intraday, names=names, sessions=sessions, quotes=quotes,
+                            params=params, rules=rules, demo=demo, progress=progress)
+    summary = {"generated_at": pd.Timestamp(now).tz_convert("UTC").isoformat(), "demo": demo,
+               "screeners": names, **summarize_backtest(outcomes, rules)}
+    run = run_id(now)
+    summary["run"] = run
+    key = save_backtest(store, run, outcomes, summary)
+    return BacktestResult(outcomes, summary, key)
+
+
+@dataclass(frozen=True)
+class LiveUpdate:
+    """What one live-record update did."""
+
+    added: int
+    resolved: int
+    pending: int
+    total: int
+
+    def to_dict(self) -> dict[str, int]:
+        """JSON-ready counts."""
+        return asdict(self)
+
+
+def _panel(store: ObjectStore, dataset: str, symbols: list[str]) -> Panel | None:
+    return load_panel(store, dataset, symbols) if symbols else None
+
+
+def update_live_record(store: ObjectStore, now: datetime,
+                       rules: OutcomeRules | None = None) -> LiveUpdate:
+    """Add newly published signals to the live record and resolve the ones still open.
+
+    Decided rows are never recomputed (their bars may since have left retention); open rows
+    are re-evaluated from the bars stored for their symbols only, as known at ``now``.
+    """
+    record = read_live(store)
+    published = pit.cut_signals(load_signals(store, pd.Timestamp(now) - LIVE_LOOKBACK), now)
+    fresh = signal_rows([s for s in published if s.id not in set(record["id"])])
+    fresh["demo"] = [s.demo for s in published if s.id not in set(record["id"])]
+    waiting = record[record["exit_reason"] == OPEN]
+    todo = pd.concat([waiting.reindex(columns=[*SIGNAL_COLUMNS, "demo"]), fresh],
+                     ignore_index=True) if len(waiting) else fresh
+    if todo.empty:
+        return LiveUpdate(0, 0, 0, len(record))
+    symbols = sorted(set(todo["symbol"]))
+    daily = pit.cut_daily(_panel(store, "daily", symbols), now)
+    minutes = _panel(store, "1min", symbols)
+    intraday = pit.cut_intraday(minutes, now) if minutes is not None else None
+    todo["timestamp"] = pd.to_datetime(todo["timestamp"], utc=True)
+    demo = todo.pop("demo").astype(bool).to_numpy()
+    evaluated = evaluate_signals(todo, daily, intraday, rules).assign(demo=demo)
+    kept = record[record["exit_reason"] != OPEN]
+    merged = pd.concat([kept, evaluated.reindex(columns=list(RECORD_COLUMNS))],
+                       ignore_index=True) if len(kept) else evaluated
+    merged = merged.reindex(columns=list(RECORD_COLUMNS))
+    merged = merged.sort_values(["timestamp", "id"], kind="stable").reset_index(drop=True)
+    store.put_frame(keys.live_outcomes_key(), merged)
+    still = int((evaluated["exit_reason"] == OPEN).sum())
+    resolved = int(np.sum(evaluated["exit_reason"].to_numpy() != OPEN))
+    return LiveUpdate(len(fresh), resolved, still, len(merged))
