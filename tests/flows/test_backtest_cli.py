@@ -54,7 +54,7 @@ def _research(store: LocalStore) -> list[str]:
     ("--tickers", "ZZZZ"), ("--as-of", "2025-13-01"),
 ])
 def test_bad_input_is_one_error_line_and_stores_nothing(invoke: Invoke, store, args):
-    code, out, err = invoke("backtest", *args)
+    code, _out, err = invoke("backtest", *args)
     assert code == 2 and err.startswith("error:") and len(err.strip().splitlines()) == 1
     assert _research(store) == []
 
