@@ -1,5 +1,5 @@
 """Daily flow (20:00-04:00 New York): health check, integrity verification with gap detection,
-retention cleanup.
+the live track record (outcomes of published signals), retention cleanup.
 
     python flows/daily.py --as-of 2025-11-24T21:00-05:00
 """
@@ -14,6 +14,7 @@ from flows.console import print_summary
 from flows.session import finish_closed, publish, run_script, start_session
 from tasks.maintenance import find_gaps, run_checks
 from tasks.ops import retention_cleanup, verify_integrity
+from tasks.track import update_track_record
 from tradingstation.errors import PermanentError
 
 
@@ -26,7 +27,8 @@ def daily(as_of: datetime | None = None, force: bool = False) -> dict:
         force: Run even when the market was closed that day.
 
     Returns:
-        Summary: health level, integrity problems, what retention removed.
+        Summary: health level, integrity problems, the track-record update, what retention
+        removed.
     """
     run = start_session("daily", as_of, force)
     if run.session is None:
@@ -41,12 +43,17 @@ def daily(as_of: datetime | None = None, force: bool = False) -> dict:
     run.notes.append(f"gaps: {len(gaps)} refetchable (`tradingstation data fill-gaps`)")
     run.notes += [f"gap: {g.dataset} {g.symbol} {g.start}..{g.end} ({g.sessions} sessions)"
                   for g in gaps[:20]]
+    # Before cleanup: a signal about to leave retention is in the record first.
+    track = update_track_record(run.store, run.as_of)
+    run.notes.append(f"track record: {track.added} signals added, {track.resolved} resolved, "
+                     f"{track.pending} still open ({track.total} kept)")
     removed = retention_cleanup(run.store, run.settings, run.as_of)
     run.notes.append(f"retention: {removed.to_dict()['deleted']}, bars trimmed "
                      f"{removed.bars_trimmed}")
     result = publish(run, "Daily maintenance", {}, {
         "health": health.to_dict(), "integrity": integrity.to_dict(),
         "gaps": [g.to_dict() for g in gaps],
+        "track_record": track.to_dict(),
         "cleanup": removed.to_dict()["deleted"],
     })
     failing = [f"{c.name} ({c.detail})" for c in health.checks if c.level == "fail"]

@@ -12,7 +12,8 @@ import tradingstation.cli as cli
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-TASK_MODULES = ("tasks.data", "tasks.analysis", "tasks.ops", "tasks.plan", "tasks.report")
+TASK_MODULES = ("tasks.data", "tasks.analysis", "tasks.ops", "tasks.plan", "tasks.report",
+                "tasks.track")
 
 
 @pytest.fixture(scope="session", autouse=True)

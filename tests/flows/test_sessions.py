@@ -8,6 +8,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from prefect.artifacts import Artifact
 
@@ -129,6 +130,12 @@ def test_daily_checks_and_cleans(demo_env: Path) -> None:
     assert result["gaps"] == []  # the sessions before fetched every bar they needed
     summary = _artifact_text("daily-summary")
     assert "integrity" in summary and "gaps: 0 refetchable" in summary
+    # the session's published signals enter the live track record
+    track = result["track_record"]
+    assert track["added"] > 0 and track["total"] == track["added"]
+    record = pd.read_parquet(demo_env / "research" / "live" / "outcomes.parquet")
+    assert len(record) == track["added"] and set(record["screener"]) >= {"orb", "gap_and_go"}
+    assert "track record:" in summary
 
 
 def test_closed_day_finishes_completed_and_writes_nothing(tmp_path: Path) -> None:
