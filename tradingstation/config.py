@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -96,10 +97,27 @@ class Settings(BaseSettings):
 
     # Alerts and logging
     webhook_url: SecretStr | None = Field(None, description="Slack or generic webhook for alerts.")
+    watch_poll_seconds: float = Field(
+        60.0, gt=0, le=3600, description="Live-trigger watcher: seconds between quote polls.")
+    watch_rate_share: float = Field(
+        0.25, gt=0, le=1, description="Share of the per-minute API budget the watcher may use.")
+    watch_quiet_hours: str = Field(
+        "", description="New York HH:MM-HH:MM when trigger alerts are journaled, not sent.")
+    watch_alert_cap: int = Field(50, ge=0, description="Trigger alerts sent per session at most.")
+    dashboard_url: str | None = Field(
+        None, description="Where the dashboard is served; alerts link to it.")
     log_format: Literal["auto", "json", "human"] = Field(
         "auto", description="auto = human on a terminal, JSON lines otherwise"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field("INFO")
+
+    @field_validator("watch_quiet_hours")
+    @classmethod
+    def _check_quiet_hours(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("expected HH:MM-HH:MM (New York), e.g. 12:00-13:00")
+        return value
 
     @field_validator("s3_prefix")
     @classmethod

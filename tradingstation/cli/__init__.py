@@ -29,6 +29,7 @@ from tradingstation.cli import (
     run_cmd,
     storage_cmd,
     track_cmd,
+    watch_cmd,
 )
 from tradingstation.cli.common import (
     exit_code_for,
@@ -74,6 +75,7 @@ app.command("fetch")(fetch_cmd.fetch)
 app.command("anchors")(analysis_cmd.anchors)
 app.command("screen")(analysis_cmd.screen)
 app.command("backtest")(track_cmd.backtest)
+app.command("watch")(watch_cmd.watch)
 
 
 def _version(value: bool) -> None:

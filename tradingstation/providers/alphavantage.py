@@ -25,7 +25,12 @@ from tradingstation.errors import (
     TradingStationError,
 )
 from tradingstation.providers import avformat
-from tradingstation.providers.base import QUOTE_COLUMNS, Interval, MarketDataProvider
+from tradingstation.providers.base import (
+    QUOTE_COLUMNS,
+    SESSION_QUOTE_COLUMNS,
+    Interval,
+    MarketDataProvider,
+)
 from tradingstation.providers.ratelimit import Limiter
 from tradingstation.providers.usage import UsageCounter
 from tradingstation.storage.keys import validate_symbol
@@ -171,13 +176,20 @@ class AlphaVantageProvider(MarketDataProvider):
         asks ``GLOBAL_QUOTE`` one symbol at a time; symbols without a quote (empty answer or
         unknown symbol) are left out.
         """
+        return self._quotes(symbols, QUOTE_COLUMNS)
+
+    def session_quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
+        """Like :meth:`quotes`, with the day's ``high``/``low`` both endpoints carry."""
+        return self._quotes(symbols, SESSION_QUOTE_COLUMNS)
+
+    def _quotes(self, symbols: Sequence[str], columns: list[str]) -> pd.DataFrame:
         wanted = list(dict.fromkeys(validate_symbol(s) for s in symbols))
         frames: list[pd.DataFrame] = []
         pending = wanted
         while pending and not self._bulk_unavailable:
             chunk = pending[:BULK_MAX]
             try:
-                frames.append(self._bulk_quotes(chunk))
+                frames.append(self._bulk_quotes(chunk, columns))
             except PremiumEndpointError:
                 with self._bulk_lock:
                     if not self._bulk_unavailable:
@@ -186,15 +198,15 @@ class AlphaVantageProvider(MarketDataProvider):
                 break
             pending = pending[BULK_MAX:]
         for symbol in pending if self._bulk_unavailable else []:
-            frames.append(self._global_quote(symbol))
+            frames.append(self._global_quote(symbol, columns))
         frames = [f for f in frames if len(f)]
         if not frames:
-            return avformat.quotes_frame([], "quotes")
-        return pd.concat(frames, ignore_index=True)[QUOTE_COLUMNS]
+            return avformat.quotes_frame([], "quotes", columns)
+        return pd.concat(frames, ignore_index=True)[columns]
 
     # --- requests ---------------------------------------------------------------------------
 
-    def _bulk_quotes(self, chunk: list[str]) -> pd.DataFrame:
+    def _bulk_quotes(self, chunk: list[str], columns: list[str]) -> pd.DataFrame:
         what = f"REALTIME_BULK_QUOTES ({len(chunk)} symbols)"
         document = self._call("REALTIME_BULK_QUOTES", {"symbol": ",".join(chunk)}, what,
                               symbol_scoped=False)
@@ -207,23 +219,23 @@ class AlphaVantageProvider(MarketDataProvider):
             rows = [avformat.bulk_quote_row(e, what) for e in data if isinstance(e, dict)]
             rows = [r for r in rows if r is not None and r["symbol"] in wanted]
             rows = list({r["symbol"]: r for r in rows}.values())
-            return avformat.quotes_frame(rows, what)
+            return avformat.quotes_frame(rows, what, columns)
 
         return self._guard("REALTIME_BULK_QUOTES", parse)
 
-    def _global_quote(self, symbol: str) -> pd.DataFrame:
+    def _global_quote(self, symbol: str, columns: list[str]) -> pd.DataFrame:
         what = f"GLOBAL_QUOTE {symbol}"
         try:
             document = self._call("GLOBAL_QUOTE", {"symbol": symbol}, what)
         except SymbolNotFoundError:
-            return avformat.quotes_frame([], what)
+            return avformat.quotes_frame([], what, columns)
 
         def parse() -> pd.DataFrame:
             quote = document.get("Global Quote")
             if not isinstance(quote, dict):
                 raise ProviderError(f"{what}: answer has no 'Global Quote'")
             if not quote:
-                return avformat.quotes_frame([], what)  # AV's way of saying "no quote"
+                return avformat.quotes_frame([], what, columns)  # AV's way of saying "no quote"
             answered = str(quote.get("01. symbol", "")).strip().upper()
             if answered != symbol:
                 raise ProviderError(f"{what}: answer is for symbol {answered[:12]!r}")
@@ -231,7 +243,7 @@ class AlphaVantageProvider(MarketDataProvider):
                 row = avformat.global_quote_row(quote, self._now())
             except (ValueError, TypeError):
                 raise ProviderError(f"{what}: unreadable 'latest trading day'") from None
-            return avformat.quotes_frame([row], what)
+            return avformat.quotes_frame([row], what, columns)
 
         return self._guard("GLOBAL_QUOTE", parse)
 

@@ -190,8 +190,15 @@ def _number(value: Any) -> float | None:
     return number if np.isfinite(number) else None
 
 
-def quotes_frame(rows: list[dict[str, Any]], what: str) -> pd.DataFrame:
-    """Build the canonical ``QUOTE_COLUMNS`` frame; rows without a positive price are dropped.
+def quotes_frame(rows: list[dict[str, Any]], what: str,
+                 columns: list[str] = QUOTE_COLUMNS) -> pd.DataFrame:
+    """Build the canonical quotes frame; rows without a positive price are dropped.
+
+    Args:
+        rows: Parsed quote rows (``high``/``low`` when ``columns`` asks for them).
+        what: The request, for error messages.
+        columns: ``QUOTE_COLUMNS`` or ``SESSION_QUOTE_COLUMNS``. A missing or unreadable
+            session high/low falls back to the last price.
 
     Raises:
         DataError: A volume is not a non-negative number.
@@ -204,11 +211,14 @@ def quotes_frame(rows: list[dict[str, Any]], what: str) -> pd.DataFrame:
         volume = _number(row.get("volume") or 0)
         if volume is None or volume < 0:
             raise DataError(f"{what}: quote for {row['symbol']} has an unreadable volume")
-        kept.append({**row, "price": price, "volume": int(volume)})
-    frame = pd.DataFrame(kept, columns=QUOTE_COLUMNS)
+        extremes = {k: _number(row.get(k)) or price for k in ("high", "low")}
+        kept.append({**row, **extremes, "price": price, "volume": int(volume)})
+    frame = pd.DataFrame(kept, columns=columns)
     frame["symbol"] = frame["symbol"].astype("object")
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).astype("datetime64[ns, UTC]")
-    frame["price"] = frame["price"].astype("float64")
+    for column in ("price", "high", "low"):
+        if column in frame:
+            frame[column] = frame[column].astype("float64")
     frame["volume"] = frame["volume"].astype("int64")
     return frame.reset_index(drop=True)
 
@@ -227,7 +237,8 @@ def bulk_quote_row(entry: Mapping[str, Any], what: str) -> dict[str, Any] | None
     regular = REGULAR_OPEN <= local.time() < REGULAR_CLOSE
     price = entry.get("close") if regular or not extended else extended
     return {"symbol": str(entry.get("symbol", "")).strip().upper(),
-            "timestamp": local.tz_convert("UTC"), "price": price, "volume": entry.get("volume")}
+            "timestamp": local.tz_convert("UTC"), "price": price, "volume": entry.get("volume"),
+            "high": entry.get("high"), "low": entry.get("low")}
 
 
 def global_quote_row(quote: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -243,4 +254,5 @@ def global_quote_row(quote: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     else:
         stamp = pd.Timestamp(datetime.combine(day, REGULAR_CLOSE, NEW_YORK)).tz_convert("UTC")
     return {"symbol": str(quote.get("01. symbol", "")).strip().upper(), "timestamp": stamp,
-            "price": quote.get("05. price"), "volume": quote.get("06. volume")}
+            "price": quote.get("05. price"), "volume": quote.get("06. volume"),
+            "high": quote.get("03. high"), "low": quote.get("04. low")}

@@ -12,6 +12,8 @@ Interval = Literal["1min", "30min"]
 
 UNIVERSE_COLUMNS = ["symbol", "name", "exchange", "asset_type", "ipo_date", "status"]
 QUOTE_COLUMNS = ["symbol", "timestamp", "price", "volume"]
+# A quote with the running high and low of the regular session (what live triggers read).
+SESSION_QUOTE_COLUMNS = ["symbol", "timestamp", "price", "high", "low", "volume"]
 
 
 class MarketDataProvider(ABC):
@@ -62,6 +64,15 @@ class MarketDataProvider(ABC):
 
         Symbols the provider has no quote for are left out.
         """
+
+    def session_quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
+        """Latest quotes with the session's running high and low (``SESSION_QUOTE_COLUMNS``).
+
+        The default, for a provider that has no session extremes, lets the last price stand
+        for both; providers that have them override it.
+        """
+        quotes = self.quotes(symbols)
+        return quotes.assign(high=quotes["price"], low=quotes["price"])[SESSION_QUOTE_COLUMNS]
 
     def usage(self) -> dict[str, int]:
         """Counters of this provider instance: calls, throttles, errors (network providers)."""

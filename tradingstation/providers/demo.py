@@ -26,7 +26,12 @@ import pandas as pd
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.data.bars import BAR_COLUMNS, canonicalize_bars, empty_bars, validate_bars
 from tradingstation.errors import DataError, InputError, SymbolNotFoundError
-from tradingstation.providers.base import QUOTE_COLUMNS, Interval, MarketDataProvider
+from tradingstation.providers.base import (
+    QUOTE_COLUMNS,
+    SESSION_QUOTE_COLUMNS,
+    Interval,
+    MarketDataProvider,
+)
 from tradingstation.providers.demo_plants import PLANTED, PLANTED_SYMBOLS, PROFILES, apply_plants
 from tradingstation.providers.demo_series import (
     GRID_END,
@@ -336,6 +341,15 @@ class DemoMarket(MarketDataProvider):
         Raises:
             InputError: On a malformed ticker.
         """
+        return self.session_quotes(symbols)[QUOTE_COLUMNS]
+
+    def session_quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
+        """:meth:`quotes` plus the running high and low of the regular session so far.
+
+        Before the open (or for a session quoted from the previous day's bars) the extremes
+        are those of that day's regular session so far; with no regular bar yet, the last
+        price stands for both.
+        """
         rows = []
         for symbol in symbols:
             try:
@@ -346,10 +360,20 @@ class DemoMarket(MarketDataProvider):
                 bars = self._minutes(symbol, i)
                 if len(bars["timestamp"]):
                     rows.append((symbol, bars["timestamp"][-1], float(bars["close"][-1]),
-                                 int(bars["volume"].sum())))
+                                 *self._regular_extremes(bars, i), int(bars["volume"].sum())))
                     break
-        frame = pd.DataFrame(rows, columns=QUOTE_COLUMNS)
+        frame = pd.DataFrame(rows, columns=SESSION_QUOTE_COLUMNS)
         frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.tz_localize("UTC")
-        frame["price"] = frame["price"].astype("float64")
+        for column in ("price", "high", "low"):
+            frame[column] = frame[column].astype("float64")
         frame["volume"] = frame["volume"].astype("int64")
         return frame
+
+    def _regular_extremes(self, bars: dict[str, np.ndarray], i: int) -> tuple[float, float]:
+        start, shape = self._shape(i)
+        opened = start + shape.premarket * _MINUTE
+        regular = bars["timestamp"] >= opened
+        if not regular.any():
+            last = float(bars["close"][-1])
+            return last, last
+        return float(bars["high"][regular].max()), float(bars["low"][regular].min())

@@ -226,3 +226,31 @@ def smoke_prefix(run: str) -> str:
 def probe_key(token: str) -> str:
     """Key of a storage probe object."""
     return f"_probe/{_check(TOKEN_RE, token, 'probe token')}"
+
+
+IDEA_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+LIVE_STATE_RE = re.compile(r"^(triggered|invalidated|expired)$")
+
+
+def live_prefix(session: date | None = None) -> str:
+    """Prefix of the live-trigger journal, or of one session's journal."""
+    return "live/" if session is None else f"live/{_day(session)}/"
+
+
+def live_event_key(session: date, idea_id: str, state: str) -> str:
+    """Key of the journal record of idea ``idea_id`` reaching ``state`` (written once)."""
+    _check(IDEA_ID_RE, idea_id, "idea id")
+    _check(LIVE_STATE_RE, state, "idea state")
+    return f"{live_prefix(session)}events/{idea_id}.{state}.json"
+
+
+def live_alert_key(session: date, idea_id: str, state: str) -> str:
+    """Key of the record that the alert of an event was delivered (or why it was not)."""
+    _check(IDEA_ID_RE, idea_id, "idea id")
+    _check(LIVE_STATE_RE, state, "idea state")
+    return f"{live_prefix(session)}alerts/{idea_id}.{state}.json"
+
+
+def live_watch_key(session: date) -> str:
+    """Key of the watcher's working state of ``session`` (ideas and extremes seen so far)."""
+    return f"{live_prefix(session)}watch.parquet"
