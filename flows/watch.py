@@ -77,6 +77,11 @@ def watch(as_of: datetime | None = None, until: str | None = None, speed: float 
         if demo:  # the demo market is generated up to a moment: move it with the clock
             watcher.provider = resolve_provider(settings, now)
         report = poll_ideas(watcher, now)
+        for event in report.transitions:
+            print(f"{now.astimezone(NY):%H:%M:%S} {event['symbol']} {event['direction']} "
+                  f"{event['state']} at {event['price']:.2f}")
+        for record in report.alerts:
+            print(f"alert {record['outcome']}: {record['symbol']} {record['state']}")
         polls += 1
         transitions += len(report.transitions)
         alerts += sum(1 for a in report.alerts if a["outcome"] == "sent")

@@ -43,6 +43,7 @@ import pandas as pd
 
 from tests.support import fake_av_data as data
 from tests.support.fake_av_handler import FakeAlphaVantageHandler
+from tests.support.tape import quote_at
 
 FAULT_KINDS = (
     "throttle_note", "throttle_information", "premium", "http_500", "http_503", "timeout",
@@ -124,6 +125,7 @@ class FakeAlphaVantage:
         self._daily: dict[str, pd.DataFrame] = {}
         self._intraday: dict[tuple[str, str], pd.DataFrame] = {}
         self._quotes: dict[str, dict[str, Any]] = {}
+        self._tapes: dict[str, pd.DataFrame] = {}
         self._listing: pd.DataFrame | None = None
         self._next_faults: deque[tuple[str, str | None]] = deque()
         self._symbol_faults: dict[str, str] = {}
@@ -202,6 +204,12 @@ class FakeAlphaVantage:
                 "previous_close": float(previous_close if previous_close is not None else price),
                 "close": float(close if close is not None else price),
             }
+
+    def set_tape(self, symbol: str, minutes: pd.DataFrame) -> None:
+        """Quote ``symbol`` from regular-session 1-min bars as of ``now()``: the last completed
+        minute's close, the running session high/low (``tests/support/tape.py``)."""
+        with self._lock:
+            self._tapes[symbol] = minutes.copy()
 
     # --- faults -----------------------------------------------------------------------------
 
@@ -382,6 +390,12 @@ class FakeAlphaVantage:
         with self._lock:
             if symbol in self._quotes:
                 return {"symbol": symbol, **self._quotes[symbol]}
+            tape = self._tapes.get(symbol)
+        if tape is not None:
+            quote = quote_at(tape, self.now())
+            if quote is not None:
+                return {"symbol": symbol, **quote, "previous_close": quote["open"],
+                        "close": quote["price"]}
         daily = self._daily_frame(symbol)
         last = daily.iloc[-1]
         prev = daily.iloc[-2] if len(daily) > 1 else last

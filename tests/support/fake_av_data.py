@@ -124,8 +124,9 @@ def global_quote(quote: dict[str, Any], wrong: bool) -> dict[str, Any]:
     day = quote["timestamp"].tz_convert(NEW_YORK).strftime("%Y-%m-%d")
     return {"Global Quote": {
         "01. symbol": _other(quote["symbol"]) if wrong else quote["symbol"],
-        "02. open": f"{prev:.4f}", "03. high": f"{max(price, prev):.4f}",
-        "04. low": f"{min(price, prev):.4f}", "05. price": f"{price:.4f}",
+        "02. open": f"{quote.get('open', prev):.4f}",
+        "03. high": f"{quote.get('high', max(price, prev)):.4f}",
+        "04. low": f"{quote.get('low', min(price, prev)):.4f}", "05. price": f"{price:.4f}",
         "06. volume": str(quote["volume"]), "07. latest trading day": day,
         "08. previous close": f"{prev:.4f}", "09. change": f"{price - prev:.4f}",
         "10. change percent": f"{(price / prev - 1) * 100:.4f}%",
@@ -143,8 +144,9 @@ def bulk_quotes(quotes: list[dict[str, Any]], wrong: bool) -> dict[str, Any]:
         data.append({
             "symbol": _other(q["symbol"]) if wrong else q["symbol"],
             "timestamp": local.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
-            "open": f"{prev:.2f}", "high": f"{max(close, prev):.2f}",
-            "low": f"{min(close, prev):.2f}", "close": f"{close:.2f}",
+            "open": f"{q.get('open', prev):.2f}",
+            "high": f"{q.get('high', max(close, prev)):.2f}",
+            "low": f"{q.get('low', min(close, prev)):.2f}", "close": f"{close:.2f}",
             "volume": str(q["volume"]), "previous_close": f"{prev:.2f}",
             "change": f"{close - prev:.2f}", "change_percent": f"{(close / prev - 1) * 100:.4f}",
             "extended_hours_quote": "" if regular else f"{q['price']:.2f}",

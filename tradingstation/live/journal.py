@@ -78,7 +78,7 @@ def record_event(store: ObjectStore, session: date, event: dict) -> bool:
 def record_delivery(store: ObjectStore, session: date, event: dict, outcome: str,
                     at: str) -> dict:
     """Record what happened to the alert of ``event`` (sent, or why not)."""
-    document = {"idea_id": event["idea_id"], "state": event["state"], "outcome": outcome,
-                "at": at}
+    document = {"idea_id": event["idea_id"], "symbol": event["symbol"], "state": event["state"],
+                "outcome": outcome, "at": at}
     store.put_json(keys.live_alert_key(session, event["idea_id"], event["state"]), document)
     return document

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 
 from tradingstation.calendar import get_calendar
+from tradingstation.data.point_in_time import cut_signals
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.live import journal as jr
 from tradingstation.live.alerts import AlertPolicy, format_alert
@@ -136,7 +137,7 @@ class Watcher:
     def _refresh_ideas(self, now: datetime) -> pd.DataFrame:
         if self._ideas is None:
             self._ideas = self._load_state()
-        signals = [s for s in self._session_signals() if s.timestamp <= now]
+        signals = cut_signals(self._session_signals(), now)
         ids = frozenset(s.id for s in signals)
         if ids != self._planned:  # the plan changed: fold its ideas in
             self._ideas = merge_watch(self._ideas, plan_ideas(signals, self.risk, self.session))
