@@ -109,7 +109,7 @@ def screen(
     symbols = _tickers(tickers)
     run = _run("screen", as_of)
     intraday = symbols or data_tasks.select_watchlist(
-        run.store, run.session, run.settings.watchlist_cap
+        run.store, run.session, run.settings.watchlist_cap, as_of=run.as_of
     )
     found = screen_task(run.store, run.session, run.as_of, [name], run.demo, intraday,
                         {name: params or {}}, symbols)

@@ -50,7 +50,7 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     anchored.result()
     quoted.result()
     watchlist = data_tasks.select_watchlist(
-        run.store, run.session, run.settings.watchlist_cap, daily=daily)
+        run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
     fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)
     found = screen(run.store, run.session, run.as_of, PREMARKET_SCREENERS, run.demo, watchlist,
                    daily=daily)

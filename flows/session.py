@@ -195,7 +195,7 @@ def scan_watchlist(
     fetch_stage(run, "daily")
     daily = load_daily(run.store)
     watchlist = data_tasks.select_watchlist(
-        run.store, run.session, run.settings.watchlist_cap, daily=daily)
+        run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
     fetch_stage(run, intraday_job, tickers=watchlist, force=force)
     found = screen(run.store, run.session, run.as_of, screeners, run.demo, watchlist,
                    daily=daily)

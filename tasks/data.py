@@ -149,14 +149,17 @@ def persist_api_usage(store: ObjectStore, provider: MarketDataProvider) -> None:
 
 @task(name="select-watchlist", cache_policy=NO_CACHE, **retry_options())
 def select_watchlist(
-    store: ObjectStore, session: date, cap: int, daily: Panel | None = None
+    store: ObjectStore, session: date, cap: int, daily: Panel | None = None,
+    as_of: datetime | None = None,
 ) -> list[str]:
     """The session's intraday watchlist (premarket candidates, gappers, anchored names).
 
-    ``daily`` is the session's daily panel when already loaded (read from ``store`` if None).
+    ``daily`` is the session's daily panel when already loaded (read from ``store`` if None);
+    ``as_of`` leaves out what did not exist yet at that instant (a replay sees what the live
+    run saw).
     """
     with logs.set_run_context(**run_ids()):
-        return fetch.select_watchlist(store, session, cap, daily=daily)
+        return fetch.select_watchlist(store, session, cap, daily=daily, as_of=as_of)
 
 
 @task(name="fetch-quotes", cache_policy=NO_CACHE, **retry_options())

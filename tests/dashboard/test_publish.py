@@ -70,15 +70,45 @@ def test_tampered_latest_file_is_detected(tmp_path: Path) -> None:
 def test_retention_removes_dashboards_older_than_seven_days_only(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
     today = date(2025, 11, 24)
-    for age in (0, 3, 7, 8, 30):
-        day = today - timedelta(days=age)
-        publish_dashboard(store, day, datetime(day.year, day.month, day.day, 21, tzinfo=UTC),
-                          FILES)
-    # latest now points at the 30-day-old one (published last): it must survive
+
+    def publish(*ages: int) -> None:
+        for age in ages:
+            day = today - timedelta(days=age)
+            publish_dashboard(store, day, datetime(day.year, day.month, day.day, 21, tzinfo=UTC),
+                              FILES)
+
+    def remaining() -> set[str]:
+        return {i.key.split("/")[1] for i in store.list_objects(keys.dashboard_prefix())
+                if i.key.count("/") == 3}
+
+    publish(30, 8)
+    # nothing newer was published for 8 days: "latest" (2025-11-16) must survive retention
     deleted = cleanup_dashboards(store, today, keep_days=7)
-    remaining = {i.key.split("/")[1] for i in store.list_objects(keys.dashboard_prefix())
-                 if i.key.count("/") == 3}
-    assert remaining == {"2025-11-24", "2025-11-21", "2025-11-17", "2025-10-25"}
+    assert remaining() == {"2025-11-16"}
+    assert all("/2025-10-25/" in k for k in deleted) and len(deleted) == len(FILES)
+    assert load_latest(store)["session"] == "2025-11-16"
+    publish(7, 3, 0)
+    deleted = cleanup_dashboards(store, today, keep_days=7)
+    assert remaining() == {"2025-11-24", "2025-11-21", "2025-11-17"}
     assert all("/2025-11-16/" in k for k in deleted) and len(deleted) == len(FILES)
-    assert load_latest(store)["session"] == "2025-10-25"
+    assert load_latest(store)["session"] == "2025-11-24"
     assert store.exists(keys.dashboard_latest_key())
+
+
+def test_latest_stays_at_the_newest_session_whatever_order_runs_finish_in(
+    tmp_path: Path
+) -> None:
+    store = LocalStore(tmp_path)
+    today = publish_dashboard(store, date(2025, 11, 25), datetime(2025, 11, 25, 22, tzinfo=UTC),
+                              FILES)
+    # a replay of yesterday's postmarket finishes after today's dashboard
+    replay = publish_dashboard(store, date(2025, 11, 24),
+                               datetime(2025, 11, 24, 22, tzinfo=UTC), FILES)
+    assert store.exists(replay["files"]["plan.json"]["key"])  # published, just not "latest"
+    assert load_latest(store) == today
+    # an earlier run of today finishing late does not move it back either
+    publish_dashboard(store, date(2025, 11, 25), datetime(2025, 11, 25, 21, tzinfo=UTC), FILES)
+    assert load_latest(store) == today
+    later = publish_dashboard(store, date(2025, 11, 25), datetime(2025, 11, 25, 23, tzinfo=UTC),
+                              FILES)
+    assert load_latest(store) == later

@@ -49,12 +49,14 @@ def test_row_describes_the_bars():
 def test_update_merges_by_symbol_and_newest_fetch_wins(store):
     bars = make_bars(3)
     assert update_ledger(store, "1min", [
-        ledger_row("AAA", "1min", bars, T2, "ok", "", T1),
-        ledger_row("BBB", "1min", None, T1, "failed", "boom", T1),
+        ledger_row("AAA", "1min", bars, T2, "ok", "", T1, fetched_at=T2),
+        ledger_row("BBB", "1min", None, T1, "failed", "boom", T1, fetched_at=T1),
     ])
-    # An older fetch arriving late must not overwrite the newer row.
-    update_ledger(store, "1min", [ledger_row("AAA", "1min", None, T1, "failed", "stale")])
-    update_ledger(store, "1min", [ledger_row("BBB", "1min", bars, T2, "no_data", "none", T1)])
+    # An older fetch (wall clock) arriving late must not overwrite the newer row.
+    update_ledger(store, "1min", [ledger_row("AAA", "1min", None, T1, "failed", "stale",
+                                             fetched_at=T1)])
+    update_ledger(store, "1min", [ledger_row("BBB", "1min", bars, T2, "no_data", "none", T1,
+                                             fetched_at=T2)])
     ledger = load_ledger(store, "1min").set_index("symbol")
     assert list(ledger.index) == ["AAA", "BBB"]
     assert ledger.loc["AAA", "outcome"] == "ok" and ledger.loc["AAA", "bar_count"] == 3

@@ -185,3 +185,37 @@ def test_a_planted_future_changes_no_screener_and_no_anchor(hour, minute):
     pd.testing.assert_frame_equal(anchors_at(future[0], SESSION, as_of), found)
     # what the anchor finder did before: every stored bar counted
     assert not find_anchors(future[0]).equals(found)
+
+
+# --- plans, dashboards and health read nothing stamped after as_of ---------------------------
+
+
+def test_plans_load_no_signal_stamped_after_their_instant():
+    from tests.data.memory_store import MemoryStore
+    from tradingstation.screeners.store import load_signals, save_signals
+
+    store = MemoryStore()
+    nxt = get_calendar().next_session(SESSION)
+    today = _signal(ny_time(SESSION, 10, 0))
+    tomorrow = _signal(ny_time(nxt, 10, 0)).model_copy(update={"session": nxt})
+    save_signals(store, SESSION, "breakout", [today])
+    save_signals(store, nxt, "breakout", [tomorrow])
+    replay = ny_time(SESSION, 17, 0)
+    since = replay - pd.Timedelta(hours=24)
+    assert load_signals(store, since, until=replay) == [today]
+    assert load_signals(store, since) == [today, tomorrow]  # no bound: everything stored
+
+
+def test_health_at_night_does_not_report_the_next_sessions_signals():
+    from tests.data.memory_store import MemoryStore
+    from tradingstation.ops.health import check_signals
+    from tradingstation.screeners.store import save_signals
+
+    store = MemoryStore()
+    nxt = get_calendar().next_session(SESSION)
+    save_signals(store, nxt, "breakout", [])
+    night = ny_time(SESSION, 21, 0)  # 02:00 UTC: already the next day in UTC
+    check = check_signals(store, night)
+    assert check.level == "warn" and nxt.isoformat() not in check.detail
+    save_signals(store, SESSION, "breakout", [])
+    assert check_signals(store, night).detail == f"signals present for {SESSION.isoformat()}"

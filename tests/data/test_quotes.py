@@ -83,3 +83,17 @@ def test_concurrent_chunks_store_the_same_quotes():
     assert provider.total_calls == 3
     key = keys.quotes_key(SESSION)
     assert one.get_bytes(key) == many.get_bytes(key)
+
+
+def test_a_later_quote_keeps_the_earlier_one_for_replays():
+    provider = CountingProvider(SYMBOLS, NOON)
+    store = MemoryStore()
+    fetch_quotes(store, provider, SESSION, SYMBOLS[:2], now=NOON)
+    provider.now = later = NOON + timedelta(minutes=30)
+    newest = fetch_quotes(store, provider, SESSION, SYMBOLS[:2], now=later)
+    assert list(newest["timestamp"]) == [pd.Timestamp(later)] * 2
+    stored = store.get_frame(keys.quotes_key(SESSION))
+    # a replay at NOON still finds the quote that existed at NOON
+    at_noon = stored[pd.to_datetime(stored["timestamp"], utc=True) <= pd.Timestamp(NOON)]
+    assert sorted(at_noon["symbol"]) == SYMBOLS[:2]
+    assert len(stored) == 4

@@ -16,6 +16,7 @@ from tradingstation.dashboard.charts import render_candles_svg
 from tradingstation.dashboard.export import plan_to_csv, plan_to_document, plan_to_markdown
 from tradingstation.dashboard.html import render_dashboard_html
 from tradingstation.dashboard.publish import publish_dashboard
+from tradingstation.data import point_in_time
 from tradingstation.data.panel import load_bars
 from tradingstation.errors import InputError, ObjectNotFoundError
 from tradingstation.ops.health import check_data, check_freshness, check_signals
@@ -90,15 +91,18 @@ def build_dashboard(
     if not (0 < hours_lookback <= 24 * 31):
         raise InputError(f"invalid --hours-lookback {hours_lookback!r}: must be in (0, 744]")
     risk = risk or risk_from_settings(settings)
-    signals = load_signals(store, now - timedelta(hours=hours_lookback))
+    # Only signals that existed at ``now``: a replay must not plan a later run's ideas.
+    signals = load_signals(store, now - timedelta(hours=hours_lookback), until=now)
     plan = build_plan(signals, risk, generated_at=now)
     calendar = get_calendar()
     session = calendar.session_for(now) or calendar.last_completed_session(now)
 
     top = plan.ideas[:top_charts]
-    bars = load_bars(store, "daily", sorted({i.symbol for i in top}))
+    bars = {s: point_in_time.cut_bars(frame, now, "daily") for s, frame in
+            load_bars(store, "daily", sorted({i.symbol for i in top})).items()}
     try:
-        anchors = store.get_frame(keys.anchors_key(session))
+        anchors = point_in_time.cut_anchors(store.get_frame(keys.anchors_key(session)),
+                                            calendar.next_session(session))
     except ObjectNotFoundError:
         anchors = pd.DataFrame(columns=["symbol"])
     charts = {}

@@ -28,13 +28,15 @@ def stamp_for(instant: datetime) -> str:
 def publish_dashboard(
     store: ObjectStore, session: date, instant: datetime, files: Mapping[str, bytes]
 ) -> dict:
-    """Write every file of one dashboard, then point "latest" at it.
+    """Write every file of one dashboard, then point "latest" at it unless a newer one is current.
 
     The pointer is written last and names each file with its sha256, so "latest" never refers
     to a half-written dashboard: a crash before the pointer leaves the previous one current.
+    "latest" always names the newest session's newest dashboard (by session, then stamp), so
+    a replay of an earlier instant, or a run finishing after a later one, leaves it alone.
 
     Returns:
-        The pointer document.
+        The pointer document of this dashboard (whether or not "latest" now names it).
     """
     stamp = stamp_for(instant)
     written = {}
@@ -44,8 +46,26 @@ def publish_dashboard(
         store.put_bytes(key, data, content_type)
         written[name] = {"key": key, "sha256": sha256_hex(data), "size": len(data)}
     pointer = {"session": session.isoformat(), "stamp": stamp, "files": written}
-    store.put_json(keys.dashboard_latest_key(), pointer)
+    current = _current_pointer(store)
+    if current is None or _order(pointer) >= _order(current):
+        store.put_json(keys.dashboard_latest_key(), pointer)
+    else:
+        log.info("dashboard %s %s published; latest stays at the newer %s %s",
+                 pointer["session"], stamp, current.get("session"), current.get("stamp"))
     return pointer
+
+
+def _current_pointer(store: ObjectStore) -> dict | None:
+    try:
+        current = store.get_json(keys.dashboard_latest_key())
+    except (ObjectNotFoundError, DataError):
+        return None  # none yet, or damaged: replacing it is the repair
+    return current if isinstance(current, dict) else None
+
+
+def _order(pointer: dict) -> tuple[str, str]:
+    """Sort key of a pointer: ISO session date, then its UTC stamp (both sort as text)."""
+    return (str(pointer.get("session", "")), str(pointer.get("stamp", "")))
 
 
 def load_latest(store: ObjectStore) -> dict:

@@ -157,7 +157,8 @@ def prepare_job(
             session = calendar.session_for(now_ts.to_pydatetime()) or calendar.previous_session(
                 day
             )
-            symbols = select_watchlist(store, session, settings.watchlist_cap)
+            symbols = select_watchlist(store, session, settings.watchlist_cap,
+                                       as_of=now_ts.to_pydatetime())
     ledger = load_ledger(store, dataset)
     known = set(ledger["symbol"])
     frames = _stored_bars(store, dataset, [s for s in symbols if s not in known])

@@ -5,6 +5,11 @@ makes fetches incremental (the planner reads it instead of every bars object), r
 gaps explainable: ``no_data`` ("the provider had nothing for the expected bar") is not
 ``failed`` ("we could not ask").
 
+Two times per row: ``last_fetch`` is the instant the fetch served (a run's ``as_of``: for a
+``--as-of`` replay, the past), ``fetched_at`` the wall-clock time the row's bars were written.
+Rows merge by ``fetched_at`` (the newest write describes the stored bars), so any order of live
+runs and replays leaves the ledger consistent with the bars.
+
 Concurrency: :func:`update_ledger` is a read-merge-write that re-reads the ledger immediately
 before writing, so rows written by another flow run in the meantime are kept. Two writers that
 interleave within that short window can still lose one side's rows (object stores have no
@@ -28,7 +33,7 @@ from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
 
 OUTCOMES = ("ok", "no_data", "failed")
-TIME_COLUMNS = ("first_bar", "last_bar", "last_fetch", "expected_bar")
+TIME_COLUMNS = ("first_bar", "last_bar", "last_fetch", "expected_bar", "fetched_at")
 LEDGER_COLUMNS = [
     "symbol",
     "dataset",
@@ -39,6 +44,7 @@ LEDGER_COLUMNS = [
     "outcome",
     "reason",
     "expected_bar",
+    "fetched_at",
 ]
 REASON_MAX = 300
 _READ_CHUNK = 200
@@ -149,8 +155,13 @@ def ledger_row(
     outcome: str,
     reason: str = "",
     expected_bar: pd.Timestamp | None = None,
+    fetched_at: pd.Timestamp | None = None,
 ) -> dict[str, Any]:
-    """A ledger row describing ``bars`` (the symbol's stored bars after the fetch)."""
+    """A ledger row describing ``bars`` (the symbol's stored bars after the fetch).
+
+    ``last_fetch`` is the instant the fetch served (``as_of``); ``fetched_at`` the wall-clock
+    time of the write (default: now), which decides which row of a symbol is current.
+    """
     has = bars is not None and len(bars) > 0
     return {
         "symbol": keys.validate_symbol(symbol),
@@ -162,21 +173,30 @@ def ledger_row(
         "outcome": outcome,
         "reason": one_line(reason),
         "expected_bar": expected_bar if expected_bar is not None else pd.NaT,
+        "fetched_at": fetched_at if fetched_at is not None else wall_clock(),
     }
 
 
-def merge_ledger(current: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Merge ``rows`` into ``current`` by symbol; the row with the newest ``last_fetch`` wins.
+def wall_clock() -> pd.Timestamp:
+    """Now (UTC): when a ledger row's bars were written, whatever instant the run serves."""
+    return pd.Timestamp.now(tz="UTC")
 
-    On equal ``last_fetch`` the new row wins (it is the later write).
+
+def merge_ledger(current: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Merge ``rows`` into ``current`` by symbol; the row written last (newest
+    ``fetched_at``, wall clock) wins, whatever instant (``last_fetch``) each run served.
+
+    Rows without ``fetched_at`` (written before it existed) fall back to ``last_fetch``; on a
+    tie the new row wins (it is the later write).
     """
     if len(rows) == 0:
         return current
     combined = pd.concat(
         [current.assign(_order=0), rows.assign(_order=1)], ignore_index=True
     )
-    # NaT sorts first, so any row with a known fetch time beats one without.
-    combined = combined.sort_values(["last_fetch", "_order"], kind="stable", na_position="first")
+    # NaT sorts first, so any row with a known write time beats one without.
+    combined = combined.sort_values(["fetched_at", "last_fetch", "_order"], kind="stable",
+                                    na_position="first")
     combined = combined.drop_duplicates("symbol", keep="last").drop(columns="_order")
     return normalize_ledger(combined)
 
@@ -246,11 +266,12 @@ def rebuild_ledger(store: ObjectStore, dataset: str) -> pd.DataFrame:
                 bars = read_frame_bytes(info.key, blobs[info.key])
                 bars = bars.sort_values("timestamp") if len(bars) else bars
                 bars["timestamp"] = pd.to_datetime(bars["timestamp"], utc=True)
-                row = ledger_row(symbol, dataset, bars, modified, "ok", "rebuilt from stored bars")
+                row = ledger_row(symbol, dataset, bars, modified, "ok", "rebuilt from stored bars",
+                                 fetched_at=modified)
             except (DataError, KeyError, ValueError, TypeError):
                 row = ledger_row(
                     symbol, dataset, None, modified, "failed",
-                    "stored bars unreadable: restore from a backup",
+                    "stored bars unreadable: restore from a backup", fetched_at=modified,
                 )
             rows.append(row)
     ledger = normalize_ledger(pd.DataFrame(rows)) if rows else empty_ledger()

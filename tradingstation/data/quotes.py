@@ -1,4 +1,9 @@
-"""Premarket quotes of the universe, stored per session with when each was fetched."""
+"""Premarket quotes of the universe, stored per session with when each was fetched.
+
+The stored object keeps every distinct quote of the session (one row per symbol and quote
+time), not only the newest: a replay at an earlier instant must still find the quote that
+existed then (see :mod:`tradingstation.data.point_in_time`).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +36,8 @@ def fetch_quotes(
     """Fetch premarket quotes of ``symbols`` and store them at ``keys.quotes_key(session)``.
 
     Calls ``provider.quotes`` in chunks of 100 symbols. Quotes already stored for the session
-    are kept; a symbol quoted again keeps its newest quote. A symbol whose stored quote was
+    are kept; a symbol quoted again gets a row per quote time (the newest fetch of one quote
+    time wins), so the history of the session stays replayable. A symbol whose stored quote was
     fetched less than ``max_age_seconds`` before ``now`` is not asked for again, so a rerun
     within that window costs no call. Errors propagate (the task layer retries); nothing is
     written unless every chunk succeeded.
@@ -46,7 +52,7 @@ def fetch_quotes(
         concurrency: Provider calls in flight at once.
 
     Returns:
-        All quotes stored for the session (``QUOTE_COLUMNS`` plus ``fetched_at``).
+        The newest stored quote of each symbol (``QUOTE_COLUMNS`` plus ``fetched_at``).
     """
     wanted = sorted({keys.validate_symbol(s) for s in symbols})
     now = now or datetime.now(UTC)
@@ -71,10 +77,16 @@ def fetch_quotes(
     quotes["timestamp"] = pd.to_datetime(quotes["timestamp"], utc=True)
     quotes[FETCHED_AT] = pd.to_datetime(quotes[FETCHED_AT], utc=True)
     quotes = quotes.sort_values(["symbol", "timestamp", FETCHED_AT], kind="stable")
-    quotes = quotes.drop_duplicates("symbol", keep="last").reset_index(drop=True)
+    quotes = quotes.drop_duplicates(["symbol", "timestamp"], keep="last").reset_index(drop=True)
     if todo:
         put_frame_if_changed(store, key, quotes, stored=stored)
-    return quotes
+    return newest_quotes(quotes)
+
+
+def newest_quotes(quotes: pd.DataFrame) -> pd.DataFrame:
+    """The newest quote of each symbol (by quote time), sorted by symbol."""
+    ordered = quotes.sort_values(["symbol", "timestamp"], kind="stable")
+    return ordered.drop_duplicates("symbol", keep="last").reset_index(drop=True)
 
 
 def _with_fetched_at(stored: pd.DataFrame) -> pd.DataFrame:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
 from tradingstation.calendar import utc_midnight
+from tradingstation.data import point_in_time
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
+from tradingstation.data.quotes import newest_quotes
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
@@ -18,7 +20,9 @@ MIN_GAP = 0.04
 DOLLAR_VOLUME_SESSIONS = 20
 
 
-def _signal_candidates(store: ObjectStore, session: date) -> list[tuple[str, float]]:
+def _signal_candidates(
+    store: ObjectStore, session: date, as_of: datetime | None
+) -> list[tuple[str, float]]:
     best: dict[str, float] = {}
     for screener in PREMARKET_SCREENERS:
         try:
@@ -32,18 +36,33 @@ def _signal_candidates(store: ObjectStore, session: date) -> list[tuple[str, flo
             symbol = item.get("symbol") if isinstance(item, dict) else None
             if not isinstance(symbol, str) or not keys.SYMBOL_RE.fullmatch(symbol):
                 continue
+            if as_of is not None and not _stamped_by(item.get("timestamp"), as_of):
+                continue  # a later run's signal did not exist at as_of
             score = float(item.get("score") or 0.0)
             best[symbol] = max(score, best.get(symbol, float("-inf")))
     return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def _stamped_by(stamp: object, as_of: datetime) -> bool:
+    try:
+        return pd.Timestamp(stamp) <= point_in_time.to_timestamp(as_of)
+    except (TypeError, ValueError):
+        return False
+
+
 def _gap_candidates(
-    store: ObjectStore, session: date, min_gap: float, daily: Panel | None
+    store: ObjectStore, session: date, min_gap: float, daily: Panel | None,
+    as_of: datetime | None,
 ) -> list[tuple[str, float]]:
     try:
         quotes = store.get_frame(keys.quotes_key(session))
     except ObjectNotFoundError:
         return []
+    if as_of is not None:
+        quotes = point_in_time.cut_quotes(quotes, as_of)
+    if quotes.empty:
+        return []
+    quotes = newest_quotes(quotes)
     quotes = quotes[quotes["symbol"].astype(str).map(lambda s: bool(keys.SYMBOL_RE.fullmatch(s)))]
     if quotes.empty:
         return []
@@ -72,13 +91,18 @@ def _last_closes_before(daily: Panel, session: date) -> pd.Series:
     return closes.ffill().iloc[-1].dropna() if len(closes) else pd.Series(dtype="float64")
 
 
-def _anchor_candidates(store: ObjectStore, session: date) -> list[tuple[str, float]]:
+def _anchor_candidates(
+    store: ObjectStore, session: date, as_of: datetime | None
+) -> list[tuple[str, float]]:
     try:
         anchors = store.get_frame(keys.anchors_key(session))
     except ObjectNotFoundError:
         return []
     if "symbol" not in anchors or anchors.empty:
         return []
+    if as_of is not None and "anchor_date" in anchors:
+        # an anchors run after the close adds the session's own day: it did not exist before
+        anchors = point_in_time.cut_anchors(anchors, session)
     counts = anchors["symbol"].astype(str).value_counts()
     pairs = [(s, float(n)) for s, n in counts.items() if keys.SYMBOL_RE.fullmatch(s)]
     return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
@@ -102,6 +126,7 @@ def select_watchlist(
     cap: int,
     min_gap: float = MIN_GAP,
     daily: Panel | None = None,
+    as_of: datetime | None = None,
 ) -> list[str]:
     """Symbols whose intraday bars the session needs, at most ``cap``.
 
@@ -121,15 +146,17 @@ def select_watchlist(
         min_gap: Smallest |gap| of a premarket quote from the prior close that qualifies.
         daily: The universe's daily panel when the caller already loaded it (saves reading
             every daily object again); read from ``store`` when None.
+        as_of: The instant of the run: signals and quotes stamped later, and anchors dated on
+            or after ``session``, are left out (:mod:`point_in_time`); None = everything.
     """
     if cap <= 0:
         raise ValueError("watchlist cap must be positive")
     ordered: list[str] = []
     seen: set[str] = set()
     for tier in (
-        _signal_candidates(store, session),
-        _gap_candidates(store, session, min_gap, daily),
-        _anchor_candidates(store, session),
+        _signal_candidates(store, session, as_of),
+        _gap_candidates(store, session, min_gap, daily, as_of),
+        _anchor_candidates(store, session, as_of),
     ):
         for symbol, _ in tier:
             if symbol not in seen:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from tradingstation.config import Settings
 from tradingstation.dashboard.publish import cleanup_dashboards
-from tradingstation.data.ledger import load_ledger, put_frame_if_changed, update_ledger
+from tradingstation.data.ledger import load_ledger, put_frame_if_changed, update_ledger, wall_clock
 from tradingstation.data.panel import load_bars
 from tradingstation.data.retention import trim_bars
 from tradingstation.storage import keys
@@ -89,7 +89,7 @@ def _trim_dataset(store: ObjectStore, dataset: str, now: datetime, settings: Set
             "dataset": dataset, "last_fetch": pd.NaT, "outcome": "ok", "reason": "",
             "expected_bar": pd.NaT, "last_bar": pd.NaT}
         row.update(symbol=symbol, first_bar=kept["timestamp"].iloc[0] if len(kept) else pd.NaT,
-                   bar_count=len(kept))
+                   bar_count=len(kept), fetched_at=wall_clock())
         if not len(kept):
             row["last_bar"] = pd.NaT
         rows.append(row)

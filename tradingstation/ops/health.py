@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from tradingstation.calendar import get_calendar
+from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.ledger import load_ledger
 from tradingstation.errors import InputError, TradingStationError, TransientError
@@ -166,9 +166,10 @@ def check_freshness(store: ObjectStore, now: datetime) -> Check:
 
 
 def check_signals(store: ObjectStore, now: datetime, max_age_sessions: int = 1) -> Check:
-    """Signals were written for the latest session(s)."""
+    """Signals were written for the latest session(s) up to ``now`` (never a later one)."""
     calendar = get_calendar()
-    recent = calendar.sessions_back(now.date(), max_age_sessions + 1)
+    # New York's date: at 21:00 New York the UTC date is already the next day's session.
+    recent = calendar.sessions_back(now.astimezone(NY).date(), max_age_sessions + 1)
     found = {}
     for day in recent:
         found[day.isoformat()] = len(store.list_objects(keys.signals_prefix(day)))

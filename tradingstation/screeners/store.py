@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tradingstation.data import point_in_time
 from tradingstation.errors import DataError, InputError
 from tradingstation.signals import Signal
 from tradingstation.storage import keys
@@ -73,12 +74,16 @@ def save_signals(
 
 
 def load_signals(
-    store: ObjectStore, since: datetime, screeners: Iterable[str] | None = None
+    store: ObjectStore, since: datetime, screeners: Iterable[str] | None = None,
+    until: datetime | None = None,
 ) -> list[Signal]:
-    """Signals observed at or after ``since`` from every stored session document.
+    """Signals observed at or after ``since`` (and, with ``until``, at or before it) from every
+    stored session document.
 
     Only sessions on or after ``since``'s UTC date minus one day are read (a session's
-    signals are stamped during that session). Sorted by timestamp, then screener and symbol.
+    signals are stamped during that session). With ``until`` (the instant of a run or
+    replay), signals stamped later did not exist yet and are left out
+    (:func:`point_in_time.cut_signals`). Sorted by timestamp, then screener and symbol.
 
     Raises:
         InputError: ``since`` is naive.
@@ -105,4 +110,6 @@ def load_signals(
         except DataError as exc:
             raise DataError(f"{info.key}: {exc}") from None
         found.extend(s for s in signals if s.timestamp >= since)
+    if until is not None:
+        found = point_in_time.cut_signals(found, until)
     return sorted(found, key=lambda s: (s.timestamp, s.screener, s.symbol, s.direction))
