@@ -88,6 +88,10 @@ class Idea:
         reward_risk: Reward:risk from entry to the first target (None without targets).
         conflict: The same symbol also has an idea in the opposite direction: not sized.
         conflict_reasons: The opposite direction's reasons (empty without a conflict).
+        track_expectancy_r: R per signal its first screener earned in this score band and
+            direction (latest backtest; None below the minimum sample).
+        track_sample: How many decided signals that figure rests on.
+        track_note: ``"not enough history"`` when there are too few, else empty.
     """
 
     rank: int
@@ -114,6 +118,9 @@ class Idea:
     reward_risk: float | None = None
     conflict: bool = False
     conflict_reasons: list[str] = field(default_factory=list)
+    track_expectancy_r: float | None = None
+    track_sample: int = 0
+    track_note: str = ""
 
     @property
     def confluence(self) -> int:

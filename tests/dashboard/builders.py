@@ -45,3 +45,17 @@ def sample_bars(n: int = 60, start: float = 100.0, seed: int = 1) -> pd.DataFram
     ts = pd.date_range(T0.date() - timedelta(days=n), periods=n, freq="D", tz="UTC")
     return pd.DataFrame({"timestamp": ts, "open": open_, "high": high, "low": low,
                          "close": close, "volume": rng.integers(1e5, 1e6, n)})
+
+
+def outcomes(screener: str, score: float, rs: list[float]) -> pd.DataFrame:
+    """Closed outcome rows of one screener (one a business day from 2025-06-02), R = ``rs``."""
+    days = pd.bdate_range("2025-06-02", periods=len(rs))
+    return pd.DataFrame({
+        "id": [f"{screener}{i}" for i in range(len(rs))], "screener": screener,
+        "symbol": "AAA", "session": [d.date().isoformat() for d in days],
+        "timestamp": days.tz_localize("UTC"), "direction": "long", "status": "triggered",
+        "score": score, "entry": 10.0, "stop": 9.0, "target": 11.0, "risk_per_share": 1.0,
+        "exit_reason": ["target" if r > 0 else "stop" for r in rs], "filled": True,
+        "fill_price": 10.0, "exit_price": 10.0, "r_gross": rs, "r": rs, "held_sessions": 2.0,
+        "fill_session": [d.date().isoformat() for d in days],
+        "exit_session": [d.date().isoformat() for d in days], "demo": True})

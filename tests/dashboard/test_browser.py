@@ -7,13 +7,17 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from tests.dashboard.builders import sample_bars, sample_plan
+from tests.dashboard.builders import outcomes, sample_bars, sample_plan
 from tests.support.browser import Browser, find_chromium
 from tests.support.png import decode_png
 from tradingstation.dashboard.charts import render_candles_svg
 from tradingstation.dashboard.html import render_dashboard_html
+from tradingstation.dashboard.track_html import render_track_section
+from tradingstation.track import stats
+from tradingstation.track.store import jsonable
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 
@@ -31,10 +35,16 @@ def test_dashboard_renders_in_headless_chromium(tmp_path: Path) -> None:
             overlays={"EMA21": bars["close"].ewm(span=21).mean()},
             levels={"entry": idea.entry, "stop": idea.stop, "target 1R": idea.targets[0]},
         )
+    backtest = pd.concat([outcomes("breakout", 8.4, [1.0, -1.0, 2.0] * 12),
+                          outcomes("orb", 6.5, [-1.0, 0.5] * 20)], ignore_index=True)
+    track = render_track_section(
+        jsonable(stats.side_by_side(backtest, backtest.head(3))),
+        jsonable(stats.calibration(backtest)), stats.equity_curves(backtest), "20251124", True)
     page = tmp_path / "index.html"
     page.write_text(render_dashboard_html(
         plan, "TradingStation plan 2025-11-24", charts,
         status_rows=[("daily bars", "ok", "300/300 fresh as of 2025-11-21")],
+        track_section=track,
     ))
     with Browser(binary) as browser:
         browser.open(page.as_uri())
@@ -43,11 +53,16 @@ def test_dashboard_renders_in_headless_chromium(tmp_path: Path) -> None:
             "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
         )
         banner = browser.evaluate("document.getElementById('demo-banner').innerText")
+        track_rows = browser.evaluate("document.querySelectorAll('#track tbody tr').length")
+        track_cells = browser.evaluate(
+            "Array.from(document.querySelectorAll('#plan td.track')).map(c => c.innerText)")
         injected = browser.evaluate("document.querySelectorAll('#plan script, #plan b').length")
         png = browser.screenshot(tmp_path / "dashboard.png")
     assert browser.console_errors == []
     assert rows == len(plan.ideas)
-    assert len(images) == len(charts)
+    assert len(images) == len(charts) + 1  # the charts and the equity curve
+    assert track_rows == 2 and len(track_cells) == len(plan.ideas)
+    assert all("n=" in cell for cell in track_cells)
     assert all(ok and w > 0 and h > 0 for ok, w, h in images)
     assert "DEMO DATA" in banner
     assert injected == 0  # the hostile reason text stayed text

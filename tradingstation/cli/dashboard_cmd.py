@@ -22,7 +22,7 @@ from tradingstation.cli.common import (
 from tradingstation.cli.data_cmd import run_flow
 
 COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
-           "targets", "reward_risk", "shares", "risk_dollars")
+           "targets", "reward_risk", "shares", "risk_dollars", "track")
 DEMO_NOTE = "DEMO DATA: synthetic market, not real prices. Do not trade from it."
 
 
@@ -69,7 +69,7 @@ def _cell(value: Any) -> str:
 
 def print_plan(result: dict, verbose: bool) -> None:
     """The ranked, sized ideas as a table; ``verbose`` adds each idea's reasons."""
-    from tradingstation.dashboard.export import format_reward_risk
+    from tradingstation.dashboard.export import format_reward_risk, format_track
 
     if result["demo"]:
         console.print(Panel(DEMO_NOTE, border_style="red", title="DEMO"))
@@ -82,7 +82,9 @@ def print_plan(result: dict, verbose: bool) -> None:
                                                            "shares", "risk_dollars") else "left")
     for idea in ideas:
         shown = {**idea, "status": "CONFLICT" if idea.get("conflict") else idea["status"],
-                 "reward_risk": format_reward_risk(idea.get("reward_risk"))}
+                 "reward_risk": format_reward_risk(idea.get("reward_risk")),
+                 "track": format_track(idea.get("track_expectancy_r"),
+                                       idea.get("track_sample", 0), idea.get("track_note", ""))}
         table.add_row(*(_cell(shown[c]) for c in COLUMNS))
     console.print(table)
     if verbose:

@@ -16,6 +16,7 @@ from tradingstation.dashboard.charts import render_candles_svg
 from tradingstation.dashboard.export import plan_to_csv, plan_to_document, plan_to_markdown
 from tradingstation.dashboard.html import render_dashboard_html
 from tradingstation.dashboard.publish import publish_dashboard
+from tradingstation.dashboard.track_html import render_track_section
 from tradingstation.data import point_in_time
 from tradingstation.data.panel import load_bars
 from tradingstation.errors import InputError, ObjectNotFoundError
@@ -24,6 +25,10 @@ from tradingstation.plan import Plan, RiskSettings, build_plan
 from tradingstation.screeners.store import load_signals
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
+from tradingstation.track import stats as track_stats
+from tradingstation.track.ideas import annotate_plan
+from tradingstation.track.store import jsonable, latest_outcomes, latest_summary, read_live
+from tradingstation.track.store import stats_table as track_table
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +79,15 @@ def idea_chart(
     )
 
 
+def _track_section(store: ObjectStore, summary: dict | None) -> str:
+    """The "Track record" section from the latest backtest and the live record."""
+    backtest = latest_outcomes(store)
+    both = jsonable(track_stats.side_by_side(backtest, read_live(store)))
+    return render_track_section(both, (summary or {}).get("calibration") or [],
+                                track_stats.equity_curves(backtest),
+                                (summary or {}).get("run"), bool((summary or {}).get("demo")))
+
+
 def build_dashboard(
     store: ObjectStore,
     now: datetime,
@@ -94,6 +108,8 @@ def build_dashboard(
     # Only signals that existed at ``now``: a replay must not plan a later run's ideas.
     signals = load_signals(store, now - timedelta(hours=hours_lookback), until=now)
     plan = build_plan(signals, risk, generated_at=now)
+    summary = latest_summary(store)
+    plan = annotate_plan(plan, track_table(summary))
     calendar = get_calendar()
     session = calendar.session_for(now) or calendar.last_completed_session(now)
 
@@ -120,7 +136,8 @@ def build_dashboard(
     status_rows = [(c.name.replace("_", " "), c.level, c.detail) for c in status]
     demo = " (DEMO)" if plan.demo else ""
     title = f"TradingStation plan {session.isoformat()}{demo}"
-    html = render_dashboard_html(plan, title, charts, status_rows)
+    html = render_dashboard_html(plan, title, charts, status_rows,
+                                 track_section=_track_section(store, summary))
     document = plan_to_document(plan, session=session.isoformat(), hours_lookback=hours_lookback)
     markdown = plan_to_markdown(plan, title)
     pointer = publish_dashboard(store, session, now, {

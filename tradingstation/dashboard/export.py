@@ -15,7 +15,8 @@ REQUIRED_IDEA_FIELDS = [
     "stop", "targets", "risk_per_share", "shares", "position_value", "risk_dollars",
     "sizing_note", "invalidation", "reasons", "signal_ids", "timestamp", "data_as_of", "demo",
 ]
-IDEA_FIELDS = [*REQUIRED_IDEA_FIELDS, "reward_risk", "conflict", "conflict_reasons"]
+IDEA_FIELDS = [*REQUIRED_IDEA_FIELDS, "reward_risk", "conflict", "conflict_reasons",
+               "track_expectancy_r", "track_sample", "track_note"]
 
 # JSON Schema of plan.json (documented in the README). Bump PLAN_SCHEMA_VERSION on any
 # incompatible change; additive fields keep the version.
@@ -63,6 +64,9 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
                     "reward_risk": {"type": ["number", "null"]},
                     "conflict": {"type": "boolean"},
                     "conflict_reasons": {"type": "array", "items": {"type": "string"}},
+                    "track_expectancy_r": {"type": ["number", "null"]},
+                    "track_sample": {"type": "integer", "minimum": 0},
+                    "track_note": {"type": "string"},
                 },
                 "additionalProperties": False,
             },
@@ -127,6 +131,13 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
+def format_track(expectancy_r: float | None, sample: int, note: str = "") -> str:
+    """An idea's track record in a cell: ``+0.31R (n=142)`` or ``not enough history (n=12)``."""
+    if expectancy_r is None:
+        return f"{note or 'not enough history'} (n={sample})"
+    return f"{expectancy_r:+.2f}R (n={sample})"
+
+
 def format_reward_risk(value: float | None) -> str:
     """``1.50R`` (``-`` without a target)."""
     return "-" if value is None else f"{value:.2f}R"
@@ -142,8 +153,8 @@ def plan_to_markdown(plan: Plan, title: str, limit: int = 20) -> str:
         return "\n".join(lines) + "\n"
     lines += [
         "| # | symbol | side | status | score | screeners | entry | stop | targets | R:R | "
-        "shares |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "shares | track record |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for idea in plan.ideas[:limit]:
         targets = ", ".join(f"{t:.2f}" for t in idea.targets)
@@ -152,7 +163,8 @@ def plan_to_markdown(plan: Plan, title: str, limit: int = 20) -> str:
             f"| {idea.rank} | {idea.symbol} | {idea.direction} | {status} | "
             f"{idea.score:.1f} | {', '.join(idea.screeners)} | {idea.entry:.2f} | "
             f"{idea.stop:.2f} | {targets} | {format_reward_risk(idea.reward_risk)} | "
-            f"{idea.shares} |"
+            f"{idea.shares} | "
+            f"{format_track(idea.track_expectancy_r, idea.track_sample, idea.track_note)} |"
         )
     lines += ["", f"Open risk: ${plan.open_risk:,.2f}. Ideas: {len(plan.ideas)}."]
     conflicts = sorted({i.symbol for i in plan.ideas if i.conflict})

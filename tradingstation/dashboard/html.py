@@ -6,7 +6,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from tradingstation.dashboard.export import format_reward_risk
+from tradingstation.dashboard.export import format_reward_risk, format_track
 from tradingstation.plan import Plan
 
 CSS = """
@@ -39,6 +39,7 @@ def render_dashboard_html(
     charts: Mapping[str, str],
     status_rows: Sequence[tuple[str, str, str]] = (),
     verbose_reasons: bool = True,
+    track_section: str = "",
 ) -> str:
     """Render the dashboard page.
 
@@ -49,6 +50,8 @@ def render_dashboard_html(
         status_rows: ``(check, level, detail)`` rows for the data-freshness and health table;
             level is ``ok``, ``warn`` or ``fail``.
         verbose_reasons: Include each idea's reasons under its row.
+        track_section: The "Track record" section's HTML (``track_html``), placed after
+            the charts.
 
     Returns:
         A complete HTML document that needs no network to display.
@@ -72,7 +75,7 @@ def render_dashboard_html(
             "<table id='plan'><thead><tr><th>#</th><th>Symbol</th><th>Side</th><th>Status</th>"
             "<th>Score</th><th>Screeners</th><th>Entry</th><th>Stop</th><th>Targets</th>"
             "<th>R/share</th><th>R:R</th><th>Shares</th><th>Risk $</th><th>Invalidation</th>"
-            "</tr></thead>"
+            "<th>Track record</th></tr></thead>"
             "<tbody>"
         )
         for idea in plan.ideas:
@@ -85,6 +88,7 @@ def render_dashboard_html(
                 items = "".join(f"<li>{escape(r)}</li>" for r in idea.conflict_reasons)
                 reasons += f"<div class='conflict'>CONFLICT, the other side:</div><ul>{items}</ul>"
             status = "CONFLICT" if idea.conflict else idea.status
+            track = format_track(idea.track_expectancy_r, idea.track_sample, idea.track_note)
             out.append(
                 f"<tr class='idea'><td class='num'>{idea.rank}</td>"
                 f"<td>{escape(idea.symbol)}</td>"
@@ -97,7 +101,8 @@ def render_dashboard_html(
                 f"<td class='num'>{idea.risk_per_share:.2f}</td>"
                 f"<td class='num'>{escape(format_reward_risk(idea.reward_risk))}</td>"
                 f"<td class='num'>{idea.shares}</td><td class='num'>{idea.risk_dollars:,.2f}</td>"
-                f"<td>{escape(idea.invalidation)} ({escape(idea.sizing_note)})</td></tr>"
+                f"<td>{escape(idea.invalidation)} ({escape(idea.sizing_note)})</td>"
+                f"<td class='track'>{escape(track)}</td></tr>"
             )
         out.append("</tbody></table>")
     else:
@@ -117,6 +122,7 @@ def render_dashboard_html(
                 "anchors, EMA, entry/stop/target lines, volume</figcaption></figure>"
             )
         out.append("</div>")
+    out.append(track_section)
     out.append("<h2>Data freshness and health</h2>")
     if status_rows:
         out.append("<table class='status'><tbody>")

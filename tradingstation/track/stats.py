@@ -142,3 +142,13 @@ def lookup(table: pd.DataFrame, screener: str, score: float,
         "win_rate": round(float(hit["win_rate"].iloc[0]), 3) if enough else None,
         "note": "" if enough else NOT_ENOUGH,
     }
+
+
+def equity_curves(outcomes: pd.DataFrame) -> dict[str, pd.Series]:
+    """Cumulative R of each screener's closed trades, by exit session (one point a session)."""
+    closed = outcomes[outcomes["exit_reason"].isin(CLOSED)] if len(outcomes) else outcomes
+    curves = {}
+    for name, group in closed.groupby("screener") if len(closed) else ():
+        daily = group.groupby(pd.to_datetime(group["exit_session"]))["r"].sum().sort_index()
+        curves[str(name)] = daily.cumsum()
+    return curves
