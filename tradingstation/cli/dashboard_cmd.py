@@ -78,8 +78,10 @@ def print_plan(result: dict, verbose: bool) -> None:
                   title=f"Trade plan {result['session']}: {len(ideas)} ideas "
                   f"(signals of the last {result['hours_lookback']:g} h)")
     for name in COLUMNS:
+        # identity and size never wrap or truncate; long text (screeners, track) wraps instead
         table.add_column(name, justify="right" if name in ("rank", "score", "entry", "stop",
-                                                           "shares", "risk_dollars") else "left")
+                                                           "shares", "risk_dollars") else "left",
+                         no_wrap=name in ("rank", "symbol", "shares"))
     for idea in ideas:
         shown = {**idea, "status": "CONFLICT" if idea.get("conflict") else idea["status"],
                  "reward_risk": format_reward_risk(idea.get("reward_risk")),
