@@ -112,6 +112,6 @@ def screen(
         run.store, run.session, run.settings.watchlist_cap, as_of=run.as_of
     )
     found = screen_task(run.store, run.session, run.as_of, [name], run.demo, intraday,
-                        {name: params or {}}, symbols)
+                        {name: params or {}}, symbols, source=run.source)
     return {"session": run.session.isoformat(), "screener": name,
             "signals": [s.model_dump(mode="json") for s in found[name]]}

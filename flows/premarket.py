@@ -15,7 +15,14 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_premarket
-from flows.session import fetch_stage, finish_closed, publish, run_script, start_session
+from flows.session import (
+    check_sources,
+    fetch_stage,
+    finish_closed,
+    publish,
+    run_script,
+    start_session,
+)
 from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors, load_daily, screen
 from tasks.plan import build_session_plan
@@ -41,7 +48,7 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     data_tasks.refresh_universe(run.store, run.provider, run.as_of, force)
     fetch_stage(run, "daily", force=force)
     # Loading the panel and finding anchors (CPU) run while the quotes are fetched (rate limit).
-    loaded = load_daily.submit(run.store)
+    loaded = load_daily.submit(run.store, run.source)
     anchored = find_session_anchors.submit(run.store, run.session, run.as_of, daily=loaded)
     max_age = 0.0 if force else run.settings.quotes_max_age_seconds
     quoted = data_tasks.fetch_quotes.submit(run.store, run.provider, run.session, None,
@@ -52,8 +59,9 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     watchlist = data_tasks.select_watchlist(
         run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
     fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)
+    check_sources(run)
     found = screen(run.store, run.session, run.as_of, PREMARKET_SCREENERS, run.demo, watchlist,
-                   daily=daily)
+                   daily=daily, source=run.source)
     plan = build_session_plan(run.session, run.as_of, run.settings, "premarket",
                               [s for sigs in found.values() for s in sigs])
     sections = {"Gap & Go": found["gap_and_go"], "Opening Range Breakout": found["orb"]}

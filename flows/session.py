@@ -59,6 +59,11 @@ class SessionRun:
         return bool(self.provider is not None and self.provider.is_demo)
 
     @property
+    def source(self) -> str:
+        """The provider's name: the source its data is recorded with."""
+        return self.provider.name if self.provider is not None else ""
+
+    @property
     def artifact_key(self) -> str:
         """Stable artifact key of this mode's summary (history kept per key in the UI)."""
         return f"{self.mode}-summary"
@@ -193,13 +198,21 @@ def scan_watchlist(
     """
     data_tasks.refresh_universe(run.store, run.provider, run.as_of)
     fetch_stage(run, "daily")
-    daily = load_daily(run.store)
+    daily = load_daily(run.store, run.source)
     watchlist = data_tasks.select_watchlist(
         run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
     fetch_stage(run, intraday_job, tickers=watchlist, force=force)
+    check_sources(run)
     found = screen(run.store, run.session, run.as_of, screeners, run.demo, watchlist,
-                   daily=daily)
+                   daily=daily, source=run.source)
     return watchlist, found
+
+
+def check_sources(run: SessionRun) -> None:
+    """Note the symbols still holding another provider's data (they are not screened)."""
+    line = data_tasks.check_sources(run.store, run.source)
+    if line:
+        run.notes.append(line)
 
 
 def note(run: SessionRun, report: JobReport) -> None:

@@ -17,6 +17,7 @@ from tradingstation.anchors import anchors_at, merge_anchors
 from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
+from tradingstation.data.sources import screened_demo, usable_quotes
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.screeners.store import save_signals
@@ -30,14 +31,15 @@ log = logging.getLogger("tradingstation.tasks")
 # The panel is a hand-off in memory: never written to result storage, even where results
 # are persisted by default (it is ~100 MB for 6,000 symbols).
 @task(name="load-daily", cache_policy=NO_CACHE, persist_result=False, **retry_options())
-def load_daily(store: ObjectStore) -> Panel:
+def load_daily(store: ObjectStore, source: str = "") -> Panel:
     """Read the universe's stored daily bars once, for every later step of the session.
 
     The panel is handed to the anchor, watchlist and screen tasks in memory, so a session
-    reads each daily object once instead of once per step.
+    reads each daily object once instead of once per step. With ``source`` (the provider's
+    name) symbols holding another provider's data are left out.
     """
     with logs.set_run_context(**run_ids()):
-        daily = load_panel(store, "daily")
+        daily = load_panel(store, "daily", source=source)
         log.info("daily panel: %d symbols x %d sessions", len(daily), len(daily.index))
         return daily
 
@@ -101,6 +103,7 @@ def screen(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     tickers: Sequence[str] | None = None,
     daily: Panel | None = None,
+    source: str = "",
 ) -> dict[str, list[Signal]]:
     """Run screeners ``names`` over the stored data once and save each one's signals.
 
@@ -114,22 +117,27 @@ def screen(
         params: Per-screener parameters.
         tickers: Restrict the daily universe to these symbols.
         daily: The daily panel when already loaded (``load_daily``); read when None.
+        source: The provider's name: data recorded from another provider is not screened,
+            and signals are marked demo when the data they come from is recorded as demo.
 
     Returns:
         ``{screener: signals}``.
     """
     with logs.set_run_context(**run_ids()):
         if daily is None:
-            daily = load_panel(store, "daily", tickers)
+            daily = load_panel(store, "daily", tickers, source=source)
         elif tickers is not None:
             daily = daily.select(tickers)
-        intraday = load_panel(store, "1min", intraday_symbols) if intraday_symbols else None
+        intraday = (load_panel(store, "1min", intraday_symbols, source=source)
+                    if intraday_symbols else None)
+        quotes = usable_quotes(_optional_frame(store, keys.quotes_key(session)), source)
+        demo = demo or screened_demo(store, daily, intraday, quotes)
         data = ScreenInput(
             session=session,
             as_of=as_of,
             daily=daily,
             intraday_1min=intraday,
-            quotes=_optional_frame(store, keys.quotes_key(session)),
+            quotes=quotes,
             # Anchors come from the point-in-time daily view itself (AVWAP Reclaim finds them
             # on the bars before the session): a stored table may have been found later.
             anchors=None,

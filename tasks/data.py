@@ -19,6 +19,8 @@ from tradingstation.config import Settings
 from tradingstation.data import fetch
 from tradingstation.data.batch import BatchResult, SymbolOutcome
 from tradingstation.data.panel import Panel
+from tradingstation.data.provenance import foreign_note
+from tradingstation.data.sources import foreign_data
 from tradingstation.data.universe import load_universe
 from tradingstation.errors import TransientError
 from tradingstation.providers.base import MarketDataProvider
@@ -145,6 +147,19 @@ def persist_api_usage(store: ObjectStore, provider: MarketDataProvider) -> None:
     counter = getattr(provider, "usage_counter", None)
     if counter is not None:
         persist_usage(store, counter)
+
+
+@task(name="check-sources", cache_policy=NO_CACHE, **retry_options())
+def check_sources(store: ObjectStore, source: str) -> str | None:
+    """The summary line naming symbols whose stored data is not from ``source`` (None if
+    there are none): they are not screened until refetched."""
+    with logs.set_run_context(**run_ids()):
+        found = foreign_data(store, source)
+        if not found:
+            return None
+        note = foreign_note(found, source)
+        log.warning("%s", note)
+        return note
 
 
 @task(name="select-watchlist", cache_policy=NO_CACHE, **retry_options())

@@ -25,7 +25,7 @@ def test_fetch_quotes_in_chunks_keeps_newest_per_symbol():
     quotes = fetch_quotes(store, provider, SESSION, [*SYMBOLS, "NOPE"], now=NOON)
     assert provider.total_calls == 3  # 100 + 100 + 31
     assert sorted(quotes["symbol"]) == SYMBOLS
-    assert list(quotes.columns) == [*QUOTE_COLUMNS, FETCHED_AT]
+    assert list(quotes.columns) == [*QUOTE_COLUMNS, FETCHED_AT, "source"]
     assert (quotes[FETCHED_AT] == pd.Timestamp(NOON)).all()
     assert store.get_frame(keys.quotes_key(SESSION)).equals(quotes)
     provider.now = later = NOON + timedelta(minutes=30)

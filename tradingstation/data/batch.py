@@ -24,6 +24,7 @@ from tradingstation.config import Settings
 from tradingstation.data.bars import canonicalize_bars, merge_bars, validate_bars
 from tradingstation.data.fetch_plan import FetchRequest, expected_bar, to_utc
 from tradingstation.data.ledger import ledger_row, one_line, put_frame_if_changed, update_ledger
+from tradingstation.data.provenance import foreign_reason, frame_source, is_foreign, with_source
 from tradingstation.data.retention import trim_bars
 from tradingstation.errors import (
     ConfigError,
@@ -163,9 +164,13 @@ def _process(
 ) -> tuple[SymbolOutcome, dict | None, str | None, FetchRequest | None]:
     """Fetch, validate, merge, trim and write one symbol; never raises a TradingStationError.
 
+    Stored bars of another source than ``provider`` are replaced, not merged (see
+    :mod:`tradingstation.data.provenance`); until a fetch succeeds they stay as they are.
+
     Returns (outcome, ledger row or None, quarantine key or None, request to retry or None).
     """
     symbol, dataset = request.symbol, request.dataset
+    source = provider.name
     key = keys.bars_key(dataset, symbol)
 
     def failed(reason: str, calls: int, stored=None, transient=False, quarantined=None):
@@ -235,6 +240,7 @@ def _process(
     # Another job of this process may have written the symbol while we were fetching: merge
     # into what is stored *now*, under a per-object lock, or its bars would be lost. (Runs in
     # other processes are serialized by the flow layer's dataset lock.)
+    replaced = ""
     with _write_lock(store, key):
         try:
             current = store.head(key)
@@ -244,7 +250,11 @@ def _process(
                 stored_bytes = store.get_bytes(key) if current is not None else None
                 stored = (canonicalize_bars(read_frame_bytes(key, stored_bytes))
                           if stored_bytes is not None else None)
-            merged = trim_bars(dataset, merge_bars(stored, fresh), now, settings)
+            base = stored
+            if is_foreign(frame_source(stored), source):
+                replaced, base = foreign_reason(frame_source(stored), source), None
+            merged = with_source(trim_bars(dataset, merge_bars(base, fresh), now, settings),
+                                 source)
             written = put_frame_if_changed(store, key, merged, stored=stored)
         except DataError as exc:
             outcome = SymbolOutcome(symbol, request.action, "failed",
@@ -263,6 +273,8 @@ def _process(
         reason = f"provider has no bar for {request.expected_bar.isoformat()} (newest {shown})"
     if request.hole:
         reason += f"; {request.reason}"
+    if replaced:
+        reason += f"; {replaced}"
     outcome = SymbolOutcome(symbol, request.action, state, one_line(reason, secrets),
                             counter[0], written=written, hole=request.hole)
     row = ledger_row(symbol, dataset, merged, now, state, outcome.reason, request.expected_bar)

@@ -25,8 +25,14 @@ from tradingstation.data.batch import FATAL_ERRORS, BatchResult, SymbolOutcome, 
 from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
 from tradingstation.data.job import JobPlan, JobReport
 from tradingstation.data.ledger import ledger_row, load_ledger, one_line, update_ledger
+from tradingstation.data.provenance import frame_source, is_foreign
 from tradingstation.data.quotes import fetch_quotes
-from tradingstation.data.universe import filter_universe, load_universe, save_universe
+from tradingstation.data.universe import (
+    filter_universe,
+    load_universe,
+    save_universe,
+    universe_source,
+)
 from tradingstation.data.watchlist import select_watchlist
 from tradingstation.errors import InputError, TradingStationError, TransientError
 from tradingstation.providers.base import MarketDataProvider
@@ -162,10 +168,13 @@ def prepare_job(
     ledger = load_ledger(store, dataset)
     known = set(ledger["symbol"])
     frames = _stored_bars(store, dataset, [s for s in symbols if s not in known])
-    stored = {symbol: _last_bar(frame) for symbol, frame in frames.items()}
+    # bars of another provider count as nothing stored: they are replaced, not merged
+    stored = {symbol: None if is_foreign(frame_source(frame), provider.name) else
+              _last_bar(frame) for symbol, frame in frames.items()}
     requests = plan_fetch(
         dataset, symbols, ledger, stored, now_ts.to_pydatetime(), calendar, settings,
         force=force, force_compact=force_compact, compact_bars=provider.compact_bars,
+        source=provider.name,
     )
     _heal_ledger(store, dataset, requests, frames, now_ts)
     return JobPlan(job, dataset, now_ts, list(symbols), requests)
@@ -219,14 +228,15 @@ def fetch_universe(
 ) -> JobReport:
     """The universe job: listing → filters → today's snapshot + ``universe/latest``.
 
-    Free when today's snapshot already exists (unless ``force``). Snapshots are dated by the
-    New York calendar day of ``now``.
+    Free when today's snapshot already exists (unless ``force``) and came from this provider.
+    Snapshots are dated by the New York calendar day of ``now``.
     """
     now_ts = to_utc(now)
     day = now_ts.tz_convert(NY).date()
     report = JobReport("universe", None, now_ts, demo=provider.is_demo)
-    if not force and store.exists(keys.universe_history_key(day)) and store.exists(
-        keys.universe_key()
+    recorded = universe_source(store)
+    if not force and recorded is not None and not is_foreign(recorded, provider.name) and (
+        store.exists(keys.universe_history_key(day))
     ):
         report.outcomes.append(SymbolOutcome("universe", "fresh", "fresh",
                                              f"snapshot of {day.isoformat()} exists"))
@@ -236,7 +246,7 @@ def fetch_universe(
         listing = provider.listing()
         kept = filter_universe(listing)
         dropped = dict(kept.attrs.get("dropped", {}))
-        written = save_universe(store, kept, day)
+        written = save_universe(store, kept, day, provider.name)
     except TradingStationError as exc:
         if isinstance(exc, FATAL_ERRORS):
             report.fatal_error = one_line(exc)

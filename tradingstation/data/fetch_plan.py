@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 import pandas as pd
 
 from tradingstation.calendar import NY, MarketCalendar, utc_midnight
+from tradingstation.data.provenance import foreign_reason, is_foreign
 from tradingstation.errors import InputError
 from tradingstation.storage import keys
 
@@ -214,6 +215,7 @@ def plan_fetch(
     force: bool = False,
     force_compact: bool = False,
     compact_bars: int = 100,
+    source: str = "",
 ) -> list[FetchRequest]:
     """Plan the fetch of ``symbols`` for ``dataset`` at ``now``; one request per symbol.
 
@@ -227,6 +229,8 @@ def plan_fetch(
        window adds one ``month=YYYY-MM`` request per month.
     5. With ``force_compact`` a would-be ``full`` becomes ``needs_full_but_compact_forced``.
     6. With ``force`` rules 1-2 do not skip: the symbol gets a compact call (or 4/5 if deeper).
+    7. A symbol whose ledger row records another ``source`` than this run's provider counts as
+       nothing stored (rules 1-2 never skip it): its data is replaced, never merged.
 
     Args:
         dataset: ``daily``, ``1min`` or ``30min``.
@@ -240,6 +244,7 @@ def plan_fetch(
         force: Refetch even fresh symbols.
         force_compact: Never ask for full history.
         compact_bars: Bars a compact call returns (``provider.compact_bars``).
+        source: The provider's name; "" skips the provenance rule 7.
     """
     keys.validate_dataset(dataset)
     expected = expected_bar(dataset, now, calendar)
@@ -255,6 +260,10 @@ def plan_fetch(
         else:
             last = row.get("last_bar") if row is not None else None
         last = None if last is None or pd.isna(last) else pd.Timestamp(last).tz_convert("UTC")
+        recorded = row.get("source") if row is not None else None
+        foreign = bool(source) and symbol not in stored_last_bars and is_foreign(recorded, source)
+        if foreign:
+            last = None
 
         def make(action: Action, behind: int | None, reason: str, months=(), s=symbol):
             return FetchRequest(s, dataset, action, expected, behind, tuple(months), reason)
@@ -262,7 +271,7 @@ def plan_fetch(
         if not force and last is not None and last >= expected:
             plan.append(make("fresh", 0, f"last bar {last.isoformat()} is current"))
             continue
-        if not force and _known_no_data(row, dataset, expected, calendar):
+        if not force and not foreign and _known_no_data(row, dataset, expected, calendar):
             plan.append(make("known_no_data", None, f"provider had no bar for {expected}"))
             continue
         if last is None or last < horizon:
@@ -270,6 +279,8 @@ def plan_fetch(
         else:
             behind = count_expected(dataset, last, expected, calendar)
         gap = "nothing stored" if last is None else f"behind by {behind} bars"
+        if foreign:
+            gap = foreign_reason(str(recorded), source)
         if behind <= compact_bars:
             why = "forced refetch" if force and behind == 0 else gap
             plan.append(make("compact", behind if last is not None else None, why))

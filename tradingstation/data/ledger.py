@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from tradingstation.data.provenance import frame_source
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
@@ -45,6 +46,7 @@ LEDGER_COLUMNS = [
     "reason",
     "expected_bar",
     "fetched_at",
+    "source",  # provider the stored bars came from (tradingstation.data.provenance)
 ]
 REASON_MAX = 300
 _READ_CHUNK = 200
@@ -97,6 +99,8 @@ def put_frame_if_changed(
 def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     if list(a.columns) != list(b.columns) or len(a) != len(b):
         return False
+    if frame_source(a) != frame_source(b):
+        return False  # the same bars from another provider still change the object
     try:
         pd.testing.assert_frame_equal(
             a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
@@ -130,7 +134,7 @@ def normalize_ledger(frame: pd.DataFrame) -> pd.DataFrame:
     for column in TIME_COLUMNS:
         out[column] = pd.to_datetime(out[column], utc=True).astype("datetime64[ns, UTC]")
     out["bar_count"] = pd.to_numeric(out["bar_count"]).fillna(0).astype("int64")
-    for column in ("symbol", "dataset", "outcome", "reason"):
+    for column in ("symbol", "dataset", "outcome", "reason", "source"):
         out[column] = out[column].fillna("").astype(str)
     bad = sorted(set(out["outcome"]) - set(OUTCOMES))
     if bad:
@@ -156,11 +160,13 @@ def ledger_row(
     reason: str = "",
     expected_bar: pd.Timestamp | None = None,
     fetched_at: pd.Timestamp | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """A ledger row describing ``bars`` (the symbol's stored bars after the fetch).
 
     ``last_fetch`` is the instant the fetch served (``as_of``); ``fetched_at`` the wall-clock
     time of the write (default: now), which decides which row of a symbol is current.
+    ``source`` defaults to the source recorded on ``bars`` (``provenance.frame_source``).
     """
     has = bars is not None and len(bars) > 0
     return {
@@ -174,6 +180,7 @@ def ledger_row(
         "reason": one_line(reason),
         "expected_bar": expected_bar if expected_bar is not None else pd.NaT,
         "fetched_at": fetched_at if fetched_at is not None else wall_clock(),
+        "source": source if source is not None else frame_source(bars),
     }
 
 
@@ -247,7 +254,8 @@ def rebuild_ledger(store: ObjectStore, dataset: str) -> pd.DataFrame:
     """Recompute the ledger of ``dataset`` from the stored bars and write it (replacing it).
 
     Every bars object gives one row with outcome ``ok`` (``failed`` if the object is
-    unreadable). ``last_fetch`` is the object's modification time when the store reports it.
+    unreadable) and the source recorded in the object. ``last_fetch`` is the object's
+    modification time when the store reports it.
     Fetch outcomes of symbols without stored bars are not recoverable and are dropped.
     """
     infos = store.list_objects(keys.bars_prefix(dataset))

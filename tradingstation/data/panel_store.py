@@ -23,6 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tradingstation.data.panel import FIELDS, Panel, bar_keys
+from tradingstation.data.provenance import foreign_symbols
+from tradingstation.data.sources import recorded_sources
 from tradingstation.errors import DataError, ObjectNotFoundError, TradingStationError
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
@@ -59,12 +61,15 @@ def long_table(tables: Mapping[str, pa.Table]) -> pa.Table | None:
     return pa.concat_tables(parts, promote_options="permissive") if parts else None
 
 
-def load_panel(store: ObjectStore, dataset: str, symbols: Iterable[str] | None = None) -> Panel:
+def load_panel(store: ObjectStore, dataset: str, symbols: Iterable[str] | None = None,
+               source: str = "") -> Panel:
     """The stored bars of ``dataset`` as a :class:`Panel`.
 
     With ``symbols``, reads exactly those objects. Without, loads the whole universe through
     the snapshot (see the module docstring): one listing, one snapshot read, and a read of
-    each object that changed since the snapshot was stored.
+    each object that changed since the snapshot was stored. With ``source`` (a provider name),
+    symbols whose ledger records data from another provider are left out, so data of two
+    sources never meets in one screen (:mod:`tradingstation.data.provenance`).
 
     Raises:
         DataError: An object is not readable bars parquet (the message names its key).
@@ -74,7 +79,14 @@ def load_panel(store: ObjectStore, dataset: str, symbols: Iterable[str] | None =
         table = long_table({keys.symbol_from_bars_key(k): t for k, t in tables.items()})
     else:
         table = load_universe_table(store, dataset)
-    return Panel.from_bars({}) if table is None else Panel.from_long_table(table)
+    panel = Panel.from_bars({}) if table is None else Panel.from_long_table(table)
+    if source and len(panel):
+        foreign = foreign_symbols(recorded_sources(store, dataset), source, panel.symbols)
+        if foreign:
+            log.warning("%s: left out %d symbols whose data is not from %s: %s", dataset,
+                        len(foreign), source, ", ".join(foreign[:20]))
+            panel = panel.select(sorted(set(panel.symbols) - set(foreign)))
+    return panel
 
 
 def load_universe_table(store: ObjectStore, dataset: str) -> pa.Table | None:

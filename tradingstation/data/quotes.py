@@ -1,4 +1,5 @@
-"""Premarket quotes of the universe, stored per session with when each was fetched.
+"""Premarket quotes of the universe, stored per session with when each was fetched and from
+which provider (``source``).
 
 The stored object keeps every distinct quote of the session (one row per symbol and quote
 time), not only the newest: a replay at an earlier instant must still find the quote that
@@ -14,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from tradingstation.data.ledger import put_frame_if_changed
+from tradingstation.data.provenance import SOURCE, is_foreign
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.providers.base import QUOTE_COLUMNS, MarketDataProvider
 from tradingstation.storage import keys
@@ -21,7 +23,7 @@ from tradingstation.storage.base import ObjectStore
 
 QUOTES_PER_CALL = 100
 FETCHED_AT = "fetched_at"
-STORED_COLUMNS = [*QUOTE_COLUMNS, FETCHED_AT]
+STORED_COLUMNS = [*QUOTE_COLUMNS, FETCHED_AT, SOURCE]
 
 
 def fetch_quotes(
@@ -39,8 +41,9 @@ def fetch_quotes(
     are kept; a symbol quoted again gets a row per quote time (the newest fetch of one quote
     time wins), so the history of the session stays replayable. A symbol whose stored quote was
     fetched less than ``max_age_seconds`` before ``now`` is not asked for again, so a rerun
-    within that window costs no call. Errors propagate (the task layer retries); nothing is
-    written unless every chunk succeeded.
+    within that window costs no call. Stored quotes from another provider than ``provider``
+    are dropped, never reused. Errors propagate (the task layer retries); nothing is written
+    unless every chunk succeeded.
 
     Args:
         store: Object store.
@@ -52,7 +55,8 @@ def fetch_quotes(
         concurrency: Provider calls in flight at once.
 
     Returns:
-        The newest stored quote of each symbol (``QUOTE_COLUMNS`` plus ``fetched_at``).
+        The newest stored quote of each symbol (``QUOTE_COLUMNS`` plus ``fetched_at``,
+        ``source``).
     """
     wanted = sorted({keys.validate_symbol(s) for s in symbols})
     now = now or datetime.now(UTC)
@@ -61,15 +65,19 @@ def fetch_quotes(
         stored = _with_fetched_at(store.get_frame(key))
     except ObjectNotFoundError:
         stored = None
-    fresh = _fresh_symbols(stored, now, max_age_seconds)
+    kept = stored
+    if stored is not None:
+        foreign = stored[SOURCE].map(lambda s: is_foreign(s, provider.name)).astype(bool)
+        kept = stored[~foreign].reset_index(drop=True)
+    fresh = _fresh_symbols(kept, now, max_age_seconds)
     todo = [s for s in wanted if s not in fresh]
     groups = [todo[i : i + QUOTES_PER_CALL] for i in range(0, len(todo), QUOTES_PER_CALL)]
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(groups) or 1))) as pool:
         # the provider's rate limiter paces the calls; running them side by side keeps its
         # budget busy while an answer is in flight
-        chunks = [c.assign(**{FETCHED_AT: pd.Timestamp(now)})
+        chunks = [c.assign(**{FETCHED_AT: pd.Timestamp(now), SOURCE: provider.name})
                   for c in pool.map(provider.quotes, groups)]
-    frames = [f[STORED_COLUMNS] for f in ([stored] if stored is not None else []) + chunks]
+    frames = [f[STORED_COLUMNS] for f in ([kept] if kept is not None else []) + chunks]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame({c: [] for c in STORED_COLUMNS})
@@ -78,7 +86,7 @@ def fetch_quotes(
     quotes[FETCHED_AT] = pd.to_datetime(quotes[FETCHED_AT], utc=True)
     quotes = quotes.sort_values(["symbol", "timestamp", FETCHED_AT], kind="stable")
     quotes = quotes.drop_duplicates(["symbol", "timestamp"], keep="last").reset_index(drop=True)
-    if todo:
+    if todo or (stored is not None and len(kept) < len(stored)):
         put_frame_if_changed(store, key, quotes, stored=stored)
     return newest_quotes(quotes)
 
@@ -93,6 +101,10 @@ def _with_fetched_at(stored: pd.DataFrame) -> pd.DataFrame:
     # quotes stored before fetch times were recorded count as never fetched (always stale)
     if FETCHED_AT not in stored:
         stored = stored.assign(**{FETCHED_AT: pd.Timestamp(0, tz="UTC")})
+    # quotes stored before sources were recorded have none ("": taken as the provider's)
+    if SOURCE not in stored:
+        stored = stored.assign(**{SOURCE: ""})
+    stored[SOURCE] = stored[SOURCE].fillna("").astype(str)
     return stored
 
 

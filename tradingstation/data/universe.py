@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 
 from tradingstation.data.ledger import put_frame_if_changed
+from tradingstation.data.provenance import frame_source, with_source
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.providers.base import UNIVERSE_COLUMNS
 from tradingstation.storage import keys
@@ -118,8 +119,9 @@ def is_common_share(symbol: str, exchange: str, name: str) -> bool:
                 and _NOT_COMMON_NAME.search(name))
 
 
-def save_universe(store: ObjectStore, frame: pd.DataFrame, day: date) -> int:
-    """Write ``frame`` as the snapshot of ``day`` and as the current universe.
+def save_universe(store: ObjectStore, frame: pd.DataFrame, day: date, source: str = "") -> int:
+    """Write ``frame`` as the snapshot of ``day`` and as the current universe, recording the
+    provider it came from (``source``, see :mod:`tradingstation.data.provenance`).
 
     The dated snapshot is written first and ``universe/latest`` last, so ``latest`` never names a
     universe whose history snapshot is missing. Objects whose content is unchanged are not
@@ -132,9 +134,19 @@ def save_universe(store: ObjectStore, frame: pd.DataFrame, day: date) -> int:
         keys.validate_symbol(symbol)
     clean = frame[UNIVERSE_COLUMNS].reset_index(drop=True)
     clean.attrs = {}
+    if source:
+        with_source(clean, source)
     wrote_history = put_frame_if_changed(store, keys.universe_history_key(day), clean)
     wrote_latest = put_frame_if_changed(store, keys.universe_key(), clean)
     return int(wrote_history) + int(wrote_latest)
+
+
+def universe_source(store: ObjectStore) -> str | None:
+    """The source recorded on the current universe ("" if none, None if there is none)."""
+    try:
+        return frame_source(store.get_frame(keys.universe_key()))
+    except ObjectNotFoundError:
+        return None
 
 
 def load_universe_frame(store: ObjectStore) -> pd.DataFrame:

@@ -8,6 +8,7 @@ provider omits minutes in which nothing traded. Only ``not_fetched`` gaps are re
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -19,11 +20,14 @@ from tradingstation.config import Settings
 from tradingstation.data.bars import merge_bars
 from tradingstation.data.ledger import ledger_row, load_ledger, put_frame_if_changed, update_ledger
 from tradingstation.data.panel import load_bars
+from tradingstation.data.provenance import REPLACE_COMMANDS, frame_source, is_foreign, with_source
 from tradingstation.data.retention import retention_horizon
 from tradingstation.errors import InputError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
 
 GAP_DATASETS = ("daily", "1min")
 
@@ -174,7 +178,13 @@ def fill_gaps(
         patch = fresh[inside.to_numpy()]
         key = keys.bars_key(dataset, symbol)
         stored = store.get_frame(key)
-        merged = merge_bars(stored, patch)
+        if is_foreign(frame_source(stored), provider.name):
+            # patching another provider's series would mix sources: a refetch replaces it
+            log.warning("fill-gaps: %s %s holds %s data; replace it with `%s`", dataset, symbol,
+                        frame_source(stored), REPLACE_COMMANDS[dataset].format(symbols=symbol))
+            added[f"{dataset}:{symbol}"] = 0
+            continue
+        merged = with_source(merge_bars(stored, patch), provider.name)
         put_frame_if_changed(store, key, merged, stored=stored)
         update_ledger(store, dataset, [ledger_row(
             symbol, dataset, merged, pd.Timestamp(now), "ok" if len(patch) else "no_data",

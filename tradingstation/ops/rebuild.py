@@ -17,6 +17,7 @@ import pandas as pd
 from tradingstation.config import Settings
 from tradingstation.data.bars import bar_problems
 from tradingstation.data.ledger import ledger_row, update_ledger
+from tradingstation.data.provenance import with_source
 from tradingstation.data.retention import trim_bars
 from tradingstation.errors import DataError, InputError
 from tradingstation.providers.base import MarketDataProvider
@@ -64,7 +65,8 @@ def rebuild_symbols(
                 fresh = provider.daily_bars(symbol, full=True)
             else:
                 fresh = provider.intraday_bars(symbol, dataset, full=True)
-            frames[symbol] = trim_bars(dataset, fresh, now, settings)
+            frames[symbol] = with_source(trim_bars(dataset, fresh, now, settings),
+                                         provider.name)
             staging.put_frame(keys.bars_key(dataset, symbol), frames[symbol])
         for symbol in symbols:
             staged = staging.get_frame(keys.bars_key(dataset, symbol))
