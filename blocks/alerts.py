@@ -21,6 +21,9 @@ from tradingstation.errors import ConfigError
 # Every deployment in prefect.yaml carries this tag; flow runs inherit it, and the automations
 # match on it so runs of unrelated flows on the same server never page the trader.
 DEPLOYMENT_TAG = "tradingstation"
+# Only the four session deployments carry this one: "overdue" means nothing for the all-day
+# watcher or an operator's long backtest.
+SESSION_TAG = "tradingstation-session"
 FAILED_AUTOMATION = "tradingstation-run-failed"
 OVERDUE_AUTOMATION = "tradingstation-run-overdue"
 FAILURE_STATES = ("Failed", "Crashed", "TimedOut")
@@ -61,8 +64,8 @@ class AlertResult:
     created: list[str]
 
 
-def _tag_match() -> dict[str, str]:
-    return {"prefect.resource.id": f"prefect.tag.{DEPLOYMENT_TAG}", "prefect.resource.role": "tag"}
+def _tag_match(tag: str = DEPLOYMENT_TAG) -> dict[str, str]:
+    return {"prefect.resource.id": f"prefect.tag.{tag}", "prefect.resource.role": "tag"}
 
 
 def failure_automation(block_id: UUID) -> AutomationCore:
@@ -88,7 +91,7 @@ def overdue_automation(block_id: UUID, deadline_minutes: int) -> AutomationCore:
     """A session run that started (or went Late) has not finished within the deadline."""
     running_too_long = EventTrigger(
         match={"prefect.resource.id": "prefect.flow-run.*"},
-        match_related=_tag_match(),
+        match_related=_tag_match(SESSION_TAG),
         after={"prefect.flow-run.Running"},
         expect={f"prefect.flow-run.{s}" for s in TERMINAL_STATES},
         for_each={"prefect.resource.id"},
@@ -99,7 +102,7 @@ def overdue_automation(block_id: UUID, deadline_minutes: int) -> AutomationCore:
     # A run that never starts (no worker, pool paused) is marked Late by the server.
     never_started = EventTrigger(
         match={"prefect.resource.id": "prefect.flow-run.*"},
-        match_related=_tag_match(),
+        match_related=_tag_match(SESSION_TAG),
         expect={"prefect.flow-run.Late"},
         posture=Posture.Reactive,
         threshold=1,
