@@ -92,6 +92,9 @@ class Idea:
             direction (latest backtest; None below the minimum sample).
         track_sample: How many decided signals that figure rests on.
         track_note: ``"not enough history"`` when there are too few, else empty.
+        live_state: What the live-trigger watcher saw: ``watch``, ``triggered``,
+            ``invalidated`` or ``expired`` (None when it did not watch the idea).
+        live_at: When ``live_state`` was reached (None while still watched).
     """
 
     rank: int
@@ -121,6 +124,8 @@ class Idea:
     track_expectancy_r: float | None = None
     track_sample: int = 0
     track_note: str = ""
+    live_state: str | None = None
+    live_at: datetime | None = None
 
     @property
     def confluence(self) -> int:

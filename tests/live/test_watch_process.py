@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.live.watch_support import planted_store
 from tests.support import tape
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tests.support.webhook import WebhookReceiver
 from tradingstation.calendar import ny_time
-from tradingstation.screeners.store import save_signals
-from tradingstation.storage.local import LocalStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEED = 240.0  # four tape minutes per real second
@@ -85,12 +84,7 @@ def _wait_line(lines: queue.Queue, fragment: str, timeout: float) -> list[str]:
 
 
 def test_alerts_arrive_exactly_once_across_a_sigkill_and_restart(tmp_path: Path) -> None:
-    store = LocalStore(tmp_path / "data")
-    by_screener: dict[str, list] = {}
-    for found in tape.signals():
-        by_screener.setdefault(found.screener, []).append(found)
-    for screener, found in by_screener.items():
-        save_signals(store, tape.SESSION, screener, found)
+    planted_store(tmp_path / "data")
     clock = TapeClock()
     with FakeAlphaVantage(now=clock) as fake, WebhookReceiver() as hook:
         for symbol, minutes in tape.tapes().items():

@@ -20,6 +20,8 @@ from tradingstation.dashboard.track_html import render_track_section
 from tradingstation.data import point_in_time
 from tradingstation.data.panel import load_bars
 from tradingstation.errors import InputError, ObjectNotFoundError
+from tradingstation.live.ideas import with_live_state
+from tradingstation.live.watcher import load_watch
 from tradingstation.ops.health import check_data, check_freshness, check_signals
 from tradingstation.plan import Plan, RiskSettings, build_plan
 from tradingstation.screeners.store import load_signals
@@ -112,6 +114,7 @@ def build_dashboard(
     plan = annotate_plan(plan, track_table(summary))
     calendar = get_calendar()
     session = calendar.session_for(now) or calendar.last_completed_session(now)
+    plan = with_live_state(plan, load_watch(store, session), now)
 
     top = plan.ideas[:top_charts]
     bars = {s: point_in_time.cut_bars(frame, now, "daily") for s, frame in

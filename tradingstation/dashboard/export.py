@@ -16,7 +16,7 @@ REQUIRED_IDEA_FIELDS = [
     "sizing_note", "invalidation", "reasons", "signal_ids", "timestamp", "data_as_of", "demo",
 ]
 IDEA_FIELDS = [*REQUIRED_IDEA_FIELDS, "reward_risk", "conflict", "conflict_reasons",
-               "track_expectancy_r", "track_sample", "track_note"]
+               "track_expectancy_r", "track_sample", "track_note", "live_state", "live_at"]
 
 # JSON Schema of plan.json (documented in the README). Bump PLAN_SCHEMA_VERSION on any
 # incompatible change; additive fields keep the version.
@@ -67,6 +67,9 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
                     "track_expectancy_r": {"type": ["number", "null"]},
                     "track_sample": {"type": "integer", "minimum": 0},
                     "track_note": {"type": "string"},
+                    "live_state": {"enum": [None, "watch", "triggered", "invalidated",
+                                            "expired"]},
+                    "live_at": {"type": ["string", "null"], "format": "date-time"},
                 },
                 "additionalProperties": False,
             },

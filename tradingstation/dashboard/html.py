@@ -6,6 +6,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from tradingstation.calendar import NY
 from tradingstation.dashboard.export import format_reward_risk, format_track
 from tradingstation.plan import Plan
 
@@ -89,6 +90,9 @@ def render_dashboard_html(
                 reasons += f"<div class='conflict'>CONFLICT, the other side:</div><ul>{items}</ul>"
             status = "CONFLICT" if idea.conflict else idea.status
             track = format_track(idea.track_expectancy_r, idea.track_sample, idea.track_note)
+            if idea.live_state and idea.live_state != idea.status:
+                at = f" {idea.live_at.astimezone(NY):%H:%M}" if idea.live_at else ""
+                status += f" → {idea.live_state}{at}"
             out.append(
                 f"<tr class='idea'><td class='num'>{idea.rank}</td>"
                 f"<td>{escape(idea.symbol)}</td>"

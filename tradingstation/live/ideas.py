@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
 from tradingstation.live.triggers import IDEA_COLUMNS, OPEN, expiry_for, new_ideas_frame
-from tradingstation.plan import RiskSettings, build_plan
+from tradingstation.plan import Plan, RiskSettings, build_plan
 from tradingstation.signals import Signal
 
 # What an alert needs besides the trigger columns, kept beside them in the watch state.
@@ -93,3 +94,25 @@ def merge_watch(current: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFrame:
     added = update.loc[update.index.difference(known.index)]
     merged = pd.concat([known, added]) if len(added) else known
     return normalize_watch(merged.reset_index())
+
+
+def with_live_state(plan: Plan, watch: pd.DataFrame, as_of: datetime) -> Plan:
+    """``plan`` with each idea's live state, as the watcher knew it at ``as_of``.
+
+    A state reached after ``as_of`` did not exist yet: such an idea shows as still watched.
+    """
+    if watch.empty:
+        return plan
+    limit = pd.Timestamp(as_of)
+    seen = {}
+    for row in watch.itertuples(index=False):
+        at = None if pd.isna(row.changed_at) else pd.Timestamp(row.changed_at)
+        if at is not None and at > limit:
+            seen[row.symbol, row.direction] = (OPEN, None)
+        else:
+            seen[row.symbol, row.direction] = (row.state, at and at.to_pydatetime())
+    ideas = []
+    for idea in plan.ideas:
+        state, at = seen.get((idea.symbol, idea.direction), (None, None))
+        ideas.append(replace(idea, live_state=state, live_at=at))
+    return replace(plan, ideas=ideas)
