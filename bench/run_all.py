@@ -20,11 +20,13 @@ FULL = {
     "fetch_rate": [],
     "screeners": [],
     "session": [],
+    "backtest": ["--measure-sessions", "10"],
 }
 QUICK = {
     "fetch_rate": ["--fresh", "10", "--stale", "6", "--deep", "4", "--rate", "6000"],
     "screeners": ["--symbols", "60", "--bars", "120", "--reference-every", "3"],
     "session": ["--symbols", "40", "--rate", "6000", "--naive-every", "8"],
+    "backtest": ["--symbols", "40", "--sessions", "6", "--reference-sessions", "2"],
 }
 
 

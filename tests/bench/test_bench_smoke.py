@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench import fetch_rate, screeners
+from bench import backtest, fetch_rate, screeners
 from bench.common import run_child
 
 
@@ -24,6 +24,13 @@ def test_fetch_rate_makes_exactly_the_minimum_calls(bench_out):
     assert result["rerun"]["calls"] == 0
     assert result["reference_full_refetch"]["calls"] == 3  # every 4th of 12 symbols, 1 each
     assert json.loads((bench_out / "fetch_rate.json").read_text())["minimum_calls"] == 6
+
+
+def test_backtest_replays_and_resolves_outcomes(bench_out):
+    result = backtest.run(symbols=30, sessions=3, measured=2, sample=1)
+    assert result["ours"]["sessions_measured"] == 2 and result["reference"]["sessions_run"] == 1
+    assert result["ours"]["signals"] >= result["ours"]["decided"] >= 0
+    assert json.loads((bench_out / "backtest.json").read_text())["universe"]["sessions"] == 3
 
 
 def test_screeners_match_the_pandas_ta_reference(bench_out):
