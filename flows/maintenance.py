@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from prefect import flow
@@ -35,7 +35,7 @@ from tradingstation.config import Settings, get_settings
 from tradingstation.errors import InputError
 from tradingstation.ops.gaps import Gap
 from tradingstation.ops.health import CHECK_NAMES, Check, HealthReport
-from tradingstation.ops.operations import check_parameters
+from tradingstation.ops.operations import check_operation_time, check_parameters
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
@@ -124,6 +124,7 @@ def data_ops(
     """
     params = check_parameters(operation, symbols, symbol, date, dataset)
     now = parse_as_of(as_of)
+    check_operation_time(operation, now, datetime.now(UTC))
     settings = get_settings()
     store = resolve_store(settings)
     out: dict = {"operation": operation, "as_of": now.isoformat(), "store": store.describe()}

@@ -18,7 +18,7 @@ from tasks.analysis import load_daily, screen
 from tasks.locks import dataset_lock
 from tasks.report import publish_summary, session_summary_markdown, signal_rows
 from tradingstation import logs
-from tradingstation.calendar import NY, get_calendar
+from tradingstation.calendar import NY, check_supported, get_calendar
 from tradingstation.config import Settings, get_settings
 from tradingstation.data.fetch import JOBS, JobReport, split_batches
 from tradingstation.errors import InputError, PermanentError
@@ -73,7 +73,7 @@ def parse_as_of(as_of: datetime | str | None) -> datetime:
     """The run instant: ``as_of`` made UTC (naive means New York wall time), default now.
 
     Raises:
-        InputError: ``as_of`` is not an ISO-8601 time.
+        InputError: ``as_of`` is not an ISO-8601 time, or outside the calendar's years.
     """
     if as_of is None:
         return datetime.now(UTC)
@@ -84,7 +84,7 @@ def parse_as_of(as_of: datetime | str | None) -> datetime:
             raise InputError(f"as_of {as_of[:40]!r} is not an ISO-8601 time") from None
     if as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=NY)
-    return as_of.astimezone(UTC)
+    return check_supported(as_of).astimezone(UTC)
 
 
 def start_session(mode: str, as_of: datetime | str | None, force: bool) -> SessionRun:

@@ -38,7 +38,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 def test_key_switches_auto_provider_to_alphavantage(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TS_ALPHAVANTAGE_API_KEY", "K")
+    monkeypatch.setenv("TS_ALPHAVANTAGE_API_KEY", "AVKEY0001")
     assert Settings().resolved_provider == "alphavantage"
     monkeypatch.setenv("TS_PROVIDER", "demo")
     assert Settings().resolved_provider == "demo"

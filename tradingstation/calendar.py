@@ -82,8 +82,25 @@ def _check_instant(instant: object) -> datetime:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise InputError(f"naive datetime {instant.isoformat()} rejected: give a timezone")
     if not MIN_YEAR <= instant.astimezone(NY).year <= MAX_YEAR:
-        raise InputError(f"instant {instant.isoformat()} is outside the supported years")
+        raise InputError(f"instant {instant.isoformat()} is outside the supported years "
+                         f"{MIN_YEAR}-{MAX_YEAR}")
     return instant
+
+
+def check_supported(instant: datetime) -> datetime:
+    """Return ``instant`` (tz-aware) if it falls within the calendar's years, New York time.
+
+    Every ``--as-of`` passes here before any flow starts, so an instant such as year 1 or
+    9999 is one clear error instead of an ``OverflowError`` deep inside a run.
+
+    Raises:
+        InputError: naive, or outside ``MIN_YEAR``-``MAX_YEAR``.
+    """
+    # The instant's own year first: converting year 1 or 9999 across zones overflows.
+    if isinstance(instant, datetime) and not MIN_YEAR <= instant.year <= MAX_YEAR:
+        raise InputError(f"as_of {instant.isoformat()} is outside the supported years "
+                         f"{MIN_YEAR}-{MAX_YEAR}")
+    return _check_instant(instant)
 
 
 class MarketCalendar:

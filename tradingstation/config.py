@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tradingstation.logs import MIN_SECRET_LENGTH
+
 REDACTED = "**********"
 
 
@@ -117,6 +119,17 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
             raise ValueError("expected HH:MM-HH:MM (New York), e.g. 12:00-13:00")
+        return value
+
+    @field_validator(
+        "alphavantage_api_key", "s3_access_key_id", "s3_secret_access_key", "webhook_url"
+    )
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # Too short to mask safely (see MIN_SECRET_LENGTH); the value itself is never echoed.
+        if value is not None and 0 < len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"too short (credentials have at least {MIN_SECRET_LENGTH} "
+                             "characters; check the value)")
         return value
 
     @field_validator("s3_prefix")

@@ -28,6 +28,11 @@ class StorageError(TransientError):
     """The object store could not be reached or answered with a retryable error."""
 
 
+class StorageRefusedError(PermanentError):
+    """The object store refuses for good: a read-only filesystem, no permission. Retrying
+    cannot help; a human must fix the mount or the rights."""
+
+
 class ObjectNotFoundError(PermanentError):
     """A key that was expected to exist does not."""
 

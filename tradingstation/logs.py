@@ -27,6 +27,10 @@ from urllib.parse import quote, quote_plus
 from tradingstation.errors import InputError
 
 REDACTED = "**********"
+# Secrets shorter than this are never masked (settings refuse them): a one-letter "secret"
+# replaced everywhere would mangle every word that contains it. Real keys are far longer
+# (Alpha Vantage 16 characters, S3 access key ids 16-128, secret keys 40).
+MIN_SECRET_LENGTH = 6
 FORMATS = ("auto", "json", "human")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -51,6 +55,33 @@ def _current_run() -> dict[str, str]:
     return _run_context.get() or {}
 
 
+def whole_value_pattern(value: str) -> str:
+    """A regex matching ``value`` only as a whole token, never inside a longer word.
+
+    A secret that happens to be a fragment of ordinary text (``a`` in ``failed``) must not
+    mangle it; where the value starts or ends with a letter or digit, the neighbouring
+    character must not be one.
+    """
+    pattern = re.escape(value)
+    if value[:1].isalnum():
+        pattern = r"(?<![A-Za-z0-9])" + pattern
+    if value[-1:].isalnum():
+        pattern += r"(?![A-Za-z0-9])"
+    return pattern
+
+
+def redact_values(text: str, values: Iterable[str | None], mask: str = REDACTED) -> str:
+    """``text`` with each of ``values`` replaced by ``mask`` where it appears as a whole value.
+
+    For places that mask one known secret in a message they build (provider errors, ledger
+    reasons) without the process-wide redactor.
+    """
+    for value in sorted((v for v in values if v and len(v) >= MIN_SECRET_LENGTH), key=len,
+                        reverse=True):
+        text = re.sub(whole_value_pattern(value), mask, text)
+    return text
+
+
 class _Redactor:
     """Replaces configured secret values and credential-looking URL parameters."""
 
@@ -62,7 +93,7 @@ class _Redactor:
     def add(self, values: Iterable[str | None]) -> None:
         with self._lock:
             for value in values:
-                if not value or not str(value).strip():
+                if not value or len(str(value).strip()) < MIN_SECRET_LENGTH:
                     continue
                 value = str(value)
                 # A secret may show up URL-encoded (in a logged request URL) as well as raw.
@@ -70,7 +101,7 @@ class _Redactor:
             if self._secrets:
                 # Longest first so a secret that contains another is replaced whole.
                 ordered = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+                self._pattern = re.compile("|".join(whole_value_pattern(s) for s in ordered))
 
     def clear(self) -> None:
         with self._lock:
@@ -95,7 +126,8 @@ def redact(text: object) -> str:
 def add_secrets(values: Iterable[str | None]) -> None:
     """Add secret values to redact from now on (e.g. after loading a Prefect Secret block).
 
-    Empty values and ``None`` are ignored.
+    Each is masked where it appears as a whole value (see :func:`whole_value_pattern`).
+    ``None`` and values shorter than :data:`MIN_SECRET_LENGTH` are ignored.
     """
     _redactor.add(values)
 

@@ -79,6 +79,9 @@ ENV_CASES = [
         ("TS_DEMO_SYMBOLS", "0"), ("TS_EQUITY", "-1"), ("TS_RISK_PER_TRADE", "nan"),
         ("TS_WATCHLIST_CAP", "-3"), ("TS_RETENTION_DAILY_SESSIONS", "0"),
         ("TS_STORAGE_BACKEND", "ftp"), ("TS_LOG_LEVEL", "LOUD"), ("TS_PROVIDER", "yahoo"),
+        # Too short to mask without mangling messages ("f**********iled"): refused at load.
+        ("TS_S3_ACCESS_KEY_ID", "a"), ("TS_S3_SECRET_ACCESS_KEY", "abc"),
+        ("TS_ALPHAVANTAGE_API_KEY", "k"), ("TS_WEBHOOK_URL", "x"),
     ]
 ]
 DATE_CASES = [
@@ -97,7 +100,27 @@ DATE_CASES = [
         (["health", "--as-of", "not-a-time"], "as_of"),
         (["run", "premarket", "--as-of", "2025-13-01T08:00"], "as_of"),
         (["dashboard", "--as-of", "2025-11-31T08:00"], "as_of"),
+        # Accepted once, and destructive: outside the calendar's years, or far in the future.
+        (["data", "verify", "--as-of", "0001-01-01T00:00:00+00:00"], "supported years"),
+        (["data", "verify", "--as-of", "9999-12-31T23:00:00-05:00"], "supported years"),
+        (["data", "backup", "--as-of", "1800-01-01T00:00:00+00:00"], "supported years"),
+        (["run", "premarket", "--as-of", "1800-01-01T08:45"], "supported years"),
+        (["fetch", "daily", "--as-of", "1800-01-01T08:45"], "supported years"),
+        (["data", "cleanup", "--as-of", "2100-01-01T00:00:00+00:00"], "future"),
+        (["data", "backup", "--as-of", "2100-01-01T00:00:00+00:00"], "future"),
+        (["data", "rebuild-ledger", "--as-of", "2100-01-01T00:00:00+00:00"], "future"),
+        (["data", "rebuild-all", "--as-of", "2100-01-01T00:00:00+00:00"], "future"),
+        (["data", "fill-gaps", "--as-of", "2100-01-01T00:00:00+00:00"], "future"),
+        (["data", "restore", "--date", "2025-11-21", "--as-of", "2100-01-01T00:00:00+00:00"],
+         "future"),
     ]
+]
+# An empty filter once meant "everything": the whole universe fetched, every series filled.
+EMPTY_FILTER_CASES = [
+    pytest.param(argv, {}, "empty", id="-".join(argv[:2]) + "-empty")
+    for argv in (["fetch", "daily", "--tickers", ""], ["fetch", "intraday_1min", "--tickers", " "],
+                 ["data", "fill-gaps", "--symbol", ""], ["data", "detect-gaps", "--symbol", " "],
+                 ["screen", "breakout", "--tickers", ""])
 ]
 CONFIG_CASES = [
     pytest.param(["data", "verify"], {"TS_STORAGE_BACKEND": "s3"}, "TS_S3_BUCKET",
@@ -116,12 +139,13 @@ CONFIG_CASES = [
                  {"TS_ALPHAVANTAGE_API_KEY": API_KEY, "TS_ALPHAVANTAGE_BASE_URL": "ftp://x"},
                  "url", id="alphavantage-base-url-ftp"),
 ]
-CASES = TICKER_CASES + NUMBER_CASES + ENV_CASES + DATE_CASES + CONFIG_CASES
+CASES = TICKER_CASES + NUMBER_CASES + ENV_CASES + DATE_CASES + CONFIG_CASES + EMPTY_FILTER_CASES
 # A representative subset also goes through the real console script in a subprocess.
 SCRIPT_CASES = ["symbols-nul", "symbols-subshell", "symbols-cyrillic",
                 "dashboard--hours-lookback-nan", "dashboard--hours-lookback-ten",
                 "TS_BATCH_SIZE=0", "data-restore---date-2025-02-30",
-                "alphavantage-base-url-ftp"]
+                "alphavantage-base-url-ftp", "TS_S3_ACCESS_KEY_ID=a",
+                "run-premarket---as-of-1800-01-01T08:45"]
 
 
 @pytest.fixture

@@ -59,13 +59,13 @@ def test_explicit_s3_config_wins_over_settings(moto_endpoint: str, s3_bucket: st
 
 def test_missing_s3_settings_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TS_STORAGE_BACKEND", "s3")
-    monkeypatch.setenv("TS_S3_ACCESS_KEY_ID", "kid")
+    monkeypatch.setenv("TS_S3_ACCESS_KEY_ID", "kid-0001")
     with pytest.raises(ConfigError) as caught:
         open_store(Settings())
     message = str(caught.value)
     assert "TS_S3_BUCKET" in message and "TS_S3_SECRET_ACCESS_KEY" in message
     assert "TS_S3_ACCESS_KEY_ID" not in message.split("(")[0]
-    assert "kid" not in message
+    assert "kid-0001" not in message
 
 
 def test_s3_config_from_settings_copies_every_field() -> None:
@@ -74,7 +74,7 @@ def test_s3_config_from_settings_copies_every_field() -> None:
         s3_endpoint_url="https://nyc3.digitaloceanspaces.com",
         s3_region="nyc3",
         s3_access_key_id="DO00ID",
-        s3_secret_access_key="sec",
+        s3_secret_access_key="secret-01",
         s3_prefix="tradingstation",
     )
     config = s3_config_from_settings(settings)
@@ -84,7 +84,7 @@ def test_s3_config_from_settings_copies_every_field() -> None:
         "nyc3",
         "tradingstation",
     )
-    assert (config.access_key_id, config.secret_access_key) == ("DO00ID", "sec")
+    assert (config.access_key_id, config.secret_access_key) == ("DO00ID", "secret-01")
     assert S3Store(config).describe() == (
         "s3://space/tradingstation at https://nyc3.digitaloceanspaces.com (nyc3)"
     )

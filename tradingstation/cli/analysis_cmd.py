@@ -267,9 +267,9 @@ def screen(
         "--min-consolidation-days": min_consolidation_days, "--ema-period": ema_period,
         "--volume-spike-threshold": volume_spike_threshold,
     }, param)
-    from tradingstation.storage.keys import parse_symbols
+    from tradingstation.storage.keys import parse_symbol_filter
 
-    symbols = parse_symbols(tickers)
+    symbols = parse_symbol_filter(tickers)
     instant = check_as_of(as_of)
     check_stored(symbols, "--tickers")
     result = run_ops_flow("screen", f"screen {name}", name=name,

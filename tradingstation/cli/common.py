@@ -53,7 +53,7 @@ def settings_error_message(exc: ValidationError) -> str:
     for error in exc.errors(include_url=False, include_input=False):
         field = str(error["loc"][0]) if error.get("loc") else ""
         name = f"TS_{field.upper()}" if field else "settings"
-        parts.append(f"{name}: {error['msg']}")
+        parts.append(f"{name}: {str(error['msg']).removeprefix('Value error, ')}")
     return "invalid setting " + "; ".join(parts)
 
 

@@ -14,7 +14,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradingstation.cli.common import JsonOption, console, err_console, load_settings, print_json
+from tradingstation.cli.common import (
+    JsonOption,
+    console,
+    err_console,
+    load_settings,
+    print_error,
+    print_json,
+)
 
 app = typer.Typer(
     help="Data management: rebuilds, integrity verification, gaps, retention cleanup, backups "
@@ -46,9 +53,12 @@ def _preflight(params, as_of: str | None) -> None:
     from tradingstation.storage import keys
 
     if as_of is not None:
-        from flows.session import parse_as_of
+        from datetime import UTC, datetime
 
-        parse_as_of(as_of)
+        from flows.session import parse_as_of
+        from tradingstation.ops.operations import check_operation_time
+
+        check_operation_time(params.operation, parse_as_of(as_of), datetime.now(UTC))
     # Settings, store and provider are checked before the flow starts: a bad TS_* value is one
     # error line here, not a failed flow run with a traceback.
     settings = load_settings()
@@ -92,6 +102,9 @@ def _operation(operation: str, json_out: bool, as_of: str | None, **options: Any
 
 def _print_problems(result: dict) -> None:
     problems = result.get("problems", [])
+    if result["checked"] == 0 and [p["kind"] for p in problems] == ["empty"]:
+        print_error(f"{problems[0]['detail']}: {problems[0]['repair']}")
+        return
     gaps = result.get("gaps")
     colour = "green" if result["ok"] else "red"
     console.print(f"[{colour}]verify: {result['checked']} objects checked, {len(problems)} "

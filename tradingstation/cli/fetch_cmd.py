@@ -226,9 +226,9 @@ def fetch(
     (every attempted symbol failed, or the provider refused the key or plan).
     """
     check_job(job)
-    from tradingstation.storage.keys import parse_symbols
+    from tradingstation.storage.keys import parse_symbol_filter
 
-    symbols = parse_symbols(tickers)
+    symbols = parse_symbol_filter(tickers)
     if symbols and job == "universe":
         raise InputError("--tickers does not apply to the universe job")
     instant = check_as_of(as_of)

@@ -30,6 +30,7 @@ import pandas as pd
 
 from tradingstation.data.provenance import frame_source
 from tradingstation.errors import DataError, ObjectNotFoundError
+from tradingstation.logs import redact_values
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
 
@@ -112,10 +113,7 @@ def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 
 def one_line(text: object, secrets: Iterable[str] = ()) -> str:
     """A single-line, bounded, secret-free reason string."""
-    line = " ".join(str(text).split())
-    for secret in secrets:
-        if secret:
-            line = line.replace(secret, "**********")
+    line = redact_values(" ".join(str(text).split()), secrets)
     return line if len(line) <= REASON_MAX else line[: REASON_MAX - 3] + "..."
 
 

@@ -7,7 +7,7 @@ Shared by the command (which validates before any flow starts) and the ``data-op
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from tradingstation.errors import InputError
 from tradingstation.ops.backup import parse_backup_date
@@ -15,6 +15,12 @@ from tradingstation.storage import keys
 
 OPERATIONS = ("rebuild-all", "rebuild-daily", "verify", "detect-gaps", "fill-gaps", "cleanup",
               "backup", "restore", "rebuild-ledger")
+# Operations that write, trim or replace data: dated far ahead, cleanup would expire every bar
+# and a backup would take a label no real day will ever reach.
+WRITING_OPERATIONS = frozenset(
+    {"rebuild-all", "rebuild-daily", "fill-gaps", "cleanup", "backup", "restore",
+     "rebuild-ledger"})
+MAX_AHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,8 @@ def check_parameters(
         symbols = ",".join(symbols)
     parsed_symbols = keys.parse_symbols(symbols)
     one = None
-    if symbol is not None and symbol.strip():
-        many = keys.parse_symbols(symbol) or []
+    if symbol is not None:
+        many = keys.parse_symbol_filter(symbol, "--symbol") or []
         if len(many) != 1:
             raise InputError("--symbol takes one ticker (rebuild-daily --symbols takes many)")
         one = many[0]
@@ -70,3 +76,17 @@ def check_parameters(
         day = restore_date if isinstance(restore_date, date) else parse_backup_date(
             str(restore_date))
     return OperationParams(operation, parsed_symbols, one, day, datasets)
+
+
+def check_operation_time(operation: str, as_of: datetime, now: datetime) -> None:
+    """Refuse a writing operation whose ``as_of`` is more than :data:`MAX_AHEAD` after ``now``.
+
+    Read-only operations (verify, detect-gaps) may look at any supported instant.
+
+    Raises:
+        InputError: one line naming the operation, the instant and the limit.
+    """
+    if operation in WRITING_OPERATIONS and as_of > now + MAX_AHEAD:
+        raise InputError(f"{operation} refuses --as-of {as_of.isoformat(timespec='minutes')}: "
+                         "more than a day in the future (it would act on data as if that "
+                         "time had come; leave --as-of out to act for now)")

@@ -30,7 +30,7 @@ class Problem:
 
     Attributes:
         kind: ``unreadable``, ``hash_mismatch``, ``invalid_bars``, ``ledger``, ``stale``,
-            ``retention``, ``gap``, ``invalid_json``.
+            ``retention``, ``gap``, ``invalid_json``, ``empty`` (no data object at all).
         key: The object concerned.
         detail: What is wrong, one line.
         repair: The command that fixes it.
@@ -98,6 +98,13 @@ def verify_store(
     infos: list[ObjectInfo] = []
     for prefix in keys.DATA_PREFIXES:
         infos += store.list_objects(prefix)
+    if not infos:
+        # A typo in TS_DATA_DIR or the bucket name reads as an empty store: never "all good".
+        report.problems.append(Problem(
+            "empty", "", f"no data objects in {store.describe()}",
+            "check TS_DATA_DIR (or the bucket and TS_S3_PREFIX); a new store fills with "
+            "`tradingstation run premarket --force`"))
+        return report
     infos = _with_hashes(store, infos)
     for start in range(0, len(infos), CHUNK):
         chunk = infos[start:start + CHUNK]

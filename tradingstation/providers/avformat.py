@@ -23,6 +23,7 @@ from tradingstation.errors import (
     ThrottledError,
     TradingStationError,
 )
+from tradingstation.logs import redact_values
 from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -46,7 +47,7 @@ _MAX_TEXT = 240
 def redact(text: str, secret: str | None) -> str:
     """``text`` on one line, shortened, with the key (and anything shaped like one) masked."""
     if secret:
-        text = text.replace(secret, "***")
+        text = redact_values(text, [secret], "***")
     text = _KEY_PARAM.sub(r"\1***", _KEY_ECHO.sub(r"\1***", text))
     text = " ".join(text.split())
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."

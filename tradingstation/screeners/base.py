@@ -73,9 +73,10 @@ class ScreenInput:
 
 
 class ScreenerParams(BaseModel):
-    """Base of every screener's parameter model: unknown names are errors, values immutable."""
+    """Base of every screener's parameter model: unknown names are errors, values immutable,
+    numbers finite (``inf`` would silently turn a bound off, ``nan`` every comparison false)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _param_error(screener: str, exc: ValidationError) -> InputError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tradingstation.config import Settings
@@ -68,7 +69,11 @@ def open_store(settings: Settings, s3: S3Config | None = None) -> ObjectStore:
         ConfigError: The s3 backend is selected but not fully configured.
     """
     if settings.storage_backend == "local":
-        return LocalStore(settings.data_dir)
+        root = Path(settings.data_dir).expanduser()
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"TS_DATA_DIR {str(root)[:200]} is not a directory (a file is "
+                              "in the way); point TS_DATA_DIR at the data directory")
+        return LocalStore(root)
     if settings.storage_backend == "s3":
         from tradingstation.storage.s3 import S3Store
 

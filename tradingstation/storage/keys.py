@@ -71,6 +71,20 @@ def parse_symbols(text: str | None) -> list[str] | None:
     return sorted(set(symbols))
 
 
+def parse_symbol_filter(text: str | None, option: str = "--tickers") -> list[str] | None:
+    """Like :func:`parse_symbols` for an option that narrows a command: ``None`` (not given)
+    means no filter, but a given option with no ticker is an error, never "everything".
+
+    Raises:
+        InputError: the option is empty, or an item is not a valid ticker.
+    """
+    symbols = parse_symbols(text)
+    if text is not None and not symbols:
+        raise InputError(f"{option} is empty: name at least one ticker, or leave the option "
+                         "out to act on every symbol")
+    return symbols
+
+
 def validate_dataset(dataset: str) -> str:
     """Return ``dataset`` if it is one of ``daily``, ``1min``, ``30min``."""
     if dataset not in DATASETS:

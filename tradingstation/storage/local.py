@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -10,7 +11,13 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tradingstation.errors import DataError, InputError, ObjectNotFoundError, StorageError
+from tradingstation.errors import (
+    DataError,
+    InputError,
+    ObjectNotFoundError,
+    StorageError,
+    StorageRefusedError,
+)
 from tradingstation.storage.base import ObjectInfo, ObjectStore, sha256_hex
 
 META_DIR = ".meta"
@@ -47,6 +54,19 @@ def validate_key_prefix(prefix: object) -> str:
         raise InputError(f"invalid key prefix {prefix!r}: expected a string")
     validate_object_key(prefix.removesuffix("/"))
     return prefix
+
+
+# Failures that stay until a human acts: retrying them only delays the alert.
+_REFUSED_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def os_failure(action: str, where: str, exc: OSError) -> StorageError | StorageRefusedError:
+    """The typed error for an ``OSError`` of ``action`` (e.g. ``"cannot write bars/x"``):
+    a read-only filesystem or missing permission is permanent, anything else transient."""
+    if exc.errno in _REFUSED_ERRNOS:
+        return StorageRefusedError(f"{action} in {where}: {exc.strerror} (not retried: fix the "
+                                   "mount or the permissions of the data directory)")
+    return StorageError(f"{action} in {where}: {exc.strerror}")
 
 
 def _utc(ns: int) -> datetime:
@@ -156,7 +176,7 @@ class LocalStore(ObjectStore):
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise self._missing(key) from None
         except OSError as exc:
-            raise StorageError(f"cannot read {key} in {self.describe()}: {exc.strerror}") from None
+            raise os_failure(f"cannot read {key}", self.describe(), exc) from None
 
     def get_bytes(self, key: str) -> bytes:
         """Return the object's content. Raises ``ObjectNotFoundError`` if it does not exist."""
@@ -176,7 +196,7 @@ class LocalStore(ObjectStore):
                 f"cannot write {key}: it collides with an existing object or folder"
             ) from None
         except OSError as exc:
-            raise StorageError(f"cannot write {key} in {self.describe()}: {exc.strerror}") from None
+            raise os_failure(f"cannot write {key}", self.describe(), exc) from None
         return ObjectInfo(key, written.st_size, digest, _utc(written.st_mtime_ns))
 
     def head(self, key: str) -> ObjectInfo | None:
@@ -186,7 +206,7 @@ class LocalStore(ObjectStore):
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
-            raise StorageError(f"cannot stat {key} in {self.describe()}: {exc.strerror}") from None
+            raise os_failure(f"cannot stat {key}", self.describe(), exc) from None
         if not stat.S_ISREG(st.st_mode):
             return None
         return ObjectInfo(key, st.st_size, self._recorded_sha256(key, st), _utc(st.st_mtime_ns))
@@ -232,9 +252,7 @@ class LocalStore(ObjectStore):
             except NotADirectoryError:
                 continue
             except OSError as exc:
-                raise StorageError(
-                    f"cannot delete {key} in {self.describe()}: {exc.strerror}"
-                ) from None
+                raise os_failure(f"cannot delete {key}", self.describe(), exc) from None
             self._prune(target.parent, stop)
 
     @staticmethod
