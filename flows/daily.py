@@ -12,10 +12,12 @@ from prefect import flow
 
 from flows.console import print_summary
 from flows.session import finish_closed, publish, run_script, start_session
+from tasks.locks import dataset_locks
 from tasks.maintenance import find_gaps, run_checks
 from tasks.ops import retention_cleanup, verify_integrity
 from tasks.track import update_track_record
 from tradingstation.errors import PermanentError
+from tradingstation.storage import keys
 
 
 @flow(name="daily", log_prints=True)
@@ -47,7 +49,8 @@ def daily(as_of: datetime | None = None, force: bool = False) -> dict:
     track = update_track_record(run.store, run.as_of)
     run.notes.append(f"track record: {track.added} signals added, {track.resolved} resolved, "
                      f"{track.pending} still open ({track.total} kept)")
-    removed = retention_cleanup(run.store, run.settings, run.as_of)
+    with dataset_locks(*keys.DATASETS, store=run.store):
+        removed = retention_cleanup(run.store, run.settings, run.as_of)
     run.notes.append(f"retention: {removed.to_dict()['deleted']}, bars trimmed "
                      f"{removed.bars_trimmed}")
     result = publish(run, "Daily maintenance", {}, {

@@ -8,8 +8,6 @@ with bad parameters fails at once, having changed nothing).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -19,7 +17,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.resolve import resolve_provider, resolve_store
 from flows.session import parse_as_of
-from tasks.locks import dataset_lock
+from tasks.locks import dataset_lock, dataset_locks
 from tasks.maintenance import (
     find_gaps,
     rebuild_batch,
@@ -33,7 +31,7 @@ from tasks.ops import retention_cleanup, verify_integrity
 from tradingstation.calendar import NY
 from tradingstation.config import Settings, get_settings
 from tradingstation.errors import InputError
-from tradingstation.ops.gaps import Gap
+from tradingstation.ops.gaps import GAP_DATASETS, Gap
 from tradingstation.ops.health import CHECK_NAMES, Check, HealthReport
 from tradingstation.ops.operations import check_operation_time, check_parameters
 from tradingstation.storage import keys
@@ -41,24 +39,6 @@ from tradingstation.storage.base import ObjectStore
 
 Operation = Literal["rebuild-all", "rebuild-daily", "verify", "detect-gaps", "fill-gaps",
                     "cleanup", "backup", "restore", "rebuild-ledger"]
-
-
-def run_once(flow_fn, **params):
-    """Call a flow in this process (ephemeral Prefect unless ``PREFECT_API_URL`` is set)."""
-    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
-    from prefect.settings import temporary_settings
-
-    # The ephemeral server's first start (migrations) can exceed the 20 s default when busy.
-    with temporary_settings({STARTUP: max(STARTUP.value(), 120)}):
-        return flow_fn(**params)
-
-
-@contextlib.contextmanager
-def _locks(datasets: list[str]) -> Iterator[None]:
-    with contextlib.ExitStack() as stack:
-        for dataset in sorted(datasets):  # one order everywhere: no lock-order deadlock
-            stack.enter_context(dataset_lock(dataset))
-        yield
 
 
 def stored_symbols(store: ObjectStore, dataset: str) -> list[str]:
@@ -74,7 +54,7 @@ def _rebuild(store, provider, settings: Settings, now: datetime,
     for dataset, symbols in plan.items():
         if not symbols:
             continue
-        with dataset_lock(dataset):
+        with dataset_lock(dataset, store=store):
             batches = [symbols[i:i + settings.batch_size]
                        for i in range(0, len(symbols), settings.batch_size)]
             futures = [rebuild_batch.submit(store, provider, dataset, batch, now, settings)
@@ -143,7 +123,7 @@ def data_ops(
         out["ok"] = out["refetchable"] == 0
     elif operation == "fill-gaps":
         provider = resolve_provider(settings, now)
-        with _locks(["1min", "daily"]):
+        with dataset_locks(*GAP_DATASETS, store=store):
             gaps = find_gaps(store, now, settings, only)
             out["added"] = repair_gaps(store, provider, gaps, now)
             left = [g for g in find_gaps(store, now, settings, only) if g.kind == "not_fetched"]
@@ -151,19 +131,20 @@ def data_ops(
         out["remaining"] = _gap_rows(left)
         out["ok"] = not left
     elif operation == "cleanup":
-        out.update(retention_cleanup(store, settings, now).to_dict(), ok=True)
+        with dataset_locks(*keys.DATASETS, store=store):
+            out.update(retention_cleanup(store, settings, now).to_dict(), ok=True)
     elif operation == "backup":
         label = keys.backup_label(now.astimezone(NY).date())
         report = take_backup(store, label, now)
         out.update(label=label, objects=report.objects, bytes=report.bytes, ok=True)
     elif operation == "restore":
         label = keys.backup_label(params.date)
-        with _locks(list(keys.DATASETS)):
+        with dataset_locks(*keys.DATASETS, store=store):
             report = restore_from_backup(store, label, now)
         out.update(label=label, objects=report.objects, bytes=report.bytes,
                    removed=report.removed, safety_backup=report.safety_label, ok=True)
     elif operation == "rebuild-ledger":
-        with _locks(params.datasets):
+        with dataset_locks(*params.datasets, store=store):
             rows = {d: recompute_ledger(store, d) for d in params.datasets}
         out.update(ledgers=rows, ok=True)
     else:

@@ -167,7 +167,7 @@ def fetch_stage(
     still failing after every retry are recorded on ``run`` and the flow carries on.
     """
     dataset = JOBS[job]
-    with dataset_lock(dataset):
+    with dataset_lock(dataset, store=run.store):
         plan = data_tasks.plan_job(
             job, run.store, run.provider, run.as_of, run.settings, tickers, force, force_compact
         )
@@ -277,11 +277,6 @@ def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> di
 
 def run_flow_once(flow_fn, as_of: datetime, force: bool) -> dict:
     """Call a session flow in this process (ephemeral Prefect unless PREFECT_API_URL is set)."""
-    from prefect.settings import (
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP,
-    )
-    from prefect.settings import temporary_settings
+    from flows.ephemeral import run_once
 
-    # The ephemeral server's first start (migrations) can exceed the 20 s default when busy.
-    with temporary_settings({STARTUP: max(STARTUP.value(), 120)}):
-        return flow_fn(as_of=as_of, force=force)
+    return run_once(flow_fn, as_of=as_of, force=force)

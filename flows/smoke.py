@@ -32,6 +32,7 @@ from tradingstation.errors import ConfigError, TradingStationError
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 from tradingstation.storage.local import LocalStore
+from tradingstation.storage.locks import LOCK_DIR_NAME
 from tradingstation.storage.prefixed import PrefixedStore
 
 MODES = {
@@ -98,11 +99,11 @@ def delete_scratch(base: ObjectStore, prefix: str) -> int:
     if isinstance(base, LocalStore):
         top = base.root / "smoke"
         folder = base.root.joinpath(*prefix.strip("/").split("/"))
-        # Only the scratch run's folder: metadata sidecars written by the redirected store
-        # live in its hidden .meta; nothing outside it is touched.
+        # Only the scratch run's folder: metadata sidecars and write-lock files of the redirected
+        # store live in its hidden .meta and .locks; nothing outside it is touched.
         for dirpath, _dirs, files in os.walk(folder, topdown=False):
             for name in files:
-                if Path(dirpath, name).relative_to(folder).parts[0] == ".meta":
+                if Path(dirpath, name).relative_to(folder).parts[0] in (".meta", LOCK_DIR_NAME):
                     Path(dirpath, name).unlink()
             with contextlib.suppress(OSError):
                 os.rmdir(dirpath)

@@ -52,7 +52,7 @@ def run_ops_flow(flow_name: str, label: str, **params: Any) -> Any:
     Flows import Prefect; the core never does, so they load only when a command runs.
     """
     flows = importlib.import_module("flows.ops")
-    runner = importlib.import_module("flows.maintenance")
+    runner = importlib.import_module("flows.ephemeral")
     with err_console.status(f"{label} (Prefect flow {flow_name})"):
         return runner.run_once(getattr(flows, flow_name), **params)
 

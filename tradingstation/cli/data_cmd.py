@@ -39,7 +39,7 @@ def run_flow(module: str, name: str, label: str, **params: Any) -> Any:
     Flows import Prefect; the core never does, so they load only when a command runs.
     """
     flows = importlib.import_module(module)
-    runner = importlib.import_module("flows.maintenance")
+    runner = importlib.import_module("flows.ephemeral")
     with err_console.status(f"{label} (Prefect flow {name})"):
         return runner.run_once(getattr(flows, name), **params)
 

@@ -112,7 +112,7 @@ def run_fetch_flow(job: str, batch_size: int, **params: Any) -> tuple[dict, Batc
     """
     # Flows import Prefect; the core never does, so they load only when a command runs.
     flows = importlib.import_module("flows.ops")
-    runner = importlib.import_module("flows.maintenance")
+    runner = importlib.import_module("flows.ephemeral")
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=err_console, transient=True,

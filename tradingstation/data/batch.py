@@ -38,6 +38,7 @@ from tradingstation.errors import (
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
+from tradingstation.storage.locks import object_lock
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +109,6 @@ class _Stops:
         self.lock = threading.Lock()
         self.fatal = fatal
         self.no_full = no_full
-
-
-_WRITE_LOCKS: dict[tuple[str, str], threading.Lock] = {}
-_WRITE_LOCKS_GUARD = threading.Lock()
-
-
-def _write_lock(store: ObjectStore, key: str) -> threading.Lock:
-    """The process-wide lock of one object of one store (store objects may differ)."""
-    with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault((store.describe(), key), threading.Lock())
 
 
 def _stamp(now: pd.Timestamp) -> str:
@@ -239,9 +230,9 @@ def _process(
     fresh = fresh[fresh["timestamp"] <= cutoff].reset_index(drop=True)
     # Another job of this process may have written the symbol while we were fetching: merge
     # into what is stored *now*, under a per-object lock, or its bars would be lost. (Runs in
-    # other processes are serialized by the flow layer's dataset lock.)
+    # other processes are serialized by the dataset lock, tradingstation.storage.locks.)
     replaced = ""
-    with _write_lock(store, key):
+    with object_lock(store, key):
         try:
             current = store.head(key)
             if (current is None) != (stored_bytes is None) or (

@@ -10,19 +10,15 @@ Two times per row: ``last_fetch`` is the instant the fetch served (a run's ``as_
 Rows merge by ``fetched_at`` (the newest write describes the stored bars), so any order of live
 runs and replays leaves the ledger consistent with the bars.
 
-Concurrency: :func:`update_ledger` is a read-merge-write that re-reads the ledger immediately
-before writing, so rows written by another flow run in the meantime are kept. Two writers that
-interleave within that short window can still lose one side's rows (object stores have no
-compare-and-swap we can rely on everywhere). That loss is harmless: the ledger is derived data.
-Bars objects are the truth; a missing or stale row costs at most one extra provider call on the
-next run (``fetch_batch`` always merges into the stored bars), and ``rebuild_ledger`` (used by
-``verify``) recomputes every row from the stored bars.
+Concurrency: every writer of a dataset's bars and ledger holds that dataset's write lock
+(:mod:`tradingstation.storage.locks`), so runs in other processes take turns; inside one run,
+:func:`update_ledger` serializes the batches' read-merge-writes with a thread lock. The ledger is
+derived data: bars objects are the truth, and ``rebuild_ledger`` recomputes every row from them.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -33,6 +29,7 @@ from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.logs import redact_values
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
+from tradingstation.storage.locks import object_lock
 
 OUTCOMES = ("ok", "no_data", "failed")
 TIME_COLUMNS = ("first_bar", "last_bar", "last_fetch", "expected_bar", "fetched_at")
@@ -230,22 +227,13 @@ def update_ledger(
     key = keys.ledger_key(dataset)
     # Batches of one flow run may finish at the same time in threads: serialize them here so
     # only writers in other processes can race (see the module docstring).
-    with _lock_for(store, dataset):
+    with object_lock(store, key):
         try:
             stored = normalize_ledger(store.get_frame(key))
         except ObjectNotFoundError:
             stored = None
         merged = merge_ledger(stored if stored is not None else empty_ledger(), rows_frame)
         return put_frame_if_changed(store, key, merged, stored=stored)
-
-
-_LOCKS: dict[tuple[int, str], threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _lock_for(store: ObjectStore, dataset: str) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault((id(store), dataset), threading.Lock())
 
 
 def rebuild_ledger(store: ObjectStore, dataset: str) -> pd.DataFrame:

@@ -1,0 +1,203 @@
+"""Dataset write locks: what they exclude, and that a SIGKILLed holder never blocks the next
+writer.
+
+The kill trials run real bar writers (a forced daily fetch, retention cleanup, a restore) in
+separate OS processes, each under the dataset locks the flows take for it without a Prefect
+server (``tasks.locks.dataset_locks`` is then the OS file lock alone, as the first test shows).
+Each trial is one session later than the last, so every writer has objects to change. Each is
+killed after a random number of its object writes; the next writer must then get the locks and
+finish within a bounded time (with a lock that outlives its holder it would wait for its whole
+lock timeout and fail). A killed holder of a Prefect slot in ephemeral mode was the defect: its
+lease lived in the dead process, and the slot stayed taken forever.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tasks.locks import dataset_locks
+from tradingstation.calendar import NY, get_calendar
+from tradingstation.config import Settings
+from tradingstation.data.fetch import run_fetch_job
+from tradingstation.ops.backup import create_backup
+from tradingstation.providers.demo import DemoMarket
+from tradingstation.storage import keys
+from tradingstation.storage.local import LocalStore
+from tradingstation.storage.locks import hold_dataset_locks, lock_directory, lock_path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2025, 11, 24, 21, 0, tzinfo=NY)
+SETTINGS = dict(batch_size=10, http_concurrency=4, demo_symbols=12)
+KILLS = 10
+# A following writer must finish within this: its own work (seconds) plus a margin. Without a
+# crash-proof lock it would wait for the lock timeout given to it (LOCK_TIMEOUT) and fail.
+FOLLOWER_TIMEOUT = 120
+LOCK_TIMEOUT = 60
+
+# One writer: ``op`` under the locks the flows take for it; prints "write" after each object
+# it writes (the kill points) and "done" at the end.
+DRIVER = textwrap.dedent("""
+    import json, sys
+    from datetime import datetime
+    from tradingstation.config import Settings
+    from tradingstation.data.fetch import run_fetch_job
+    from tradingstation.ops.backup import restore_backup
+    from tradingstation.ops.cleanup import cleanup
+    from tradingstation.providers.demo import DemoMarket
+    from tradingstation.storage import keys
+    from tradingstation.storage.local import LocalStore
+    from tradingstation.storage.locks import hold_dataset_locks
+
+    class Store(LocalStore):
+        def put_bytes(self, key, data, content_type=None):
+            info = super().put_bytes(key, data, content_type)
+            print("write", flush=True)
+            return info
+
+    op, root, now, timeout = sys.argv[1], sys.argv[2], datetime.fromisoformat(sys.argv[3]), \\
+        float(sys.argv[5])
+    settings = Settings(**json.loads(sys.argv[4]))
+    store = Store(root)
+    print("ready", flush=True)
+    if op == "fetch":
+        provider = DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=now)
+        with hold_dataset_locks(store, ["daily"], timeout):
+            report = run_fetch_job("daily", store, provider, now, settings, force=True)
+        assert not report.failed, report.summary()
+    elif op == "cleanup":
+        with hold_dataset_locks(store, keys.DATASETS, timeout):
+            cleanup(store, now, settings)
+    else:
+        with hold_dataset_locks(store, keys.DATASETS, timeout):
+            restore_backup(store, "2025-11-24", now)
+    print("done", flush=True)
+""")
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TS_") and k != "PREFECT_API_URL"}
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
+def _start(op: str, root: Path, now: datetime) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, op, str(root), now.isoformat(), json.dumps(SETTINGS),
+         str(LOCK_TIMEOUT)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=_env(),
+    )
+
+
+def _kill_after_writes(proc: subprocess.Popen, writes: int) -> tuple[int, bool]:
+    """SIGKILL ``proc`` after its ``writes``-th object write; (writes seen, killed mid-run)."""
+    seen = 0
+    for line in proc.stdout:
+        seen += line.strip() == "write"
+        if line.strip() == "done":
+            break
+        if (line.strip() == "ready" and writes == 0) or seen == writes > 0:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            return seen, True
+    proc.wait(timeout=30)
+    return seen, False
+
+
+def _seed(root: Path) -> None:
+    settings = Settings(**SETTINGS)
+    store = LocalStore(root)
+    provider = DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=NOW)
+    for job in ("universe", "daily", "intraday_1min"):
+        report = run_fetch_job(job, store, provider, NOW, settings)
+        assert report.exit_code == 0, report.summary()
+    create_backup(store, "2025-11-24", NOW)
+
+
+def test_dataset_locks_exclude_other_holders_and_release(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "data")
+    with dataset_locks("daily", "1min", "daily", store=store):
+        for dataset in ("1min", "daily"):  # another holder (own open file) cannot get either
+            with (pytest.raises(TimeoutError, match=r"still held by pid \d+"),
+                  hold_dataset_locks(store, [dataset], timeout_seconds=0)):
+                pass
+        with hold_dataset_locks(store, ["30min"], timeout_seconds=0):  # others stay free
+            pass
+    with hold_dataset_locks(store, keys.DATASETS, timeout_seconds=0):  # released on exit
+        pass
+    assert lock_path(store, "daily").parent == tmp_path / "data" / ".locks"
+    assert store.list_objects() == []  # lock files are not data: no listing, backup or verify
+
+
+def test_waiting_writer_proceeds_when_the_holder_releases(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "data")
+    held, release, got = threading.Event(), threading.Event(), []
+
+    def holder() -> None:
+        with dataset_locks("daily", store=store):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(30)
+
+    def waiter() -> None:
+        with hold_dataset_locks(store, ["daily"], timeout_seconds=30):
+            got.append(release.is_set())
+
+    waiting = threading.Thread(target=waiter)
+    waiting.start()
+    assert not got  # still held
+    release.set()
+    thread.join(30)
+    waiting.join(30)
+    assert got == [True]  # it got the lock, and only after the holder let go
+
+
+def test_s3_locks_are_machine_local(tmp_path: Path) -> None:
+    from tests.support.moto_server import moto_s3_config
+    from tradingstation.storage.s3 import S3Store
+
+    store = S3Store(moto_s3_config("http://127.0.0.1:9", "bucket-a"))
+    other = S3Store(moto_s3_config("http://127.0.0.1:9", "bucket-b"))
+    assert lock_directory(store) != lock_directory(other)
+    assert not str(lock_directory(store)).startswith(str(tmp_path))
+
+
+@pytest.mark.slow
+def test_sigkill_of_a_holder_never_blocks_the_next_writer(tmp_path: Path, record_figures) -> None:
+    root = tmp_path / "data"
+    _seed(root)
+    rng = random.Random(20261203)
+    ops = ["fetch", "cleanup", "restore"]
+    killed_holding, day = 0, NOW.date()
+    for trial in range(KILLS):
+        day = get_calendar().next_session(day)
+        now = datetime(day.year, day.month, day.day, 21, 0, tzinfo=NY)
+        op = ops[trial % len(ops)]
+        seen, killed = _kill_after_writes(_start(op, root, now), rng.randint(0, 12))
+        killed_holding += killed and seen > 0  # it had written: it held the locks
+        follower = ops[(trial + 1) % len(ops)]
+        proc = _start(follower, root, now)
+        try:
+            out, err = proc.communicate(timeout=FOLLOWER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            pytest.fail(f"trial {trial}: {follower} after a killed {op} did not finish "
+                        f"within {FOLLOWER_TIMEOUT}s")
+        assert proc.returncode == 0 and "done" in out, (trial, op, follower, err[-2000:])
+    assert killed_holding >= KILLS // 2, killed_holding  # most kills landed mid-write
+    record_figures("lock_kills", {"kills": KILLS, "killed_while_holding": killed_holding,
+                                  "followers_completed": KILLS, "followers_blocked": 0})
