@@ -78,3 +78,18 @@ def test_equity_svg_is_valid_xml_with_one_line_per_screener() -> None:
     assert "equity & R" in texts and "orb <x> -1.0R" in texts and "breakout +2.0R" in texts
     empty = render_equity_svg({}, "none")
     assert "no closed trades" in empty
+
+
+def test_a_dashboard_as_of_an_earlier_moment_ignores_later_track_records(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    frame = outcomes("breakout", 8.4, [1.0] * 40)
+    later = (NOW + pd.Timedelta(days=2)).isoformat()
+    save_backtest(store, "20251127T220000Z", frame, {
+        **summarize_backtest(frame, OutcomeRules()), "generated_at": later})
+    signal = make_signal("NVDA", "breakout", 8.5, 120.0, 115.0)
+    save_signals(store, NOW.date(), "breakout", [signal.model_copy(update={
+        "timestamp": NOW, "session": NOW.date()})])
+    early = build_dashboard(store, NOW, Settings(), hours_lookback=24)
+    assert early.plan.ideas[0].track_expectancy_r is None and "id='no-track'" in early.html
+    late = build_dashboard(store, NOW + pd.Timedelta(days=3), Settings(), hours_lookback=100)
+    assert late.plan.ideas[0].track_expectancy_r == 1.0

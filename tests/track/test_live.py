@@ -82,3 +82,16 @@ def test_a_replay_as_of_an_earlier_moment_ignores_later_bars(tmp_path):
         "2025-11-05": (102, 112, 101, 111)}))
     update_live_record(store, _at("2025-11-04"), FREE)
     assert read_live(store).loc[0, "exit_reason"] == "open"
+
+
+def test_reading_the_record_as_of_an_earlier_moment(tmp_path):
+    store = LocalStore(tmp_path)
+    save_signals(store, DAY, "breakout", [_signal("AAA", 100, 95, 110)])
+    store.put_frame(keys.bars_key("daily", "AAA"), _bars({
+        "2025-11-03": (99, 101, 97, 100), "2025-11-04": (100, 103, 96, 102),
+        "2025-11-05": (102, 112, 101, 111)}))
+    update_live_record(store, _at("2025-11-05"), FREE)
+    assert read_live(store).loc[0, "exit_reason"] == "target"
+    assert read_live(store, _at("2025-11-05")).loc[0, "exit_reason"] == "target"
+    assert read_live(store, ny_time(date(2025, 11, 5), 12, 0)).loc[0, "exit_reason"] == "open"
+    assert read_live(store, ny_time(date(2025, 11, 3), 12, 0)).empty  # not yet published

@@ -29,7 +29,7 @@ from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 from tradingstation.track import stats as track_stats
 from tradingstation.track.ideas import annotate_plan
-from tradingstation.track.store import jsonable, latest_outcomes, latest_summary, read_live
+from tradingstation.track.store import backtest_outcomes, jsonable, latest_summary, read_live
 from tradingstation.track.store import stats_table as track_table
 
 log = logging.getLogger(__name__)
@@ -81,10 +81,10 @@ def idea_chart(
     )
 
 
-def _track_section(store: ObjectStore, summary: dict | None) -> str:
-    """The "Track record" section from the latest backtest and the live record."""
-    backtest = latest_outcomes(store)
-    both = jsonable(track_stats.side_by_side(backtest, read_live(store)))
+def _track_section(store: ObjectStore, summary: dict | None, now: datetime) -> str:
+    """The "Track record" section from the latest backtest and the live record, as of now."""
+    backtest = backtest_outcomes(store, summary)
+    both = jsonable(track_stats.side_by_side(backtest, read_live(store, now)))
     return render_track_section(both, (summary or {}).get("calibration") or [],
                                 track_stats.equity_curves(backtest),
                                 (summary or {}).get("run"), bool((summary or {}).get("demo")))
@@ -110,7 +110,7 @@ def build_dashboard(
     # Only signals that existed at ``now``: a replay must not plan a later run's ideas.
     signals = load_signals(store, now - timedelta(hours=hours_lookback), until=now)
     plan = build_plan(signals, risk, generated_at=now)
-    summary = latest_summary(store)
+    summary = latest_summary(store, now)
     plan = annotate_plan(plan, track_table(summary))
     calendar = get_calendar()
     session = calendar.session_for(now) or calendar.last_completed_session(now)
@@ -140,7 +140,7 @@ def build_dashboard(
     demo = " (DEMO)" if plan.demo else ""
     title = f"TradingStation plan {session.isoformat()}{demo}"
     html = render_dashboard_html(plan, title, charts, status_rows,
-                                 track_section=_track_section(store, summary))
+                                 track_section=_track_section(store, summary, now))
     document = plan_to_document(plan, session=session.isoformat(), hours_lookback=hours_lookback)
     markdown = plan_to_markdown(plan, title)
     pointer = publish_dashboard(store, session, now, {

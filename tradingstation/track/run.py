@@ -127,8 +127,10 @@ def update_live_record(store: ObjectStore, now: datetime,
     """
     record = read_live(store)
     published = pit.cut_signals(load_signals(store, pd.Timestamp(now) - LIVE_LOOKBACK), now)
-    fresh = signal_rows([s for s in published if s.id not in set(record["id"])])
-    fresh["demo"] = [s.demo for s in published if s.id not in set(record["id"])]
+    known = set(record["id"])
+    new = [s for s in published if s.id not in known]
+    fresh = signal_rows(new)
+    fresh["demo"] = [s.demo for s in new]
     waiting = record[record["exit_reason"] == OPEN]
     todo = pd.concat([waiting.reindex(columns=[*SIGNAL_COLUMNS, "demo"]), fresh],
                      ignore_index=True) if len(waiting) else fresh

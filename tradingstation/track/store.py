@@ -62,18 +62,22 @@ def _prune(store: ObjectStore) -> None:
             store.delete(info.key)
 
 
-def latest_summary(store: ObjectStore) -> dict[str, Any] | None:
-    """The newest complete backtest's summary document, or None when none was run."""
+def latest_summary(store: ObjectStore, as_of: datetime | None = None) -> dict[str, Any] | None:
+    """The newest complete backtest's summary document, or None when none was run (or, with
+    ``as_of``, when the newest was generated after it: a view as of then did not have it)."""
     try:
         pointer = store.get_json(keys.backtest_latest_key())
-        return store.get_json(pointer["summary"])
+        summary = store.get_json(pointer["summary"])
     except ObjectNotFoundError:
         return None
+    made = summary.get("generated_at")
+    if as_of is not None and made is not None and pd.Timestamp(made) > pd.Timestamp(as_of):
+        return None
+    return summary
 
 
-def latest_outcomes(store: ObjectStore) -> pd.DataFrame:
-    """The newest complete backtest's outcome rows (empty when none was run)."""
-    summary = latest_summary(store)
+def backtest_outcomes(store: ObjectStore, summary: dict[str, Any] | None) -> pd.DataFrame:
+    """The outcome rows of the backtest ``summary`` describes (empty for None)."""
     if summary is None:
         return pd.DataFrame(columns=list(RECORD_COLUMNS))
     return store.get_frame(keys.backtest_key(summary["run"], "outcomes.parquet"))
@@ -86,9 +90,26 @@ def stats_table(summary: dict[str, Any] | None) -> pd.DataFrame:
                                                     *STAT_COLUMNS])
 
 
-def read_live(store: ObjectStore) -> pd.DataFrame:
-    """The live track record (empty frame with its columns when there is none yet)."""
+def latest_outcomes(store: ObjectStore) -> pd.DataFrame:
+    """The newest complete backtest's outcome rows (empty when none was run)."""
+    return backtest_outcomes(store, latest_summary(store))
+
+
+def read_live(store: ObjectStore, as_of: datetime | None = None) -> pd.DataFrame:
+    """The live track record (empty frame with its columns when there is none yet).
+
+    With ``as_of``: only what was known then, signals published by then with an outcome
+    decided by then (a later exit is counted as still open, so left out of statistics).
+    """
     try:
-        return store.get_frame(keys.live_outcomes_key())
+        frame = store.get_frame(keys.live_outcomes_key())
     except ObjectNotFoundError:
         return pd.DataFrame(columns=list(RECORD_COLUMNS))
+    if as_of is None or frame.empty:
+        return frame
+    limit = pd.Timestamp(as_of)
+    frame = frame[pd.to_datetime(frame["timestamp"], utc=True) <= limit].copy()
+    # an exit is known from the end of its session's day (00:00 UTC after it) on
+    known = pd.to_datetime(frame["exit_session"]).dt.tz_localize("UTC") + pd.Timedelta(days=1)
+    frame.loc[(known > limit).to_numpy(), "exit_reason"] = "open"
+    return frame
