@@ -21,12 +21,14 @@ FULL = {
     "screeners": [],
     "session": [],
     "backtest": ["--measure-sessions", "10"],
+    "track_update": [],
 }
 QUICK = {
     "fetch_rate": ["--fresh", "10", "--stale", "6", "--deep", "4", "--rate", "6000"],
     "screeners": ["--symbols", "60", "--bars", "120", "--reference-every", "3"],
     "session": ["--symbols", "40", "--rate", "6000", "--naive-every", "8"],
     "backtest": ["--symbols", "40", "--sessions", "6", "--reference-sessions", "2"],
+    "track_update": ["--symbols", "40", "--signal-sessions", "4", "--per-session", "5"],
 }
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench import backtest, fetch_rate, screeners
+from bench import backtest, fetch_rate, screeners, track_update
 from bench.common import run_child
 
 
@@ -31,6 +31,12 @@ def test_backtest_replays_and_resolves_outcomes(bench_out):
     assert result["ours"]["sessions_measured"] == 2 and result["reference"]["sessions_run"] == 1
     assert result["ours"]["signals"] >= result["ours"]["decided"] >= 0
     assert json.loads((bench_out / "backtest.json").read_text())["universe"]["sessions"] == 3
+
+
+def test_track_update_adds_every_published_signal(bench_out):
+    result = track_update.run(symbols=30, signal_sessions=3, per_session=4)
+    assert result["first"]["added"] == 8 and result["steady"]["added"] == 4
+    assert result["steady"]["total"] == 12
 
 
 def test_screeners_match_the_pandas_ta_reference(bench_out):
