@@ -18,6 +18,7 @@ from tasks.ops import retention_cleanup, verify_integrity
 from tasks.track import update_track_record
 from tradingstation.errors import PermanentError
 from tradingstation.storage import keys
+from tradingstation.track.run import rules_from_settings
 
 
 @flow(name="daily", log_prints=True)
@@ -46,7 +47,7 @@ def daily(as_of: datetime | None = None, force: bool = False) -> dict:
     run.notes += [f"gap: {g.dataset} {g.symbol} {g.start}..{g.end} ({g.sessions} sessions)"
                   for g in gaps[:20]]
     # Before cleanup: a signal about to leave retention is in the record first.
-    track = update_track_record(run.store, run.as_of)
+    track = update_track_record(run.store, run.as_of, rules_from_settings(run.settings))
     run.notes.append(f"track record: {track.added} signals added, {track.resolved} resolved, "
                      f"{track.pending} still open ({track.total} kept)")
     with dataset_locks(*keys.DATASETS, store=run.store):

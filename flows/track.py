@@ -17,6 +17,7 @@ from tradingstation.config import get_settings
 from tradingstation.errors import InputError
 from tradingstation.storage.keys import parse_symbols
 from tradingstation.track.replay import check_names
+from tradingstation.track.run import rules_from_settings
 
 
 def parse_screeners(text: str | None) -> list[str] | None:
@@ -32,7 +33,9 @@ def parse_screeners(text: str | None) -> list[str] | None:
 
 @flow(name="backtest")
 def backtest(screeners: str | None = None, sessions: int | None = None,
-             tickers: str | None = None, as_of: datetime | None = None) -> dict:
+             tickers: str | None = None, as_of: datetime | None = None,
+             time_stop: int | None = None, fill_sessions: int | None = None,
+             slippage_bps: float | None = None, commission: float | None = None) -> dict:
     """Replay the screeners as of every stored session and evaluate every signal's outcome.
 
     Args:
@@ -41,6 +44,10 @@ def backtest(screeners: str | None = None, sessions: int | None = None,
             indicator warm-up).
         tickers: Comma-separated tickers to restrict to.
         as_of: See the store as it was at this moment (default now).
+        time_stop: Sessions a trade is held at most (default TS_TRACK_TIME_STOP_SESSIONS).
+        fill_sessions: Sessions a watch signal may take to fill (TS_TRACK_FILL_SESSIONS).
+        slippage_bps: Slippage per fill in basis points (TS_TRACK_SLIPPAGE_BPS).
+        commission: Commission per share and side in dollars (TS_TRACK_COMMISSION_PER_SHARE).
 
     Returns:
         The summary document (statistics, calibration, rules) and its storage key.
@@ -49,10 +56,13 @@ def backtest(screeners: str | None = None, sessions: int | None = None,
     symbols = parse_symbols(tickers)
     if sessions is not None and sessions <= 0:
         raise InputError(f"--sessions must be positive, got {sessions}")
-    now = parse_as_of(as_of)
     settings = get_settings()
+    rules = rules_from_settings(settings, time_stop_sessions=time_stop,
+                                fill_sessions=fill_sessions, slippage_bps=slippage_bps,
+                                commission_per_share=commission)
+    now = parse_as_of(as_of)
     configure_run_logging(settings)
     store = resolve_store(settings)
     demo = resolve_provider(settings, now).is_demo
-    result = backtest_task(store, now, names, sessions, symbols, demo)
+    result = backtest_task(store, now, names, sessions, symbols, demo, rules)
     return {**result.summary, "key": result.key, "store": store.describe()}

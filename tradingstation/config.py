@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tradingstation.logs import MIN_SECRET_LENGTH
+from tradingstation.track.outcome import OutcomeRules
 
 REDACTED = "**********"
 
@@ -95,6 +96,24 @@ class Settings(BaseSettings):
     min_reward_risk: float = Field(
         1.0, ge=0, le=20,
         description="Lowest reward:risk to the first target that the plan sizes.",
+    )
+
+    # Track record: the outcome model's assumptions (backtests and the live record alike)
+    track_fill_sessions: int = Field(
+        OutcomeRules.fill_sessions, ge=1, le=20,
+        description="Sessions a watch signal has to trade through its entry."
+    )
+    track_time_stop_sessions: int = Field(
+        OutcomeRules.time_stop_sessions, ge=1, le=100,
+        description="Sessions a filled trade is held at most (time stop)."
+    )
+    track_slippage_bps: float = Field(
+        OutcomeRules.slippage_bps, ge=0, le=500,
+        description="Slippage against the trade on each fill (basis points)."
+    )
+    track_commission_per_share: float = Field(
+        OutcomeRules.commission_per_share, ge=0, le=1,
+        description="Commission per share on each side (dollars)."
     )
 
     # Alerts and logging

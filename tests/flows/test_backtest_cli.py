@@ -51,7 +51,8 @@ def _research(store: LocalStore) -> list[str]:
 
 @pytest.mark.parametrize("args", [
     ("--screeners", "breakout,nope"), ("--sessions", "0"), ("--tickers", "../X"),
-    ("--tickers", "ZZZZ"), ("--as-of", "2025-13-01"),
+    ("--tickers", "ZZZZ"), ("--as-of", "2025-13-01"), ("--time-stop", "0"),
+    ("--slippage-bps", "-1"), ("--fill-sessions", "x"),
 ])
 def test_bad_input_is_one_error_line_and_stores_nothing(invoke: Invoke, store, args):
     code, _out, err = invoke("backtest", *args)
@@ -88,6 +89,7 @@ def test_backtest_stores_outcomes_summary_and_artifact(invoke: Invoke, store):
     assert "DEMO DATA" in markdown and "| screener |" in markdown
 
     code, out, err = invoke("backtest", "--sessions", "3", "--screeners", "breakout",
-                            "--as-of", CLOSE)
+                            "--time-stop", "3", "--slippage-bps", "0", "--as-of", CLOSE)
     assert code == 0, err[-2000:]
     assert "DEMO" in out and "breakout" in out and "Calibration" in out
+    assert "time stop 3 sessions, slippage 0.0 bps" in " ".join(out.split())

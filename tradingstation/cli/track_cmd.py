@@ -56,6 +56,12 @@ def print_backtest(result: dict[str, Any], live: list[dict[str, Any]]) -> None:
                                         "live exp."],
             [[r["screener"], str(r["signals_backtest"]), exp(r, "backtest"),
               str(r["signals_live"]), exp(r, "live")] for r in live]))
+    rules = result.get("rules") or {}
+    console.print(f"Rules: fill within {rules.get('fill_sessions')} session(s), time stop "
+                  f"{rules.get('time_stop_sessions')} sessions, slippage "
+                  f"{rules.get('slippage_bps')} bps per fill, commission "
+                  f"${rules.get('commission_per_share')}/share per side; a bar touching stop "
+                  "and target counts the stop.", highlight=False)
     console.print(f"stored: {result['key']} ({result['store']})", highlight=False)
 
 
@@ -69,6 +75,18 @@ def backtest(
         "--tickers", help="Comma-separated tickers (default: every stored symbol).")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="See the store as it was at this ISO time (default: now).")] = None,
+    time_stop: Annotated[int | None, typer.Option(
+        "--time-stop", help="Sessions a trade is held at most (TS_TRACK_TIME_STOP_SESSIONS).")]
+    = None,
+    fill_sessions: Annotated[int | None, typer.Option(
+        "--fill-sessions", help="Sessions a watch signal may take to fill "
+        "(TS_TRACK_FILL_SESSIONS).")] = None,
+    slippage_bps: Annotated[float | None, typer.Option(
+        "--slippage-bps", help="Slippage per fill, basis points (TS_TRACK_SLIPPAGE_BPS).")]
+    = None,
+    commission: Annotated[float | None, typer.Option(
+        "--commission", help="Commission per share and side, dollars "
+        "(TS_TRACK_COMMISSION_PER_SHARE).")] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Walk-forward backtest: every screener as of every stored session, outcomes in R.
@@ -88,10 +106,16 @@ def backtest(
         from flows.session import parse_as_of
 
         parse_as_of(as_of)
-    load_settings()
+    from tradingstation.track.run import rules_from_settings
+
+    rules = {"time_stop": time_stop, "fill_sessions": fill_sessions,
+             "slippage_bps": slippage_bps, "commission": commission}
+    rules_from_settings(load_settings(), time_stop_sessions=time_stop,
+                        fill_sessions=fill_sessions, slippage_bps=slippage_bps,
+                        commission_per_share=commission)
     check_stored(symbols, "--tickers")
     result = run_flow("flows.track", "backtest", "backtest", screeners=screeners,
-                      sessions=sessions, tickers=tickers, as_of=as_of)
+                      sessions=sessions, tickers=tickers, as_of=as_of, **rules)
     live = _live_side_by_side()
     if json_out:
         print_json({**result, "live": live})

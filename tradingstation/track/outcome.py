@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tradingstation.errors import InputError
+
 # Outcome labels (the ``exit_reason`` column).
 TARGET, STOP, TIME, NOT_FILLED, OPEN = "target", "stop", "time", "not_filled", "open"
 CLOSED = (TARGET, STOP, TIME)
@@ -52,10 +54,14 @@ class OutcomeRules:
     commission_per_share: float = 0.005
 
     def __post_init__(self) -> None:
-        if self.fill_sessions < 1 or self.time_stop_sessions < 1:
-            raise ValueError("fill_sessions and time_stop_sessions must be at least 1")
-        if self.slippage_bps < 0 or self.commission_per_share < 0:
-            raise ValueError("slippage and commission cannot be negative")
+        for name in ("fill_sessions", "time_stop_sessions"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+                raise InputError(f"invalid {name} {value!r}: a whole number of sessions, 1-100")
+        for name in ("slippage_bps", "commission_per_share"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0 <= value <= 500):
+                raise InputError(f"invalid {name} {value!r}: must be in [0, 500]")
 
     @property
     def horizon(self) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tradingstation.config import Settings
 from tradingstation.data import point_in_time as pit
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
@@ -35,6 +36,22 @@ from tradingstation.track.store import (
 )
 
 LIVE_LOOKBACK = timedelta(days=40)  # published signals read each update (retention: 30 days)
+
+
+def rules_from_settings(settings: Settings, **overrides: float | int | None) -> OutcomeRules:
+    """The outcome rules of ``TS_TRACK_*`` settings, with command-line overrides where given.
+
+    Raises:
+        InputError: an override out of range (one line naming it).
+    """
+    values = {
+        "fill_sessions": settings.track_fill_sessions,
+        "time_stop_sessions": settings.track_time_stop_sessions,
+        "slippage_bps": settings.track_slippage_bps,
+        "commission_per_share": settings.track_commission_per_share,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return OutcomeRules(**values)
 
 
 @dataclass(frozen=True)
