@@ -63,7 +63,7 @@ def test_verify_finds_deleted_object_and_rebuild_daily_repairs_it(
     store.delete(victim)
     code, broken = data(invoke, "verify")
     assert code == 1
-    assert [(p["kind"], p["symbol"]) for p in broken["problems"]] == [("ledger", "GPUP")]
+    assert [(p["kind"], p["symbol"]) for p in broken["problems"]] == [("data_loss", "GPUP")]
     assert broken["problems"][0]["repair"] == "tradingstation data rebuild-daily --symbols GPUP"
     before = snapshot(store.root)
     code, rebuilt = data(invoke, "rebuild-daily", "--symbols", "gpup")

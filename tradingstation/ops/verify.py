@@ -1,5 +1,7 @@
-"""Integrity verification: every object readable and matching its hash, every frame valid,
-the coverage ledger consistent with the bars, data fresh and inside retention."""
+"""Integrity verification: every object readable and matching the hash recorded at write (a
+missing record is a problem too), every frame valid, the coverage ledger consistent with the
+bars it describes, each panel snapshot matching its own row hashes, data fresh and inside
+retention. One function per check."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -15,6 +18,7 @@ from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.bars import BAR_COLUMNS, bar_problems
 from tradingstation.data.ledger import load_ledger
+from tradingstation.data.panel_store import snapshot_problems
 from tradingstation.data.retention import retention_horizon
 from tradingstation.errors import DataError
 from tradingstation.storage import keys
@@ -29,8 +33,11 @@ class Problem:
     """One integrity problem and the command that repairs it.
 
     Attributes:
-        kind: ``unreadable``, ``hash_mismatch``, ``invalid_bars``, ``ledger``, ``stale``,
-            ``retention``, ``gap``, ``invalid_json``, ``empty`` (no data object at all).
+        kind: ``unreadable``, ``hash_mismatch``, ``no_hash`` (no content hash recorded),
+            ``invalid_bars``, ``invalid_json``, ``ledger`` (the ledger is behind the bars),
+            ``data_loss`` (the ledger claims more than is stored), ``snapshot`` (a panel
+            snapshot's rows fail their hash), ``stale``, ``retention``, ``empty`` (no data
+            object at all).
         key: The object concerned.
         detail: What is wrong, one line.
         repair: The command that fixes it.
@@ -71,15 +78,22 @@ def rebuild_command(dataset: str, symbol: str) -> str:
     return f"tradingstation fetch {JOBS[dataset]} --tickers {symbol} --force"
 
 
-def _with_hashes(store: ObjectStore, infos: list[ObjectInfo]) -> list[ObjectInfo]:
-    # S3 listings carry no user metadata; fetch the recorded hash with HEAD where it is missing.
-    missing = [i for i in infos if i.sha256 is None]
-    if not missing:
-        return infos
+def repair_command(key: str) -> str:
+    """The command that replaces a damaged object at ``key`` with a good copy."""
+    parts = key.split("/")
+    if parts[0] == "bars" and len(parts) == 3:
+        return rebuild_command(parts[1], keys.symbol_from_bars_key(key))
+    if parts[0] == "ledger":
+        return f"tradingstation data rebuild-ledger --dataset {parts[-1].split('.')[0]}"
+    return "tradingstation data restore --date <last good backup>"
+
+
+def recorded_hashes(store: ObjectStore, infos: list[ObjectInfo]) -> dict[str, tuple[str, ...]]:
+    """``{key: digests}`` the store recorded at write for each object (see
+    ``ObjectStore.recorded_hashes``), asked side by side (one HEAD per object on S3)."""
     with ThreadPoolExecutor(max_workers=16) as pool:
-        heads = dict(zip([i.key for i in missing], pool.map(lambda i: store.head(i.key), missing),
-                         strict=True))
-    return [(heads.get(i.key) or i) if i.sha256 is None else i for i in infos]
+        found = pool.map(lambda i: store.recorded_hashes(i.key), infos)
+        return dict(zip([i.key for i in infos], found, strict=True))
 
 
 def verify_store(
@@ -95,6 +109,7 @@ def verify_store(
     report = VerifyReport()
     datasets = [keys.validate_dataset(d) for d in datasets]
     bars_by_dataset: dict[str, dict[str, pd.DataFrame]] = {d: {} for d in datasets}
+    damaged: set[str] = set()
     infos: list[ObjectInfo] = []
     for prefix in keys.DATA_PREFIXES:
         infos += store.list_objects(prefix)
@@ -105,37 +120,72 @@ def verify_store(
             "check TS_DATA_DIR (or the bucket and TS_S3_PREFIX); a new store fills with "
             "`tradingstation run premarket --force`"))
         return report
-    infos = _with_hashes(store, infos)
+    recorded = recorded_hashes(store, infos)
     for start in range(0, len(infos), CHUNK):
         chunk = infos[start:start + CHUNK]
         blobs = store.get_many([i.key for i in chunk])
         for info in chunk:
             report.checked += 1
-            problem = _check_object(info, blobs.get(info.key), bars_by_dataset)
+            problem = (check_content_hash(info.key, blobs.get(info.key), recorded[info.key])
+                       or _check_object(info, blobs.get(info.key), bars_by_dataset))
             if problem:
                 report.problems.append(problem)
+                damaged.add(info.key)
     for dataset in datasets:
-        report.problems += _check_ledger(store, dataset, bars_by_dataset[dataset])
+        report.problems += _check_ledger(store, dataset, bars_by_dataset[dataset], damaged)
         report.problems += _check_freshness_and_retention(
             dataset, bars_by_dataset[dataset], now, settings
         )
+        report.problems += _check_panel_snapshot(store, dataset)
     return report
+
+
+DAMAGE_KINDS = ("unreadable", "hash_mismatch", "no_hash", "invalid_json")
+
+
+def damage_problems(store: ObjectStore, blobs: dict[str, bytes]) -> list[Problem]:
+    """Damaged objects among ``blobs`` (``{key: content}`` just read): content that fails the
+    hash recorded at write, has no record, or cannot be decoded (``DAMAGE_KINDS``)."""
+    infos = [ObjectInfo(key, len(data)) for key, data in blobs.items()]
+    recorded = recorded_hashes(store, infos)
+    found = [check_content_hash(i.key, blobs[i.key], recorded[i.key])
+             or _check_object(i, blobs[i.key], {}) for i in infos]
+    return [p for p in found if p is not None and p.kind in DAMAGE_KINDS]
+
+
+def check_content_hash(key: str, data: bytes | None, recorded: tuple[str, ...]) -> Problem | None:
+    """A problem when ``data`` has no hash record or matches none of the ``recorded`` digests.
+
+    The record is compared whatever the object's mtime or size say: an edit that changed
+    them is exactly what must be found.
+    """
+    if data is None:
+        return None  # reported as unreadable by the object check
+    dataset, symbol = _bars_identity(key)
+    if not recorded:
+        return Problem("no_hash", key, "no content hash was recorded for this object, so its "
+                       "content cannot be trusted", repair_command(key), symbol, dataset)
+    if sha256_hex(data) not in recorded:
+        return Problem("hash_mismatch", key, "content does not match the hash recorded at write",
+                       repair_command(key), symbol, dataset)
+    return None
+
+
+def _bars_identity(key: str) -> tuple[str | None, str | None]:
+    parts = key.split("/")
+    if parts[0] == "bars" and len(parts) == 3:
+        return parts[1], keys.symbol_from_bars_key(key)
+    return None, None
 
 
 def _check_object(
     info: ObjectInfo, data: bytes | None, bars_by_dataset: dict[str, dict[str, pd.DataFrame]]
 ) -> Problem | None:
     key = info.key
-    parts = key.split("/")
-    dataset = parts[1] if parts[0] == "bars" and len(parts) == 3 else None
-    symbol = keys.symbol_from_bars_key(key) if dataset else None
-    repair = (rebuild_command(dataset, symbol) if dataset
-              else "tradingstation data restore --date <last good backup>")
+    dataset, symbol = _bars_identity(key)
+    repair = repair_command(key)
     if data is None:
         return Problem("unreadable", key, "listed but could not be read", repair, symbol, dataset)
-    if info.sha256 and sha256_hex(data) != info.sha256:
-        return Problem("hash_mismatch", key, "content does not match the hash recorded at write",
-                       repair, symbol, dataset)
     if key.endswith(".json"):
         try:
             json.loads(data)
@@ -161,39 +211,92 @@ def _check_object(
 
 
 def _check_ledger(
-    store: ObjectStore, dataset: str, bars: dict[str, pd.DataFrame]
+    store: ObjectStore, dataset: str, bars: dict[str, pd.DataFrame], damaged: set[str]
 ) -> list[Problem]:
-    problems = []
     key = keys.ledger_key(dataset)
     repair = f"tradingstation data rebuild-ledger --dataset {dataset}"
+    if key in damaged:
+        return []  # already reported; its rows cannot be trusted
     try:
         ledger = load_ledger(store, dataset)
     except DataError as exc:
         return [Problem("ledger", key, str(exc), repair, dataset=dataset)]
+    if bars and not store.exists(key):
+        return [Problem("ledger", key, f"the ledger is missing but {len(bars)} symbols have "
+                        "bars", repair, dataset=dataset)]
     rows = {r.symbol: r for r in ledger.itertuples(index=False)}
+    problems = []
     for symbol, frame in sorted(bars.items()):
         row = rows.get(symbol)
         if row is None:
             problems.append(Problem("ledger", key, f"{symbol} has bars but no ledger row",
                                     repair, symbol, dataset))
-        elif int(row.bar_count) != len(frame) or (
-            len(frame) and pd.Timestamp(row.last_bar) != frame["timestamp"].iloc[-1]
-        ):
-            problems.append(Problem(
-                "ledger", key,
-                f"{symbol}: ledger says {int(row.bar_count)} bars to {row.last_bar}, "
-                f"stored {len(frame)} to {frame['timestamp'].iloc[-1] if len(frame) else '-'}",
-                repair, symbol, dataset,
-            ))
-    stored = set(bars)
+        else:
+            problems += _check_ledger_row(dataset, row, frame)
     for symbol, row in sorted(rows.items()):
-        if symbol not in stored and int(row.bar_count) > 0:
+        object_key = keys.bars_key(dataset, symbol)
+        if symbol not in bars and object_key not in damaged and int(row.bar_count) > 0:
             problems.append(Problem(
-                "ledger", keys.bars_key(dataset, symbol),
-                f"ledger lists {int(row.bar_count)} bars but the object is missing",
-                rebuild_command(dataset, symbol), symbol, dataset,
+                "data_loss", object_key,
+                f"ledger lists {int(row.bar_count)} bars but the object is missing: "
+                "bars may have been lost", rebuild_command(dataset, symbol), symbol, dataset,
             ))
     return problems
+
+
+def _check_ledger_row(dataset: str, row: Any, frame: pd.DataFrame) -> list[Problem]:
+    """A ledger row against the bars it describes.
+
+    A row that claims more than is stored (more bars, a later last bar, an earlier first bar,
+    or an ``ok`` fetch of a bar that is not there) means bars may have been lost: the repair
+    refetches them. Rebuilding the ledger instead would make it agree with the loss. A row
+    that claims less (bars written by a run that died before its ledger update) is repaired
+    by rebuilding the ledger.
+    """
+    symbol = row.symbol
+    key = keys.ledger_key(dataset)
+    stored_count = len(frame)
+    first = frame["timestamp"].iloc[0] if stored_count else None
+    last = frame["timestamp"].iloc[-1] if stored_count else None
+    claimed = f"ledger says {int(row.bar_count)} bars to {_day(row.last_bar)}"
+    stored = f"stored {stored_count} to {_day(last)}"
+    more = (int(row.bar_count) > stored_count
+            or _after(row.last_bar, last) or _after(first, row.first_bar))
+    if more:
+        return [Problem("data_loss", key, f"{symbol}: {claimed}, {stored}: bars may have been "
+                        "lost", rebuild_command(dataset, symbol), symbol, dataset)]
+    if row.outcome == "ok" and _after(row.expected_bar, last):
+        return [Problem("data_loss", key, f"{symbol}: ledger says the fetch received the bar "
+                        f"of {_day(row.expected_bar)}, {stored}: bars may have been lost",
+                        rebuild_command(dataset, symbol), symbol, dataset)]
+    if int(row.bar_count) != stored_count or _after(last, row.last_bar):
+        return [Problem("ledger", key, f"{symbol}: {claimed}, {stored}",
+                        f"tradingstation data rebuild-ledger --dataset {dataset}",
+                        symbol, dataset)]
+    return []
+
+
+def _after(a: Any, b: Any) -> bool:
+    """``a`` is a known time later than ``b`` (an unknown ``b`` counts as the earliest)."""
+    if a is None or pd.isna(a):
+        return False
+    return b is None or pd.isna(b) or pd.Timestamp(a) > pd.Timestamp(b)
+
+
+def _day(moment: Any) -> str:
+    return "-" if moment is None or pd.isna(moment) else str(pd.Timestamp(moment))
+
+
+def _check_panel_snapshot(store: ObjectStore, dataset: str) -> list[Problem]:
+    """The dataset's panel snapshot: rows that no longer match the hash recorded for them."""
+    key = keys.panel_snapshot_key(dataset)
+    bad = snapshot_problems(store, dataset)
+    if not bad:
+        return []
+    shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return [Problem("snapshot", key, f"rows of {shown} do not match the hash recorded for them "
+                    "(loads skip them and read the objects)",
+                    f"tradingstation data rebuild-ledger --dataset {dataset}", dataset=dataset)]
 
 
 def _check_freshness_and_retention(

@@ -99,6 +99,17 @@ class ObjectStore(ABC):
 
     # Shared helpers built on the primitives above.
 
+    def recorded_hashes(self, key: str) -> tuple[str, ...]:
+        """The sha256 digests the content of ``key`` may rightly have, from what the store
+        recorded at write (never from the content itself): empty when there is no record.
+
+        The default asks :meth:`head` (on S3 the ``sha256`` metadata written with the PUT, so
+        the record and the content change together). Backends that keep the record apart from
+        the content override this to return it whatever the object's mtime or size say.
+        """
+        info = self.head(key)
+        return (info.sha256,) if info is not None and info.sha256 else ()
+
     def exists(self, key: str) -> bool:
         """Whether an object exists at ``key``."""
         return self.head(key) is not None

@@ -7,6 +7,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,9 +84,13 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes, durable: bool) -> os.stat_result:
+def _write_atomic(
+    path: Path, data: bytes, durable: bool,
+    before_replace: Callable[[os.stat_result], None] | None = None,
+) -> os.stat_result:
     """Write ``data`` to a temp file next to ``path``, then rename it over ``path``.
 
+    ``before_replace(stat)`` runs once the temp file is complete, just before the rename.
     Returns the stat of the written file (taken before the rename, which keeps it).
     """
     for attempt in range(3):
@@ -110,6 +115,8 @@ def _write_atomic(path: Path, data: bytes, durable: bool) -> os.stat_result:
             if durable:
                 os.fsync(handle.fileno())
             written = os.fstat(handle.fileno())
+        if before_replace is not None:
+            before_replace(written)
         os.replace(tmp_name, path)
     except BaseException:
         with suppress(OSError):
@@ -124,9 +131,11 @@ class LocalStore(ObjectStore):
     """Objects as files under ``root``; the key is the relative path.
 
     Writes go to a temp file in the target directory, are fsynced and renamed into place, so a
-    crash leaves the old or the new object. The sha256 of each write is recorded afterwards in
-    ``<root>/.meta/<key>`` together with the file's size and mtime; a sidecar that does not
-    match the file (crash between the two renames, concurrent writers) reads as "unknown".
+    crash leaves the old or the new object. The sha256 of each write is recorded in
+    ``<root>/.meta/<key>`` together with the file's size and mtime and the previous version's
+    sha256, just before the rename. Listings trust a record only while the file's size and
+    mtime match it (else the version is "unknown", and readers re-read the object); integrity
+    checks use :meth:`recorded_hashes`, which keep the record whatever the mtime says.
 
     Args:
         root: Directory holding the objects; created on first write.
@@ -150,17 +159,57 @@ class LocalStore(ObjectStore):
         # Mirrors the data tree, so it can only collide where the data tree itself would.
         return self.root.joinpath(META_DIR, *key.split("/"))
 
-    def _recorded_sha256(self, key: str, st: os.stat_result) -> str | None:
+    def _record(self, key: str) -> list[str] | None:
+        # "<sha256> <size> <mtime_ns> [<previous sha256>]" (older records have no previous)
         try:
             fields = self._meta_path(key).read_text(encoding="ascii").split()
         except (OSError, UnicodeDecodeError):
             return None
-        if len(fields) != 3 or len(fields[0]) != 64:
+        if len(fields) not in (3, 4) or any(len(f) != 64 for f in fields[:1] + fields[3:]):
             return None
-        digest, size, mtime_ns = fields
-        if size != str(st.st_size) or mtime_ns != str(st.st_mtime_ns):
+        return fields
+
+    def _recorded_sha256(self, key: str, st: os.stat_result) -> str | None:
+        fields = self._record(key)
+        if fields is None:
             return None
-        return digest
+        if fields[1] != str(st.st_size) or fields[2] != str(st.st_mtime_ns):
+            return None
+        return fields[0]
+
+    def recorded_hashes(self, key: str) -> tuple[str, ...]:
+        """The sha256 recorded at the last write of ``key``, whatever has changed the file since.
+
+        A record whose size and mtime no longer match the file also accepts the previous
+        version's sha256: a write killed between recording and renaming left that version.
+        Empty when there is no record (a missing record is itself a finding of ``verify``).
+        """
+        validate_object_key(key)
+        fields = self._record(key)
+        if fields is None:
+            return ()
+        try:
+            st = self._path(key).stat()
+        except OSError:
+            return (fields[0],)
+        if fields[1] == str(st.st_size) and fields[2] == str(st.st_mtime_ns):
+            return (fields[0],)
+        return tuple(fields[:1] + fields[3:])
+
+    def _current_sha256(self, key: str) -> str | None:
+        # The sha256 of what the file holds now: its record when that matches the file, else
+        # (rare: an interrupted write or an edit) the file itself hashed.
+        try:
+            st = self._path(key).stat()
+        except OSError:
+            return None
+        recorded = self._recorded_sha256(key, st)
+        if recorded is not None or not stat.S_ISREG(st.st_mode):
+            return recorded
+        try:
+            return sha256_hex(self._read(key)[0])
+        except (ObjectNotFoundError, StorageError):
+            return None
 
     def _missing(self, key: str) -> ObjectNotFoundError:
         return ObjectNotFoundError(f"no object at {key} in {self.describe()}")
@@ -187,10 +236,19 @@ class LocalStore(ObjectStore):
         path = self._path(key)
         data = bytes(data)
         digest = sha256_hex(data)
+        previous = self._current_sha256(key)
+
+        def record(written: os.stat_result) -> None:
+            # Recorded before the rename, so no replaced content is ever left without a record;
+            # the previous sha256 covers a kill between this write and the rename.
+            fields = [digest, str(written.st_size), str(written.st_mtime_ns)]
+            if previous is not None and previous != digest:
+                fields.append(previous)
+            _write_atomic(self._meta_path(key), (" ".join(fields) + "\n").encode("ascii"),
+                          durable=False)
+
         try:
-            written = _write_atomic(path, data, durable=True)
-            record = f"{digest} {written.st_size} {written.st_mtime_ns}\n".encode("ascii")
-            _write_atomic(self._meta_path(key), record, durable=False)
+            written = _write_atomic(path, data, durable=True, before_replace=record)
         except (IsADirectoryError, NotADirectoryError, FileExistsError):
             raise InputError(
                 f"cannot write {key}: it collides with an existing object or folder"

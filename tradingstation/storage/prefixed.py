@@ -31,6 +31,9 @@ class PrefixedStore(ObjectStore):
     def head(self, key: str) -> ObjectInfo | None:
         return self._strip(self.inner.head(self.prefix + key))
 
+    def recorded_hashes(self, key: str) -> tuple[str, ...]:
+        return self.inner.recorded_hashes(self.prefix + key)
+
     def list_objects(self, prefix: str = "") -> list[ObjectInfo]:
         return [self._strip(i) for i in self.inner.list_objects(self.prefix + prefix)]
 
