@@ -31,6 +31,7 @@ from tasks.ops import retention_cleanup, verify_integrity
 from tradingstation.calendar import NY
 from tradingstation.config import Settings, get_settings
 from tradingstation.errors import InputError
+from tradingstation.ops.backup import newest_backup
 from tradingstation.ops.gaps import GAP_DATASETS, Gap
 from tradingstation.ops.health import CHECK_NAMES, Check, HealthReport
 from tradingstation.ops.operations import check_operation_time, check_parameters
@@ -86,6 +87,7 @@ def data_ops(
     check_gaps: bool = False,
     dataset: str | None = None,
     as_of: datetime | None = None,
+    allow_problems: bool = False,
 ) -> dict:
     """One data operation (``tradingstation data <operation>``).
 
@@ -98,6 +100,8 @@ def data_ops(
         check_gaps: verify also detects missing sessions.
         dataset: daily | 1min | 30min (rebuild-ledger; default all).
         as_of: Time to act for (default now).
+        allow_problems: backup copies damaged objects too (with a warning) instead of
+            refusing.
 
     Returns:
         The operation's report with ``ok`` (False: problems found or part of it failed).
@@ -135,14 +139,16 @@ def data_ops(
             out.update(retention_cleanup(store, settings, now).to_dict(), ok=True)
     elif operation == "backup":
         label = keys.backup_label(now.astimezone(NY).date())
-        report = take_backup(store, label, now)
-        out.update(label=label, objects=report.objects, bytes=report.bytes, ok=True)
+        report = take_backup(store, label, now, allow_problems)
+        out.update(label=report.label, objects=report.objects, bytes=report.bytes,
+                   problems=report.problems, ok=True)
     elif operation == "restore":
-        label = keys.backup_label(params.date)
         with dataset_locks(*keys.DATASETS, store=store):
+            label, others = newest_backup(store, params.date)
             report = restore_from_backup(store, label, now)
-        out.update(label=label, objects=report.objects, bytes=report.bytes,
-                   removed=report.removed, safety_backup=report.safety_label, ok=True)
+        out.update(label=label, other_backups=others, objects=report.objects,
+                   bytes=report.bytes, removed=report.removed,
+                   safety_backup=report.safety_label, ok=True)
     elif operation == "rebuild-ledger":
         with dataset_locks(*params.datasets, store=store):
             rows = {d: recompute_ledger(store, d) for d in params.datasets}

@@ -81,10 +81,12 @@ def recompute_ledger(store: ObjectStore, dataset: str) -> int:
 
 
 @task(name="backup", cache_policy=NO_CACHE, **retry_options())
-def take_backup(store: ObjectStore, label: str, now: datetime) -> BackupReport:
-    """Copy every data object to ``backups/<label>/`` with a sha256 manifest (written last)."""
+def take_backup(store: ObjectStore, label: str, now: datetime,
+                allow_problems: bool = False) -> BackupReport:
+    """Copy every data object to a new backup of ``label`` (``label``, else ``label-2`` ...)
+    with a sha256 manifest (written last); damaged objects refuse it unless ``allow_problems``."""
     with logs.set_run_context(**run_ids()):
-        return create_backup(store, label, now)
+        return create_backup(store, label, now, allow_problems=allow_problems)
 
 
 @task(name="restore", cache_policy=NO_CACHE, retries=0)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from tests.test_panel import bars
 from tradingstation.errors import DataError, InputError, StorageError
 from tradingstation.ops.backup import (
     create_backup,
@@ -26,9 +28,9 @@ LABEL = keys.backup_label(date(2025, 11, 24))
 def seeded_store(root: Path) -> LocalStore:
     store = LocalStore(root)
     for n, symbol in enumerate(["AAPL", "MSFT", "NVDA"]):
-        store.put_bytes(keys.bars_key("daily", symbol), bytes([n]) * (1000 + n))
+        store.put_frame(keys.bars_key("daily", symbol), bars("2025-11-03", [10.0 + n] * 15))
     store.put_json(keys.signals_key(date(2025, 11, 24), "breakout"), {"signals": [1, 2]})
-    store.put_bytes(keys.universe_key(), b"universe")
+    store.put_frame(keys.universe_key(), pd.DataFrame({"symbol": ["AAPL", "MSFT", "NVDA"]}))
     return store
 
 

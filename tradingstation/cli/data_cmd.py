@@ -49,8 +49,7 @@ def _preflight(params, as_of: str | None) -> None:
     from blocks.resolve import resolve_store
     from tradingstation.data.universe import load_universe
     from tradingstation.errors import InputError, ObjectNotFoundError
-    from tradingstation.ops.backup import load_manifest
-    from tradingstation.storage import keys
+    from tradingstation.ops.backup import newest_backup
 
     if as_of is not None:
         from datetime import UTC, datetime
@@ -71,7 +70,7 @@ def _preflight(params, as_of: str | None) -> None:
     if params.operation not in ("restore", "rebuild-daily"):
         return
     if params.operation == "restore":
-        load_manifest(store, keys.backup_label(params.date))  # InputError names what exists
+        newest_backup(store, params.date)  # InputError names what exists
         return
     try:
         universe = set(load_universe(store))
@@ -165,6 +164,11 @@ def _print_backup(result: dict) -> None:
     verb = "restored" if result["operation"] == "restore" else "backed up"
     console.print(f"[green]{verb}[/] {result['objects']} objects ({result['bytes']:,} bytes) "
                   f"{'from' if verb == 'restored' else 'to'} backup {result['label']}")
+    if result.get("other_backups"):
+        console.print("older complete backups of that date (kept): "
+                      f"{', '.join(result['other_backups'])}")
+    for problem in result.get("problems", []):
+        console.print(f"[yellow]warning:[/] damaged object backed up as it is: {escape(problem)}")
     if result.get("safety_backup"):
         console.print(f"safety backup of the previous state: {result['safety_backup']}; "
                       f"{len(result['removed'])} objects not in the backup were removed")
@@ -263,9 +267,20 @@ def cleanup(as_of: AsOf = None, json_out: JsonOption = False) -> None:
 
 
 @app.command("backup")
-def backup(as_of: AsOf = None, json_out: JsonOption = False) -> None:
-    """Copy every data object to backups/<date>/ with a sha256 manifest (written last)."""
-    _operation("backup", json_out, as_of)
+def backup(
+    allow_problems: Annotated[bool, typer.Option(
+        "--allow-problems", help="Back up even when objects are damaged (they are listed).")]
+    = False,
+    as_of: AsOf = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Copy every data object to a new backup backups/<date>/ (a second one that day:
+    <date>-2 ...) with a sha256 manifest written last. A complete backup is never overwritten.
+
+    Refuses (exit 1, nothing kept) when an object fails its recorded hash, has none or cannot
+    be read, unless --allow-problems.
+    """
+    _operation("backup", json_out, as_of, allow_problems=allow_problems or None)
 
 
 @app.command("restore")
@@ -275,6 +290,9 @@ def restore(
     json_out: JsonOption = False,
 ) -> None:
     """Restore the data to backup --date: checks it, takes a safety backup, restores, verifies.
+
+    With several complete backups of that date, the newest (highest -N) is restored and the
+    others are listed. Every run takes a new safety backup (pre-restore-<time>, -2 ...).
 
     Refuses (exit 2, nothing changed) a date without a complete backup. An interrupted restore
     can simply be rerun.

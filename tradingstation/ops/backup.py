@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from tradingstation.errors import DataError, InputError, ObjectNotFoundError
+from tradingstation.ops.verify import damage_problems
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, sha256_hex
 
@@ -50,21 +52,92 @@ def _chunks(items: list[str], size: int = CHUNK) -> Iterator[list[str]]:
         yield items[start:start + size]
 
 
-def create_backup(
-    store: ObjectStore, label: str, now: datetime, progress: Callable[[int], None] | None = None
-) -> BackupReport:
-    """Copy every data object to ``backups/<label>/`` and write the manifest last.
+def numbered_label(base: str, n: int) -> str:
+    """The ``n``-th backup label of ``base`` on one day: ``base``, then ``base-2``, ``base-3``."""
+    label = base if n == 1 else f"{base}-{n}"
+    keys.backup_prefix(label)  # validates
+    return label
 
-    Content is read and hashed (not trusted from metadata), so the manifest describes exactly
-    what was copied. Rerunning with the same label replaces that backup.
+
+def _number_of(label: str, base: str) -> int | None:
+    if label == base:
+        return 1
+    suffix = label.removeprefix(base + "-") if label.startswith(base + "-") else ""
+    return int(suffix) if suffix.isdigit() else None
+
+
+def backups_of(store: ObjectStore, base: str) -> list[str]:
+    """Complete backups labelled ``base`` or ``base-<n>``, oldest first."""
+    found = [(n, label) for label in list_backups(store)
+             if (n := _number_of(label, base)) is not None]
+    return [label for _, label in sorted(found)]
+
+
+def free_label(store: ObjectStore, base: str) -> str:
+    """The first of ``base``, ``base-2`` ... that has no complete backup: a complete backup is
+    never written again (a label with only partial files, from a killed run, is reused)."""
+    taken = set(backups_of(store, base))
+    n = 1
+    while numbered_label(base, n) in taken:
+        n += 1
+    return numbered_label(base, n)
+
+
+def _remove_backup_files(store: ObjectStore, label: str) -> None:
+    for info in store.list_objects(keys.backup_prefix(label)):
+        store.delete(info.key)
+
+
+def create_backup(
+    store: ObjectStore, label: str, now: datetime, progress: Callable[[int], None] | None = None,
+    allow_problems: bool = False,
+) -> BackupReport:
+    """Copy every data object to a new backup of ``label`` and write the manifest last.
+
+    The backup gets the first free label of ``label`` (see :func:`free_label`), so a complete
+    backup is never overwritten. Content is read and hashed (not trusted from metadata), so the
+    manifest describes exactly what was copied. Each object is checked as ``verify`` checks it
+    (recorded hash, readable content): damage refuses the backup, so a damaged state is never
+    backed up silently beside the good one, unless ``allow_problems`` (then the problems are
+    logged and recorded in the manifest). A backup that fails removes the files it wrote.
+
+    Raises:
+        DataError: Damaged objects were found and ``allow_problems`` is False.
     """
+    label = free_label(store, label)
+    _remove_backup_files(store, label)  # leftovers of a killed run under this label
+    try:
+        report = _copy_objects(store, label, now, progress, allow_problems)
+    except BaseException:
+        # a failed backup must not keep the disk full or pass for a backup
+        with suppress(Exception):
+            _remove_backup_files(store, label)
+        raise
+    log.info("backup %s: %d objects, %d bytes", label, report.objects, report.bytes)
+    return report
+
+
+def _copy_objects(
+    store: ObjectStore, label: str, now: datetime, progress: Callable[[int], None] | None,
+    allow_problems: bool,
+) -> BackupReport:
     prefix = keys.backup_prefix(label)
-    manifest_key = keys.backup_manifest_key(label)
-    store.delete(manifest_key)  # an interrupted rerun must not look complete
     report = BackupReport(label=label)
     entries = []
     for chunk in _chunks(data_keys(store)):
-        for key, data in store.get_many(chunk).items():
+        blobs = store.get_many(chunk)
+        problems = damage_problems(store, blobs)
+        if problems and not allow_problems:
+            first = problems[0]
+            raise DataError(
+                f"backup refused: {len(problems)} damaged object(s), e.g. {first.key}: "
+                f"{first.detail} (repair: {first.repair}); run `tradingstation data verify`, "
+                "or back up anyway with --allow-problems"
+            )
+        for problem in problems:
+            log.warning("backing up damaged object %s: %s", problem.key, problem.detail)
+            report.problems.append(f"{problem.key}: {problem.detail}")
+        for key, data in blobs.items():
             store.put_bytes(prefix + key, data)
             entries.append({"key": key, "size": len(data), "sha256": sha256_hex(data)})
             report.objects += 1
@@ -72,11 +145,10 @@ def create_backup(
         if progress:
             progress(len(chunk))
     entries.sort(key=lambda e: e["key"])
-    store.put_json(manifest_key, {
+    store.put_json(keys.backup_manifest_key(label), {
         "version": MANIFEST_VERSION, "label": label, "created_at": now.isoformat(),
-        "objects": entries,
+        "objects": entries, "problems": report.problems,
     })
-    log.info("backup %s: %d objects, %d bytes", label, report.objects, report.bytes)
     return report
 
 
@@ -95,13 +167,25 @@ def load_manifest(store: ObjectStore, label: str) -> dict:
 
 
 def list_backups(store: ObjectStore) -> list[str]:
-    """Labels of complete backups (those with a manifest), oldest first."""
+    """Labels of complete backups (those with a manifest), sorted by label."""
     labels = []
     for info in store.list_objects("backups/"):
         parts = info.key.split("/")
         if len(parts) == 3 and parts[2] == "manifest.json":
             labels.append(parts[1])
     return sorted(labels)
+
+
+def newest_backup(store: ObjectStore, day: date) -> tuple[str, list[str]]:
+    """The newest complete backup taken on ``day`` and the day's other complete ones.
+
+    Raises:
+        InputError: There is no complete backup of ``day`` (the message lists what exists).
+    """
+    labels = backups_of(store, keys.backup_label(day))
+    if not labels:
+        load_manifest(store, keys.backup_label(day))  # raises, naming the available backups
+    return labels[-1], labels[:-1]
 
 
 def verify_backup(store: ObjectStore, label: str) -> list[str]:
@@ -124,16 +208,19 @@ def restore_backup(store: ObjectStore, label: str, now: datetime) -> BackupRepor
     """Restore the data prefixes to exactly the state of backup ``label``.
 
     Order: check the manifest and every backed-up object (refuse on any problem, changing
-    nothing) → take a safety backup of the current state → write every backed-up object →
-    delete data objects the backup does not have (they remain in the safety backup) → verify
-    the live data against the manifest. An interrupted restore can simply be rerun.
+    nothing) → take a safety backup of the current state (a new label every time) → write
+    every backed-up object → delete data objects the backup does not have (they remain in the
+    safety backup) → verify the live data against the manifest. An interrupted restore can
+    simply be rerun.
     """
     manifest = load_manifest(store, label)
     problems = verify_backup(store, label)
     if problems:
         raise DataError(f"backup {label} is damaged ({len(problems)} problems): {problems[0]}")
-    safety = keys.safety_backup_label(now.strftime("%Y%m%dT%H%M%SZ"))
-    create_backup(store, safety, now)
+    # the current state is kept whatever its damage (repairing damage is what restores are for);
+    # a rerun at the same stamp gets a new label, so no earlier safety backup is overwritten
+    safety = create_backup(store, keys.safety_backup_label(now.strftime("%Y%m%dT%H%M%SZ")), now,
+                           allow_problems=True).label
     report = BackupReport(label=label, safety_label=safety)
     prefix = keys.backup_prefix(label)
     wanted = {e["key"]: e for e in manifest["objects"]}

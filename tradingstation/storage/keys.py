@@ -18,7 +18,8 @@ Layout (all relative to the store's root / bucket prefix)::
     research/backtests/latest.json               pointer to the newest complete backtest
     research/live/outcomes.parquet               live track record: published signals' outcomes
     quarantine/<dataset>/<SYMBOL>/<stamp>.parquet  provider data that failed validation
-    backups/<label>/<key>                        backup copies (label: date or pre-restore-<stamp>)
+    backups/<label>/<key>                        backup copies (label: date or pre-restore-<stamp>,
+                                                 then -2, -3 ... for more the same day)
     backups/<label>/manifest.json                written last: marks a complete backup
     staging/<run>/<key>                          rebuild staging area
     smoke/<run>/<key>                            smoke-test scratch area (deleted after the run)
@@ -204,7 +205,8 @@ def quarantine_key(dataset: str, symbol: str, stamp: str) -> str:
     return f"quarantine/{validate_dataset(dataset)}/{validate_symbol(symbol)}/{stamp}.parquet"
 
 
-BACKUP_LABEL_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|pre-restore-\d{8}T\d{6}Z)$")
+# a second backup of the same date (or stamp) is <label>-2, -3 ...: a complete one is immutable
+BACKUP_LABEL_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}|pre-restore-\d{8}T\d{6}Z)(-[1-9]\d{0,3})?$")
 
 
 def backup_label(day: date) -> str:
