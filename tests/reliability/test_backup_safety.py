@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ops.test_backup import FailingStore
 from tests.reliability.cli_harness import invoke
 from tests.test_panel import bars
 from tradingstation.data.ledger import rebuild_ledger
@@ -95,18 +96,6 @@ def test_damaged_state_is_refused_unless_allowed_and_never_replaces_the_good_bac
     assert state(store) == good
 
 
-class DyingStore(LocalStore):
-    """A store whose writes fail after ``budget`` more puts (a crash in mid-restore)."""
-
-    budget = 10**9
-
-    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
-        DyingStore.budget -= 1
-        if DyingStore.budget < 0:
-            raise StorageError("injected crash")
-        return super().put_bytes(key, data, content_type)
-
-
 def test_rerun_restore_at_the_same_stamp_keeps_the_first_safety_backup(tmp_path: Path) -> None:
     store = seeded(tmp_path)
     good = state(store)
@@ -114,10 +103,11 @@ def test_rerun_restore_at_the_same_stamp_keeps_the_first_safety_backup(tmp_path:
     store.put_frame(keys.bars_key("daily", "AAPL"), bars("2025-10-01", [30.0] * 42))
     store.put_json(keys.signals_key(DAY, "orb"), {"signals": [3]})
     before_restore = state(store)
-    dying = DyingStore(tmp_path)
-    DyingStore.budget = len(before_restore) + 1 + 2  # safety backup + manifest, then 2 writes
+    dying = FailingStore(tmp_path)  # its writes fail after FailingStore.budget puts
+    FailingStore.budget = len(before_restore) + 1 + 2  # safety backup + manifest, then 2 writes
     with pytest.raises(StorageError):
         restore_backup(dying, LABEL, LATER)
+    FailingStore.budget = 10**9
     assert state(store) != before_restore  # half restored
     rerun = restore_backup(store, LABEL, LATER)  # same --as-of, so the same stamp
     assert state(store) == good
