@@ -18,6 +18,7 @@ from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.sources import screened_demo, usable_quotes
+from tradingstation.data.volume_profile import load_volume_profiles
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.screeners.store import save_signals
@@ -131,6 +132,8 @@ def screen(
         intraday = (load_panel(store, "1min", intraday_symbols, source=source)
                     if intraday_symbols else None)
         quotes = usable_quotes(_optional_frame(store, keys.quotes_key(session)), source)
+        profiles = (load_volume_profiles(store, intraday_symbols, source)
+                    if intraday_symbols and "gap_and_go" in names else None)
         demo = demo or screened_demo(store, daily, intraday, quotes)
         data = ScreenInput(
             session=session,
@@ -138,6 +141,7 @@ def screen(
             daily=daily,
             intraday_1min=intraday,
             quotes=quotes,
+            volume_profiles=profiles,
             # Anchors come from the point-in-time daily view itself (AVWAP Reclaim finds them
             # on the bars before the session): a stored table may have been found later.
             anchors=None,

@@ -107,6 +107,7 @@ def screen_input(
     anchors: pd.DataFrame | None = None,
     session: date = SESSION,
     demo: bool = False,
+    volume_profiles: dict[str, pd.DataFrame] | None = None,
 ) -> ScreenInput:
     """A ScreenInput from per-symbol bar frames."""
     return ScreenInput(
@@ -117,6 +118,7 @@ def screen_input(
         quotes=quotes,
         anchors=anchors,
         demo=demo,
+        volume_profiles=volume_profiles,
     )
 
 

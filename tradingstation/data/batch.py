@@ -26,6 +26,7 @@ from tradingstation.data.fetch_plan import FetchRequest, expected_bar, to_utc
 from tradingstation.data.ledger import ledger_row, one_line, put_frame_if_changed, update_ledger
 from tradingstation.data.provenance import foreign_reason, frame_source, is_foreign, with_source
 from tradingstation.data.retention import trim_bars
+from tradingstation.data.volume_profile import record_before_trim
 from tradingstation.errors import (
     ConfigError,
     DataError,
@@ -244,9 +245,11 @@ def _process(
             base = stored
             if is_foreign(frame_source(stored), source):
                 replaced, base = foreign_reason(frame_source(stored), source), None
-            merged = with_source(trim_bars(dataset, merge_bars(base, fresh), now, settings),
-                                 source)
+            untrimmed = merge_bars(base, fresh)
+            merged = with_source(trim_bars(dataset, untrimmed, now, settings), source)
             written = put_frame_if_changed(store, key, merged, stored=stored)
+            if dataset == "1min":  # keep what Gap & Go's relative volume needs beyond retention
+                record_before_trim(store, symbol, untrimmed, merged, now, source)
         except DataError as exc:
             outcome = SymbolOutcome(symbol, request.action, "failed",
                                     one_line(f"{exc}; restore it or run `data verify`", secrets))

@@ -19,7 +19,9 @@ from tradingstation.config import Settings
 from tradingstation.dashboard.publish import cleanup_dashboards
 from tradingstation.data.ledger import load_ledger, put_frame_if_changed, update_ledger, wall_clock
 from tradingstation.data.panel import load_bars
+from tradingstation.data.provenance import frame_source
 from tradingstation.data.retention import trim_bars
+from tradingstation.data.volume_profile import record_before_trim
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
@@ -83,6 +85,8 @@ def _trim_dataset(store: ObjectStore, dataset: str, now: datetime, settings: Set
         kept = trim_bars(dataset, bars, now, settings)
         if len(kept) == len(bars):
             continue
+        if dataset == "1min":  # the premarket minutes Gap & Go's relative volume still needs
+            record_before_trim(store, symbol, bars, kept, now, frame_source(bars))
         put_frame_if_changed(store, keys.bars_key(dataset, symbol), kept, stored=bars)
         removed += len(bars) - len(kept)
         row = ledger.loc[symbol].to_dict() if symbol in ledger.index else {

@@ -40,6 +40,10 @@ class ScreenInput:
             (screeners that need them compute them from ``daily``). Only anchors dated
             before ``session`` are kept.
         demo: True when the data comes from the demo market; copied onto every signal.
+        volume_profiles: Stored premarket volume profiles by symbol
+            (:func:`tradingstation.data.volume_profile.load_volume_profiles`): the sessions
+            older than the 1-min bars still hold, for Gap & Go's relative volume. Only sessions
+            before ``session`` are used.
     """
 
     session: date
@@ -49,6 +53,7 @@ class ScreenInput:
     quotes: pd.DataFrame | None = None
     anchors: pd.DataFrame | None = None
     demo: bool = False
+    volume_profiles: Mapping[str, pd.DataFrame] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.session, date) or isinstance(self.session, datetime):

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from tradingstation.indicators import relative_volume_by_time, vwap_session
+from tradingstation.data.volume_profile import usual_premarket_volume
+from tradingstation.indicators import vwap_session
 from tradingstation.screeners import views
 from tradingstation.screeners.base import (
     Screener,
@@ -55,8 +56,10 @@ class GapAndGo(Screener):
     * premarket volume (04:00 up to now, or up to 09:30 after the open) >= ``min_premarket_volume``.
     * premarket relative volume >= ``min_premarket_rvol``: cumulative volume since the New York
       day start vs the mean at the same time of day over the prior ``rvol_sessions`` sessions
-      (``indicators.relative_volume_by_time`` on the 1-min panel). Without prior sessions the
-      relative volume is unknown and the symbol does not qualify.
+      on which the symbol traded: the sessions the 1-min panel holds, and the older ones from
+      the stored premarket volume profile (``data.volume_profile``), since 1-min retention
+      keeps only about a week. Without prior sessions the relative volume is unknown and the
+      symbol does not qualify.
     * ``min_price <= price <= max_price``.
 
     Levels: entry = premarket high + 0.01 (a buy stop over the premarket range); stop = the
@@ -92,9 +95,12 @@ class GapAndGo(Screener):
         pm_high, pm_low = pm.high.max(), pm.low.min()
         pm_volume = pm.volume.sum(min_count=1)
         pm_vwap = views.last_values(vwap_session(pm.high, pm.low, pm.close, pm.volume))
-        rvol_frame = relative_volume_by_time(intraday.volume, p.rvol_sessions)
-        rvol = views.last_values(rvol_frame.loc[pm.index])
         pm_last_time = views.last_times(pm.volume.where(pm.volume > 0))
+        last_bar = views.last_times(pm.volume).reindex(symbols)
+        minute = (last_bar - hours.premarket_open) // views.ONE_MINUTE
+        usual = usual_premarket_volume(intraday.volume, data.session, minute, p.rvol_sessions,
+                                       data.volume_profiles)
+        rvol = (pm.volume.sum() / usual.where(usual > 0)).reindex(symbols)
 
         quotes = views.latest_quotes(data)
         quotes = quotes[quotes["timestamp"] >= hours.premarket_open]

@@ -40,7 +40,7 @@ STAMP_RE = re.compile(r"^\d{8}T\d{6}Z?$")
 
 DATASETS = ("daily", "1min", "30min")
 DATA_PREFIXES = ("universe/", "bars/", "ledger/", "quotes/", "anchors/", "signals/", "dashboards/",
-                 "research/")
+                 "research/", "profiles/")
 
 
 def validate_symbol(symbol: object) -> str:
@@ -124,6 +124,16 @@ def symbol_from_bars_key(key: str) -> str:
 def panel_snapshot_key(dataset: str) -> str:
     """Key of the snapshot of ``dataset``'s bars for the whole universe (a derived copy)."""
     return f"panels/{validate_dataset(dataset)}.parquet"
+
+
+def volume_profile_key(symbol: str) -> str:
+    """Premarket volume profile of one symbol (``tradingstation.data.volume_profile``)."""
+    return f"profiles/premarket-volume/{validate_symbol(symbol)}.parquet"
+
+
+def symbol_from_profile_key(key: str) -> str:
+    """The symbol of a ``volume_profile_key``."""
+    return validate_symbol(key.rsplit("/", 1)[-1].removesuffix(".parquet"))
 
 
 def ledger_key(dataset: str) -> str:
