@@ -47,7 +47,8 @@ def daily(as_of: datetime | None = None, force: bool = False) -> dict:
     run.notes += [f"gap: {g.dataset} {g.symbol} {g.start}..{g.end} ({g.sessions} sessions)"
                   for g in gaps[:20]]
     # Before cleanup: a signal about to leave retention is in the record first.
-    track = update_track_record(run.store, run.as_of, rules_from_settings(run.settings))
+    track = update_track_record(run.store, run.as_of, rules_from_settings(run.settings),
+                                run.settings.retention_1min_days)
     run.notes.append(f"track record: {track.added} signals added, {track.resolved} resolved, "
                      f"{track.pending} still open ({track.total} kept)")
     with dataset_locks(*keys.DATASETS, store=run.store):

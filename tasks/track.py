@@ -39,10 +39,11 @@ def backtest(store: ObjectStore, now: datetime, names: Sequence[str] | None,
 
 
 @task(name="update-track-record", cache_policy=NO_CACHE, **retry_options())
-def update_track_record(store: ObjectStore, now: datetime, rules: OutcomeRules) -> LiveUpdate:
+def update_track_record(store: ObjectStore, now: datetime, rules: OutcomeRules,
+                        minute_days: int) -> LiveUpdate:
     """Fill in the outcomes of published signals as later bars arrive (the live record)."""
     with logs.set_run_context(**run_ids()):
-        update = update_live_record(store, now, rules)
+        update = update_live_record(store, now, rules, minute_days)
         log.info("track record: %d added, %d resolved, %d still open, %d rows", update.added,
                  update.resolved, update.pending, update.total)
         return update

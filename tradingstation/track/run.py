@@ -131,16 +131,33 @@ class LiveUpdate:
         return asdict(self)
 
 
-def _panel(store: ObjectStore, dataset: str, symbols: list[str]) -> Panel | None:
-    return load_panel(store, dataset, symbols) if symbols else None
+def _minute_panel(store: ObjectStore, todo: pd.DataFrame, now: datetime,
+                  minute_days: int) -> Panel | None:
+    """1-min bars of the symbols whose signal's own session may still have them stored.
+
+    Only symbols that have a 1-min object (one listing) and a signal of the last
+    ``minute_days`` (+1) days are read: most pending signals are daily ones without minutes.
+    """
+    recent = pd.to_datetime(todo["session"]) >= (
+        pd.Timestamp(now).tz_convert("UTC").tz_localize(None).normalize()
+        - pd.Timedelta(days=minute_days + 1))
+    wanted = set(todo.loc[recent.to_numpy(), "symbol"])
+    if not wanted:
+        return None
+    stored = {keys.symbol_from_bars_key(i.key)
+              for i in store.list_objects(keys.bars_prefix("1min"))}
+    symbols = sorted(wanted & stored)
+    return pit.cut_intraday(load_panel(store, "1min", symbols), now) if symbols else None
 
 
-def update_live_record(store: ObjectStore, now: datetime,
-                       rules: OutcomeRules | None = None) -> LiveUpdate:
+def update_live_record(store: ObjectStore, now: datetime, rules: OutcomeRules | None = None,
+                       minute_days: int = 7) -> LiveUpdate:
     """Add newly published signals to the live record and resolve the ones still open.
 
     Decided rows are never recomputed (their bars may since have left retention); open rows
     are re-evaluated from the bars stored for their symbols only, as known at ``now``.
+    ``minute_days`` is the 1-min retention (``TS_RETENTION_1MIN_DAYS``): older signals' entry
+    days have no 1-min bars left to read.
     """
     record = read_live(store)
     published = pit.cut_signals(load_signals(store, pd.Timestamp(now) - LIVE_LOOKBACK), now)
@@ -154,9 +171,8 @@ def update_live_record(store: ObjectStore, now: datetime,
     if todo.empty:
         return LiveUpdate(0, 0, 0, len(record))
     symbols = sorted(set(todo["symbol"]))
-    daily = pit.cut_daily(_panel(store, "daily", symbols), now)
-    minutes = _panel(store, "1min", symbols)
-    intraday = pit.cut_intraday(minutes, now) if minutes is not None else None
+    daily = pit.cut_daily(load_panel(store, "daily", symbols), now)
+    intraday = _minute_panel(store, todo, now, minute_days)
     todo["timestamp"] = pd.to_datetime(todo["timestamp"], utc=True)
     demo = todo.pop("demo").astype(bool).to_numpy()
     evaluated = evaluate_signals(todo, daily, intraday, rules).assign(demo=demo)
