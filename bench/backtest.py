@@ -4,13 +4,14 @@ running the screening step once per session.
     python -m bench.backtest [--symbols 6000] [--sessions 150] [--measure-sessions 150]
                              [--reference-sessions 3]
 
-Ours: ``tradingstation.track.replay.run_backtest`` over the last ``--measure-sessions`` of the
-``--sessions`` replayed sessions (every one when equal), outcomes included; when fewer are
-measured, the screening part is extrapolated linearly to ``--sessions`` (it is one screen per
-session) and the outcome part is not (one vectorised pass). Reference: what a session does once
-per session, ``find_anchors`` on the bars before it plus the four screeners
-(``run_screeners``), on ``--reference-sessions`` sessions, extrapolated linearly. Each side runs
-in its own process; peak memory is that process's ru_maxrss.
+Ours: ``tradingstation.track.replay.run_backtest``'s daily replay over
+``--measure-sessions`` of the ``--sessions`` sessions, evenly spaced (every one when equal),
+outcomes included; when fewer are measured, the screening part is extrapolated linearly to
+``--sessions`` (it is one screen per session) and the outcome part is not (one vectorised
+pass). Reference: what a session does once per session, ``find_anchors`` on the bars before it
+plus the four screeners (``run_screeners``), on ``--reference-sessions`` evenly spaced
+sessions, extrapolated linearly. Each side runs in its own process; peak memory is that
+process's ru_maxrss.
 """
 
 from __future__ import annotations
@@ -23,13 +24,21 @@ from bench.synth import daily_panel
 SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "exhaustion_reversal")
 
 
+def spread(days: list, count: int) -> list:
+    """``count`` of ``days`` evenly spaced (all when ``count`` covers them): both sides time
+    the same mix of short and long histories."""
+    if count >= len(days):
+        return list(days)
+    return [days[round(i * (len(days) - 1) / max(count - 1, 1))] for i in range(count)]
+
+
 def ours(symbols: int, sessions: int, measured: int) -> dict:
-    """The replay (screens + outcomes) over the last ``measured`` sessions."""
+    """The replay (screens + outcomes) over ``measured`` of the sessions, evenly spaced."""
     from tradingstation.track.paths import evaluate_signals, signal_rows
     from tradingstation.track.replay import WARMUP_SESSIONS, daily_sessions, replay_daily
 
     panel = daily_panel(symbols, WARMUP_SESSIONS + sessions)
-    days = daily_sessions(panel, measured)
+    days = spread(daily_sessions(panel, sessions), measured)
     with stopwatch() as t_screen:
         found = replay_daily(panel, days, SCREENERS)
     with stopwatch() as t_outcome:
@@ -55,7 +64,7 @@ def reference(symbols: int, sessions: int, sample: int) -> dict:
     from tradingstation.track.replay import WARMUP_SESSIONS, daily_sessions
 
     panel = daily_panel(symbols, WARMUP_SESSIONS + sessions)
-    days = daily_sessions(panel, sessions)[:: max(1, sessions // sample)][:sample]
+    days = spread(daily_sessions(panel, sessions), sample)
     signals = 0
     with stopwatch() as t:
         for day in days:

@@ -20,7 +20,7 @@ FULL = {
     "fetch_rate": [],
     "screeners": [],
     "session": [],
-    "backtest": ["--measure-sessions", "10"],
+    "backtest": ["--measure-sessions", "10", "--reference-sessions", "5"],
     "track_update": [],
 }
 QUICK = {
