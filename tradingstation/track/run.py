@@ -102,7 +102,8 @@ def backtest_store(store: ObjectStore, now: datetime, *, names: Sequence[str] | 
     rules = rules or OutcomeRules()
     daily = pit.cut_daily(load_panel(store, "daily", tickers), now)
     if daily.close.empty:
-        raise InputError("no daily bars stored: run `tradingstation fetch daily` first")
+        raise InputError("no daily bars stored to replay: run `tradingstation fetch universe` "
+                         "and `tradingstation fetch daily` (or `./dev premarket`) first")
     intraday = None
     if any(n in INTRADAY_SCREENERS for n in names):
         intraday = pit.cut_intraday(load_panel(store, "1min", tickers), now)
