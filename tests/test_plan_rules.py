@@ -86,6 +86,9 @@ def test_entry_far_from_the_latest_price_is_dropped_with_the_reason() -> None:
                                "(more than 5%): the move is gone")
     assert reasons["SHRT"] == ("short entry 10.00 is 25.0% above the latest price 8.00 "
                                "(more than 5%): the move is gone")
+    assert not plan.demo
+    demo_only = build_plan([stale.model_copy(update={"demo": True})], RISK)
+    assert demo_only.ideas == [] and demo_only.demo  # a page listing it still says DEMO
 
 
 def test_plan_json_carries_the_new_fields_and_stays_version_1() -> None:

@@ -308,7 +308,8 @@ def build_plan(
         ideas=ideas,
         dropped=dropped,
         generated_at=generated_at,
-        demo=any(i.demo for i in ideas),
+        # dropped signals count too: a page listing demo signals says DEMO
+        demo=any(s.demo for s in parsed),
         min_reward_risk=risk.min_reward_risk,
     )
 
