@@ -119,9 +119,9 @@ class Settings(BaseSettings):
     # Alerts and logging
     webhook_url: SecretStr | None = Field(None, description="Slack or generic webhook for alerts.")
     watch_poll_seconds: float = Field(
-        60.0, gt=0, le=3600, description="Live-trigger watcher: seconds between quote polls.")
+        30.0, gt=0, le=3600, description="Live-trigger watcher: seconds between quote polls.")
     watch_rate_share: float = Field(
-        0.25, gt=0, le=1, description="Share of the per-minute API budget the watcher may use.")
+        0.10, gt=0, le=1, description="Share of the per-minute API budget the watcher may use.")
     watch_quiet_hours: str = Field(
         "", description="New York HH:MM-HH:MM when trigger alerts are journaled, not sent.")
     watch_alert_cap: int = Field(50, ge=0, description="Trigger alerts sent per session at most.")

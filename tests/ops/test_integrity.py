@@ -194,18 +194,21 @@ def test_cleanup_applies_retention_and_touches_nothing_else(world) -> None:
         store.put_json(keys.signals_key(day, "breakout"), {"signals": []})
         store.put_frame(keys.quotes_key(day), pd.DataFrame({"symbol": ["AAPL"]}))
         store.put_frame(keys.anchors_key(day), pd.DataFrame({"symbol": ["AAPL"]}))
+        store.put_json(keys.live_event_key(day, "0123456789abcdef", "triggered"), {"at": 1})
     store.put_frame(keys.universe_history_key(date(2020, 1, 2)), pd.DataFrame({"symbol": ["A"]}))
     store.put_bytes(keys.backup_prefix("2020-01-02") + "bars/daily/X.parquet", b"backup kept")
     store.put_json(keys.api_usage_key(date(2020, 1, 2)), {"calls": 1})
     untouched = {i.key: i.sha256 for i in store.list_objects()
                  if not i.key.startswith(("bars/daily/AAPL", "ledger/daily", "signals/",
-                                          "quotes/", "anchors/"))}
+                                          "quotes/", "anchors/", "live/"))}
     report = cleanup(store, NOW, settings)
     assert report.bars_trimmed == {"daily": 30, "1min": 0, "30min": 0}
     assert len(store.get_frame(keys.bars_key("daily", "AAPL"))) == 200
     assert report.deleted["signals"] == [keys.signals_key(old_day, "breakout")]
     assert report.deleted["quotes"] == [keys.quotes_key(old_day)]
     assert report.deleted["anchors"] == [keys.anchors_key(old_day)]
+    assert report.deleted["live"] == [keys.live_event_key(old_day, "0123456789abcdef",
+                                                          "triggered")]
     assert store.exists(keys.signals_key(recent_day, "breakout"))
     kept = {i.key: i.sha256 for i in store.list_objects() if i.key in untouched}
     assert kept == untouched

@@ -43,7 +43,7 @@ import pandas as pd
 
 from tests.support import fake_av_data as data
 from tests.support.fake_av_handler import FakeAlphaVantageHandler
-from tests.support.tape import quote_at
+from tests.support.tape import MinuteTape, quote_at
 
 FAULT_KINDS = (
     "throttle_note", "throttle_information", "premium", "http_500", "http_503", "timeout",
@@ -125,7 +125,7 @@ class FakeAlphaVantage:
         self._daily: dict[str, pd.DataFrame] = {}
         self._intraday: dict[tuple[str, str], pd.DataFrame] = {}
         self._quotes: dict[str, dict[str, Any]] = {}
-        self._tapes: dict[str, pd.DataFrame] = {}
+        self._tapes: dict[str, MinuteTape] = {}
         self._listing: pd.DataFrame | None = None
         self._next_faults: deque[tuple[str, str | None]] = deque()
         self._symbol_faults: dict[str, str] = {}
@@ -209,7 +209,7 @@ class FakeAlphaVantage:
         """Quote ``symbol`` from regular-session 1-min bars as of ``now()``: the last completed
         minute's close, the running session high/low (``tests/support/tape.py``)."""
         with self._lock:
-            self._tapes[symbol] = minutes.copy()
+            self._tapes[symbol] = MinuteTape(minutes)
 
     # --- faults -----------------------------------------------------------------------------
 

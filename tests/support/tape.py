@@ -17,7 +17,7 @@ SHRT    short, entry 20.00, stop 21.00; trades 19.80 at 10:15     triggered (ale
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -64,14 +64,34 @@ def tapes(session: date = SESSION) -> dict[str, pd.DataFrame]:
     return {s: minute_bars(base, moves, session) for s, _, _, _, _, base, moves in PLANTS}
 
 
-def quote_at(bars: pd.DataFrame, now: datetime) -> dict | None:
-    """The quote at ``now``: last completed minute's close, running session high/low."""
-    done = bars[bars["timestamp"] + timedelta(minutes=1) <= pd.Timestamp(now)]
-    if done.empty:
-        return None
-    return {"timestamp": done["timestamp"].iloc[-1], "price": float(done["close"].iloc[-1]),
-            "high": float(done["high"].max()), "low": float(done["low"].min()),
-            "volume": int(done["volume"].sum()), "open": float(done["open"].iloc[0])}
+class MinuteTape:
+    """One symbol's 1-min bars, indexed so a quote at any moment is a binary search."""
+
+    def __init__(self, bars: pd.DataFrame) -> None:
+        self.ends = (pd.to_datetime(bars["timestamp"], utc=True)
+                     + pd.Timedelta(minutes=1)).to_numpy("datetime64[ns]").astype("int64")
+        self.starts = self.ends - 60_000_000_000
+        self.close = bars["close"].to_numpy("float64")
+        self.open = float(bars["open"].iloc[0]) if len(bars) else float("nan")
+        self.high = np.maximum.accumulate(bars["high"].to_numpy("float64"))
+        self.low = np.minimum.accumulate(bars["low"].to_numpy("float64"))
+        self.volume = np.cumsum(bars["volume"].to_numpy("int64"))
+
+    def quote(self, now: datetime) -> dict | None:
+        """The quote at ``now``: last completed minute's close, running session high/low."""
+        done = int(np.searchsorted(self.ends, pd.Timestamp(now).value, side="right"))
+        if done == 0:
+            return None
+        i = done - 1
+        return {"timestamp": pd.Timestamp(self.starts[i], tz="UTC"),
+                "price": float(self.close[i]), "high": float(self.high[i]),
+                "low": float(self.low[i]), "volume": int(self.volume[i]), "open": self.open}
+
+
+def quote_at(bars: pd.DataFrame | MinuteTape, now: datetime) -> dict | None:
+    """The quote at ``now`` of a tape (bars are indexed on the fly)."""
+    tape = bars if isinstance(bars, MinuteTape) else MinuteTape(bars)
+    return tape.quote(now)
 
 
 def signals(session: date = SESSION) -> list[Signal]:
@@ -90,7 +110,7 @@ def signals(session: date = SESSION) -> list[Signal]:
     return out
 
 
-def session_quotes_frame(tape: dict[str, pd.DataFrame], symbols: list[str],
+def session_quotes_frame(tape: dict[str, MinuteTape], symbols: list[str],
                          now: datetime) -> pd.DataFrame:
     """``SESSION_QUOTE_COLUMNS`` for ``symbols`` at ``now``."""
     rows = []
@@ -111,7 +131,7 @@ class TapeProvider(FrameProvider):
 
     def __init__(self, tape: dict[str, pd.DataFrame], now: datetime) -> None:
         super().__init__()
-        self.tape = tape
+        self.tape = {symbol: MinuteTape(bars) for symbol, bars in tape.items()}
         self.now = now
 
     def session_quotes(self, symbols: Sequence[str]) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -16,6 +17,7 @@ class WebhookReceiver:
     def __init__(self, path: str = "/hook") -> None:
         self.path = path
         self.bodies: list[str] = []
+        self.arrivals: list[float] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -25,6 +27,7 @@ class WebhookReceiver:
                 body = self.rfile.read(length).decode("utf-8", "replace")
                 with receiver._lock:
                     receiver.bodies.append(body)
+                    receiver.arrivals.append(time.time())
                 self.send_response(200)
                 self.end_headers()
 
@@ -44,6 +47,11 @@ class WebhookReceiver:
         """The bodies so far (a copy)."""
         with self._lock:
             return list(self.bodies)
+
+    def received_at(self) -> list[tuple[str, float]]:
+        """``(body, arrival epoch seconds)`` so far."""
+        with self._lock:
+            return list(zip(self.bodies, self.arrivals, strict=True))
 
     def stop(self) -> None:
         """Shut the server down."""

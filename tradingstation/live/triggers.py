@@ -80,10 +80,9 @@ def advance_ideas(
         return out, pd.DataFrame(columns=TRANSITION_COLUMNS)
     q = quotes.drop_duplicates("symbol", keep="last").set_index("symbol")
     open_mask = (out["state"] == OPEN).to_numpy() & out["symbol"].isin(q.index).to_numpy()
-    rows = out.index[open_mask]
-    if not len(rows):
+    if not open_mask.any():
         return out, pd.DataFrame(columns=TRANSITION_COLUMNS)
-    sub = out.loc[rows]
+    sub = out.iloc[np.flatnonzero(open_mask)]
     quote = q.loc[sub["symbol"].to_numpy()]
     stamp = pd.to_datetime(quote["timestamp"], utc=True).to_numpy()
     price = quote["price"].to_numpy(dtype="float64")
@@ -114,14 +113,18 @@ def advance_ideas(
     state[fresh & expired] = EXPIRED
 
     changed = state != OPEN
-    out.loc[rows, "seen_high"] = seen_high
-    out.loc[rows, "seen_low"] = seen_low
-    out.loc[rows, "base_high"] = base_high
-    out.loc[rows, "base_low"] = base_low
-    out.loc[rows, "state"] = state
-    out.loc[rows, "price"] = np.where(fresh, price, sub["price"].to_numpy(dtype="float64"))
-    out.loc[rows[changed], "changed_at"] = pd.to_datetime(stamp[changed], utc=True)
-    moved = out.loc[rows[changed]]
+    pos = np.flatnonzero(open_mask)
+    updates = {"seen_high": seen_high, "seen_low": seen_low, "base_high": base_high,
+               "base_low": base_low, "state": state,
+               "price": np.where(fresh, price, sub["price"].to_numpy(dtype="float64"))}
+    for column, values in updates.items():  # whole-column writes: .loc per row set is slow
+        full = out[column].to_numpy(copy=True)
+        full[pos] = values
+        out[column] = full
+    changed_at = pd.to_datetime(out["changed_at"], utc=True).to_numpy(copy=True)
+    changed_at[pos[changed]] = stamp[changed]
+    out["changed_at"] = pd.to_datetime(changed_at, utc=True)
+    moved = out.iloc[pos[changed]]
     transitions = pd.DataFrame({
         "idea_id": moved["idea_id"].to_numpy(),
         "symbol": moved["symbol"].to_numpy(),

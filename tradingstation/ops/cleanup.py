@@ -2,9 +2,10 @@
 
 Policies (Settings): 1-min bars 7 days rolling, 30-min bars 500 per symbol, daily bars 200
 sessions per symbol, signals 30 days, dashboards 7 days (the "latest" one always kept).
-Session inputs (premarket quotes, anchors) follow the signals policy, since signals are what
-they explain. Staging areas left by interrupted rebuilds are removed after a day. Universe
-history, API usage and backups have no retention policy and are never touched.
+Session inputs (premarket quotes, anchors) and the live-trigger journal follow the signals
+policy, since signals are what they explain. Staging areas left by interrupted rebuilds are
+removed after a day. Universe history, API usage and backups have no retention policy and are
+never touched.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def cleanup(store: ObjectStore, now: datetime, settings: Settings) -> CleanupRep
         report.bars_trimmed[dataset] = _trim_dataset(store, dataset, now, settings)
     signal_cutoff = today - timedelta(days=settings.retention_signals_days)
     for name, prefix, position in (("signals", "signals/", 1), ("quotes", "quotes/", 1),
-                                   ("anchors", "anchors/", 1)):
+                                   ("anchors", "anchors/", 1), ("live", "live/", 1)):
         gone = []
         for info in store.list_objects(prefix):
             day = _dated_part(info.key, position)

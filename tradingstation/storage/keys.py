@@ -40,7 +40,7 @@ STAMP_RE = re.compile(r"^\d{8}T\d{6}Z?$")
 
 DATASETS = ("daily", "1min", "30min")
 DATA_PREFIXES = ("universe/", "bars/", "ledger/", "quotes/", "anchors/", "signals/", "dashboards/",
-                 "research/", "profiles/")
+                 "research/", "profiles/", "live/")
 
 
 def validate_symbol(symbol: object) -> str:
