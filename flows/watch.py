@@ -12,6 +12,7 @@ from datetime import datetime, time
 from prefect import flow
 
 from blocks.resolve import resolve_provider, resolve_store
+from flows.ephemeral import run_once
 from flows.session import configure_run_logging, parse_as_of
 from tasks.plan import risk_settings
 from tasks.watch import alert_sender, poll_ideas
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     as_of = parse_as_of(args.as_of)
     parse_until(args.until)
-    result = watch(as_of=as_of, until=args.until, speed=args.speed)
+    result = run_once(watch, as_of=as_of, until=args.until, speed=args.speed)
     print(result)
     return result
 

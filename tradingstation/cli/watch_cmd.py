@@ -37,7 +37,7 @@ def watch(
     if not 1 <= speed <= 3600:
         raise InputError(f"invalid --speed {speed!r}: between 1 and 3600")
     load_settings()
-    runner = importlib.import_module("flows.maintenance")
+    runner = importlib.import_module("flows.ephemeral")
     result = runner.run_once(module.watch, as_of=instant, until=until, speed=speed)
     if json_out:
         print_json(result)
