@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -268,8 +270,14 @@ def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> di
 
     A bad ``--as-of`` fails before Prefect starts.
     """
+    # Offline, the temporary server's telemetry only logs "Failed to send telemetry" errors.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     args = script_args(mode, argv)
-    as_of = parse_as_of(args.as_of)  # a bad --as-of fails here, before Prefect starts
+    try:
+        as_of = parse_as_of(args.as_of)  # a bad --as-of fails here, before Prefect starts
+    except InputError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
     result = run_flow_once(flow_fn, as_of, args.force)
     printer(result)
     return result

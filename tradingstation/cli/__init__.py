@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     stderr and exit 2 (bad input or configuration) or 1 (anything else); unexpected ones print
     a redacted traceback and exit 1.
     """
+    # Every command may start a temporary Prefect server; offline its telemetry only logs
+    # "Failed to send telemetry" errors. Set before Prefect is imported; an explicit value wins.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     try:
         _configure_logging_from_env()
         # Not standalone: click would print usage errors as a multi-line box; they get the same
