@@ -13,6 +13,8 @@ from tradingstation.calendar import NY
 from tradingstation.dashboard.export import format_reward_risk
 
 console = Console()
+# Results of runs that had nothing to do (see flows.session.finish_closed).
+IDLE = ("market_closed", "window_not_open")
 SHORT = {"gap_and_go": "G&G", "orb": "ORB", "avwap_reclaim": "AVWAP", "breakout": "BRK",
          "ema_pullback": "EMA", "exhaustion_reversal": "EXH"}
 
@@ -31,9 +33,11 @@ def _signals_table(title: str, rows: list[dict]) -> Table:
 
 def print_premarket(result: dict) -> None:
     """Print the premarket plan (or the market-closed message) of a premarket flow result."""
-    if result.get("status") == "market_closed":
+    if result.get("status") in IDLE:
         console.print(Panel(result["message"], title="premarket", border_style="yellow"))
         return
+    if result.get("notice"):
+        console.print(Panel(result["notice"], title="premarket", border_style="yellow"))
     if result.get("demo"):
         console.print(Panel(DEMO_BANNER, border_style="red", title="DEMO"))
     as_of = datetime.fromisoformat(result["as_of"]).astimezone(NY)
@@ -62,9 +66,11 @@ def print_premarket(result: dict) -> None:
 def print_summary(result: dict) -> None:
     """Print a session flow's result: market closed, or its top signals per screener."""
     mode = result.get("mode", "run")
-    if result.get("status") == "market_closed":
+    if result.get("status") in IDLE:
         console.print(Panel(result["message"], title=mode, border_style="yellow"))
         return
+    if result.get("notice"):
+        console.print(Panel(result["notice"], title=mode, border_style="yellow"))
     if result.get("demo"):
         console.print(Panel(DEMO_BANNER, border_style="red", title="DEMO"))
     as_of = datetime.fromisoformat(result["as_of"]).astimezone(NY)

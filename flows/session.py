@@ -44,6 +44,7 @@ class SessionRun:
         provider: Market data (Alpha Vantage, or the demo market).
         notes: Lines for the summary (fetch outcomes, failed symbols).
         failed_symbols: ``{job: [symbols]}`` still failing after every retry.
+        notice: Why the run works on another session than the one of its start (or on none).
     """
 
     mode: str
@@ -54,6 +55,7 @@ class SessionRun:
     provider: MarketDataProvider | None = None
     notes: list[str] = field(default_factory=list)
     failed_symbols: dict[str, list[str]] = field(default_factory=dict)
+    notice: str | None = None
 
     @property
     def demo(self) -> bool:
@@ -101,11 +103,39 @@ def start_session(mode: str, as_of: datetime | str | None, force: bool) -> Sessi
     session = calendar.session_for(instant)
     if session is None and force:
         session = calendar.last_completed_session(instant)
-    run = SessionRun(mode=mode, as_of=instant, session=session, settings=settings)
+    notice = None
+    if session is not None and calendar.before_window(mode, instant):
+        session, instant, notice = _before_window(mode, session, instant, force)
+        get_run_logger().info(notice)
+    run = SessionRun(mode=mode, as_of=instant, session=session, settings=settings, notice=notice,
+                     notes=[notice] if notice and session else [])
     if session is not None:
         run.store = resolve_store(settings)
         run.provider = resolve_provider(settings, instant)
     return run
+
+
+def _before_window(mode: str, session: date, instant: datetime, force: bool
+                   ) -> tuple[date | None, datetime, str]:
+    """``(session, as_of, notice)`` of a run started before today's ``mode`` window opens.
+
+    Today's data does not exist yet: a deployment run does nothing (unless forced), any other
+    run works on the last session whose window has passed, as of the usual time of that mode.
+    """
+    opens = get_calendar().window_opens(mode, session).astimezone(NY)
+    head = f"the {mode} window of {session.isoformat()} opens at {opens:%H:%M} New York"
+    if _from_deployment() and not force:
+        return None, instant, f"{head}: nothing to do before it."
+    last = get_calendar().previous_session(session)
+    shown = _example_instant(mode, last)
+    return last, shown.astimezone(UTC), (
+        f"{head}; showing the last session, {last.isoformat()}, as of {shown:%H:%M} New York.")
+
+
+def _from_deployment() -> bool:
+    from prefect.runtime import deployment
+
+    return bool(deployment.id)
 
 
 def configure_run_logging(settings: Settings) -> None:
@@ -128,31 +158,47 @@ def closed_message(run: SessionRun) -> str:
     day = run.as_of.astimezone(NY).date()
     nxt = calendar.next_session(day)
     last = calendar.previous_session(day)
-    example = _example_time(run.mode, last)
+    example = _example_instant(run.mode, last).isoformat(timespec="minutes")
+    if run.notice:  # a session day, before the mode's window
+        return f"{run.notice} To run it for the last session, {last.isoformat()}: " \
+               f"{_rerun_hint(example)}."
     return (
         f"market closed on {day.isoformat()} ({day:%A}): {run.mode} has nothing to do. "
         f"Next session: {nxt.isoformat()}. To run it for the last session, {last.isoformat()}: "
-        f"--as-of {example} (or --force)."
+        f"{_rerun_hint(example)}."
     )
 
 
-def _example_time(mode: str, day: date) -> str:
+def _rerun_hint(example: str) -> str:
+    """How to run again at ``example``: command-line options, or the deployment's parameters
+    when this run came from a deployment (``--as-of`` means nothing to ``prefect deployment run``).
+    """
+    from prefect.runtime import deployment, flow_run
+
+    if _from_deployment():
+        name = f"{flow_run.flow_name}/{deployment.name}"
+        return f"prefect deployment run '{name}' -p as_of={example} (or -p force=true)"
+    return f"--as-of {example} (or --force)"
+
+
+def _example_instant(mode: str, day: date) -> datetime:
     hour, minute = {"premarket": (8, 45), "market": (10, 30), "postmarket": (17, 0)}.get(
         mode, (21, 0)
     )
-    instant = datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY)
-    return instant.isoformat(timespec="minutes")
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY)
 
 
 def finish_closed(run: SessionRun) -> dict:
-    """End a run on a closed day: log, publish the "market closed" summary, return it."""
+    """End a run with nothing to do (a closed day, or before the mode's window): log, publish
+    the summary, return it."""
     message = closed_message(run)
     get_run_logger().info(message)
+    what = "window not open" if run.notice else "market closed"
     markdown = session_summary_markdown(
-        f"{run.mode.capitalize()} - market closed", None, run.as_of, False, {}, [message]
+        f"{run.mode.capitalize()} - {what}", None, run.as_of, False, {}, [message]
     )
-    publish_summary(run.artifact_key, markdown, f"{run.mode}: market closed")
-    return {"mode": run.mode, "status": "market_closed", "message": message,
+    publish_summary(run.artifact_key, markdown, f"{run.mode}: {what}")
+    return {"mode": run.mode, "status": what.replace(" ", "_"), "message": message,
             "as_of": run.as_of.isoformat(), "markdown": markdown}
 
 
@@ -249,6 +295,8 @@ def publish(run: SessionRun, title: str, sections: dict[str, list[Signal]],
         "failed_symbols": run.failed_symbols,
         "markdown": markdown,
     }
+    if run.notice:
+        result["notice"] = run.notice
     result.update(extra or {})
     return result
 
@@ -278,6 +326,16 @@ def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> di
     except InputError as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(2) from None
+    calendar = get_calendar()
+    if not args.force and calendar.session_for(as_of) is None:
+        # A script run is someone wanting to see the flow work (./dev premarket on a Sunday):
+        # show the last session rather than a "market closed" note.
+        day = as_of.astimezone(NY).date()
+        last = calendar.previous_session(day)
+        shown = _example_instant(mode, last)
+        as_of = shown.astimezone(UTC)
+        sys.stderr.write(f"market closed on {day.isoformat()} ({day:%A}): showing the last "
+                         f"session, {last.isoformat()}, as of {shown:%H:%M} New York\n")
     result = run_flow_once(flow_fn, as_of, args.force)
     printer(result)
     return result

@@ -35,6 +35,9 @@ MAX_YEAR = 2199
 _SEARCH_YEARS = 2
 
 MODES = ("premarket", "market", "postmarket", "daily", "closed")
+# The SessionTimes field at which each session flow's window opens.
+WINDOW_OPENS = {"premarket": "premarket_open", "market": "market_open",
+                "postmarket": "market_close", "daily": "postmarket_close"}
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,23 @@ class MarketCalendar:
         _check_instant(instant)
         day = instant.astimezone(NY).date()
         return day if day in self._year(day.year).times else None
+
+    def window_opens(self, mode: str, day: date) -> datetime:
+        """When the ``mode`` flow's window opens on session ``day`` (UTC): premarket 04:00,
+        market 09:30, postmarket at the close (New York); ``daily`` after the post-market.
+
+        Raises:
+            InputError: unknown mode, or ``day`` is not a session.
+        """
+        if mode not in WINDOW_OPENS:
+            raise InputError(f"unknown mode {mode!r}: one of {', '.join(WINDOW_OPENS)}")
+        return getattr(self.session_times(day), WINDOW_OPENS[mode])
+
+    def before_window(self, mode: str, instant: datetime) -> bool:
+        """Whether ``instant`` is on a session day before that day's ``mode`` window opens
+        (premarket at 02:13, for example: today's premarket data does not exist yet)."""
+        day = self.session_for(instant)
+        return day is not None and mode != "daily" and instant < self.window_opens(mode, day)
 
     def last_completed_session(self, instant: datetime) -> date:
         """The latest session whose regular close is at or before ``instant``."""

@@ -301,7 +301,8 @@ def test_urllib3_debug_lines_have_the_key_masked(fake, provider, caplog):
 
 
 @pytest.mark.parametrize(("kind", "error"), [("throttle_note", ThrottledError),
-                                             ("error_message", ProviderError),
+                                             # refused without a symbol: the key (permanent)
+                                             ("error_message", InvalidApiKeyError),
                                              ("malformed_json", ProviderError)])
 def test_json_answering_the_csv_listing_request(fake, provider, kind, error):
     fake.fail_next(kind)

@@ -81,9 +81,16 @@ def classify_message(
     if any(m in lowered for m in _PREMIUM_MARKERS):
         return PremiumEndpointError(f"Alpha Vantage plan does not include {what}: {shown}")
     if key == "Error Message":
+        # An "Error Message" is Alpha Vantage refusing the request itself: the same request
+        # gets the same answer, so it is never retried.
+        if "apikey" in lowered or "api key" in lowered:
+            return InvalidApiKeyError(f"Alpha Vantage rejected the API key ({what}): {shown}")
         if symbol_scoped:
             return SymbolNotFoundError(f"Alpha Vantage does not know the symbol ({what}): {shown}")
-        return ProviderError(f"Alpha Vantage refused {what}: {shown}")
+        # Without a symbol, only the key (or the plan) can be wrong in our fixed parameters.
+        return InvalidApiKeyError(
+            f"Alpha Vantage refused {what}, a request without a symbol (not retried): check the "
+            f"API key, TS_ALPHAVANTAGE_API_KEY or the Secret block: {shown}")
     if "Meta Data" in document or any(k.startswith("Time Series") for k in document):
         return None  # an informational note next to real data
     return ProviderError(f"Alpha Vantage answered {what} with a message instead of data: {shown}")
