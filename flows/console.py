@@ -10,7 +10,7 @@ from rich.table import Table
 
 from tasks.report import DEMO_BANNER
 from tradingstation.calendar import NY
-from tradingstation.dashboard.export import format_reward_risk
+from tradingstation.dashboard.export import format_reward_risk, format_track
 
 console = Console()
 # Results of runs that had nothing to do (see flows.session.finish_closed).
@@ -48,15 +48,17 @@ def print_premarket(result: dict) -> None:
     ideas = result.get("plan", {}).get("ideas", [])
     table = Table(title="Ranked ideas (sized)", title_justify="left", header_style="bold")
     for name in ("#", "symbol", "side", "status", "score", "screeners", "entry", "stop",
-                 "R:R", "shares"):
-        table.add_column(name, no_wrap=name != "screeners")
+                 "R:R", "shares", "track record"):
+        table.add_column(name, no_wrap=name not in ("screeners", "track record"))
     for idea in ideas[:10]:
         screeners = "+".join(SHORT.get(s, s) for s in idea["screeners"])
         status = "CONFLICT" if idea.get("conflict") else idea["status"]
         table.add_row(str(idea["rank"]), idea["symbol"], idea["direction"], status,
                       f"{idea['score']:.1f}", screeners, f"{idea['entry']:.2f}",
                       f"{idea['stop']:.2f}", format_reward_risk(idea.get("reward_risk")),
-                      str(idea["shares"]))
+                      str(idea["shares"]),
+                      format_track(idea.get("track_expectancy_r"), idea.get("track_sample", 0),
+                                   idea.get("track_note", "")))
     console.print(table)
     failed = result.get("failed_symbols") or {}
     for job, symbols in failed.items():

@@ -63,7 +63,7 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     found = screen(run.store, run.session, run.as_of, PREMARKET_SCREENERS, run.demo, watchlist,
                    daily=daily, source=run.source)
     plan = build_session_plan(run.session, run.as_of, run.settings, "premarket",
-                              [s for sigs in found.values() for s in sigs])
+                              [s for sigs in found.values() for s in sigs], run.store)
     sections = {"Gap & Go": found["gap_and_go"], "Opening Range Breakout": found["orb"]}
     return publish(run, "Premarket plan", sections, {"plan": plan, "watchlist": watchlist})
 

@@ -17,6 +17,8 @@ from tradingstation.dashboard.build import risk_from_settings
 from tradingstation.dashboard.export import idea_to_dict, plan_to_markdown
 from tradingstation.plan import RiskSettings, build_plan
 from tradingstation.signals import Signal
+from tradingstation.storage.base import ObjectStore
+from tradingstation.track.ideas import annotate_from_store
 
 log = logging.getLogger("tradingstation.tasks")
 TABLE_COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
@@ -35,6 +37,7 @@ def build_session_plan(
     settings: Settings,
     mode: str,
     signals: Sequence[Signal],
+    store: ObjectStore | None = None,
 ) -> dict:
     """Merge, rank and size ``signals``; publish ``<mode>-plan`` markdown and table artifacts.
 
@@ -43,6 +46,8 @@ def build_session_plan(
     """
     with logs.set_run_context(**run_ids()):
         plan = build_plan(signals, risk_settings(settings), generated_at=as_of)
+        if store is not None:  # each idea's track record, from the newest backtest
+            plan = annotate_from_store(plan, store, as_of)
         title = f"{mode.capitalize()} plan {session.isoformat()}"
         markdown = plan_to_markdown(plan, title)
         ideas = [idea_to_dict(i) for i in plan.ideas]

@@ -20,6 +20,10 @@ from tests.data.memory_store import CountingLocalStore
 from tradingstation.calendar import NY
 from tradingstation.providers.demo_plants import PLANTED
 from tradingstation.storage import keys
+from tradingstation.storage.local import LocalStore
+from tradingstation.track.outcome import OutcomeRules
+from tradingstation.track.run import summarize_backtest
+from tradingstation.track.store import save_backtest
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +61,23 @@ def _signals(root: Path, screener: str) -> list[dict]:
     return doc["signals"]
 
 
+def _seed_backtest(root: Path) -> None:
+    """A stored backtest in which Gap & Go longs earned +0.5R in every score band."""
+    rows = []
+    for score in (6.5, 7.5, 8.5, 9.5):
+        for r in [2.0, -1.0] * 15:
+            rows.append({"id": f"g{len(rows)}", "screener": "gap_and_go", "direction": "long",
+                         "session": "2025-10-01",
+                         "score": score, "timestamp": pd.Timestamp("2025-10-01T13:00Z"),
+                         "exit_reason": "target" if r > 0 else "stop", "filled": True,
+                         "r": r, "held_sessions": 1.0, "exit_session": "2025-10-01"})
+    frame = pd.DataFrame(rows)
+    save_backtest(LocalStore(root), "20251001T220000Z", frame, {
+        **summarize_backtest(frame, OutcomeRules()), "generated_at": "2025-10-01T22:00:00+00:00"})
+
+
 def test_premarket_builds_plan_from_planted_setups(demo_env: Path) -> None:
+    _seed_backtest(demo_env)
     state = premarket(as_of=_at(8, 45), return_state=True)
     assert state.is_completed()
     result = state.result()
@@ -70,6 +90,9 @@ def test_premarket_builds_plan_from_planted_setups(demo_env: Path) -> None:
     assert (demo_env / "anchors" / f"{SESSION}.parquet").exists()
     ideas = result["plan"]["ideas"]
     assert ideas and all(i["stop"] < i["entry"] for i in ideas if i["direction"] == "long")
+    gappers = [i for i in ideas if i["screeners"][0] == "gap_and_go"]
+    assert gappers and all(i["track_expectancy_r"] == 0.5 and i["track_sample"] == 30
+                           for i in gappers)
     summary = _artifact_text("premarket-summary")
     assert "DEMO DATA" in summary and "Gap & Go" in summary
     assert "GPUP" in _artifact_text("premarket-plan")
