@@ -4,6 +4,7 @@ Usage::
 
     with FakeAlphaVantage(api_key="K", per_minute=75, premium=True) as fake:
         fake.set_daily("NVDA", bars)                 # or let it generate seeded data
+        fake.set_splits("NVDA", [(date(2024, 6, 10), 10.0)])  # SPLITS (none by default)
         fake.fail_next("http_503", n=2)              # the next two requests fail
         fake.fail_symbol("BAD", "error_message")     # BAD always fails
         fake.fail_randomly("timeout", p=0.1, seed=7) # 10 % of requests time out
@@ -14,9 +15,12 @@ Usage::
 
 Formats served (as Alpha Vantage does, every refusal with HTTP 200): ``TIME_SERIES_DAILY``,
 ``TIME_SERIES_INTRADAY`` (bar-start US/Eastern stamps, 04:00-20:00), ``LISTING_STATUS`` (CSV),
-``GLOBAL_QUOTE`` and ``REALTIME_BULK_QUOTES`` (premium only). ``compact`` = the latest 100
-bars; ``outputsize=full`` and ``month`` need ``premium=True``. Symbols with no data set get
-deterministic data generated from ``seed`` (weekdays only; no holiday calendar).
+``GLOBAL_QUOTE``, ``REALTIME_BULK_QUOTES`` (premium only) and ``SPLITS`` (``{"symbol",
+"data": [{"effective_date", "split_factor"}]}``; bars are served as set, i.e. as-traded:
+``fake_av_data.as_traded`` turns an adjusted series into the unadjusted one a split leaves).
+``compact`` = the latest 100 bars; ``outputsize=full`` and ``month`` need ``premium=True``.
+Symbols with no data set get deterministic data generated from ``seed`` (weekdays only; no
+holiday calendar).
 
 Fault kinds (``FAULT_KINDS``): throttle_note, throttle_information, premium, http_500,
 http_503, timeout (answer only after ``timeout_seconds``), connection_reset (RST),
@@ -35,7 +39,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -53,7 +57,7 @@ FAULT_KINDS = (
 # Per-symbol faults that a bulk answer expresses by leaving the symbol out.
 _BULK_OMITS = ("empty_global_quote", "error_message")
 FUNCTIONS = ("TIME_SERIES_DAILY", "TIME_SERIES_INTRADAY", "LISTING_STATUS", "GLOBAL_QUOTE",
-             "REALTIME_BULK_QUOTES")
+             "REALTIME_BULK_QUOTES", "SPLITS")
 
 
 @dataclass
@@ -126,6 +130,7 @@ class FakeAlphaVantage:
         self._intraday: dict[tuple[str, str], pd.DataFrame] = {}
         self._quotes: dict[str, dict[str, Any]] = {}
         self._tapes: dict[str, MinuteTape] = {}
+        self._splits: dict[str, list[tuple[date, float]]] = {}
         self._listing: pd.DataFrame | None = None
         self._next_faults: deque[tuple[str, str | None]] = deque()
         self._symbol_faults: dict[str, str] = {}
@@ -186,6 +191,12 @@ class FakeAlphaVantage:
         """Serve ``bars`` (canonical; timestamp = UTC bar start) for ``interval``."""
         with self._lock:
             self._intraday[(symbol, interval)] = bars.copy()
+
+    def set_splits(self, symbol: str, splits: list[tuple[date, float]]) -> None:
+        """Serve ``splits`` (effective date, factor: 4.0 forward 4:1, 0.1 reverse 1:10) as
+        the ``SPLITS`` answer of ``symbol`` (symbols without any answer with no split)."""
+        with self._lock:
+            self._splits[symbol] = list(splits)
 
     def set_listing(self, listing: pd.DataFrame) -> None:
         """Serve ``listing`` (``UNIVERSE_COLUMNS``, optional ``delisting_date``) as CSV."""
@@ -334,6 +345,11 @@ class FakeAlphaVantage:
                 data.bulk_quotes(quotes, wrong))
         if not symbol or not self._known(symbol):
             return "error", "application/json", json.dumps(data.invalid_call(function))
+        if function == "SPLITS":
+            with self._lock:
+                splits = list(self._splits.get(symbol, []))
+            return fault or "ok", "application/json", json.dumps(
+                data.splits_json(data._other(symbol) if wrong else symbol, splits))
         if function == "GLOBAL_QUOTE":
             if fault == "empty_global_quote":
                 return fault, "application/json", json.dumps({"Global Quote": {}})

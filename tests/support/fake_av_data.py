@@ -157,6 +157,29 @@ def bulk_quotes(quotes: list[dict[str, Any]], wrong: bool) -> dict[str, Any]:
     return {"endpoint": "Realtime Bulk Quotes", "message": "success", "data": data}
 
 
+def splits_json(symbol: str, splits: list[tuple[date, float]]) -> dict[str, Any]:
+    """A ``SPLITS`` answer: ``{"symbol", "data": [{"effective_date", "split_factor"}]}``."""
+    return {"symbol": symbol, "data": [
+        {"effective_date": day.isoformat(), "split_factor": f"{factor:.4f}"}
+        for day, factor in sorted(splits)]}
+
+
+def as_traded(bars: pd.DataFrame, splits: list[tuple[date, float]]) -> pd.DataFrame:
+    """The unadjusted (as-traded) form of split-adjusted ``bars``: before each split's
+    effective date (New York session date) prices × factor and volume ÷ factor."""
+    stamps = pd.DatetimeIndex(bars["timestamp"])
+    daily = bool((stamps == stamps.normalize()).all())
+    days = np.asarray((stamps if daily else stamps.tz_convert(NEW_YORK)).date)
+    factor = np.ones(len(bars))
+    for day, f in splits:
+        factor[days < day] *= f
+    out = bars.copy()
+    for column in ("open", "high", "low", "close"):
+        out[column] = out[column].to_numpy(float) * factor
+    out["volume"] = np.rint(out["volume"].to_numpy(float) / factor).astype("int64")
+    return out
+
+
 def listing_csv(listing: pd.DataFrame) -> str:
     """The ``LISTING_STATUS`` CSV (``\\r\\n`` line ends, ``null`` for no delisting date)."""
     def cell(value: Any) -> str:

@@ -22,10 +22,12 @@ import pandas as pd
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.bars import canonicalize_bars, merge_bars, validate_bars
+from tradingstation.data.corporate_actions import adjust_fetched, applied_splits
 from tradingstation.data.fetch_plan import FetchRequest, expected_bar, to_utc
 from tradingstation.data.ledger import ledger_row, one_line, put_frame_if_changed, update_ledger
 from tradingstation.data.provenance import foreign_reason, frame_source, is_foreign, with_source
 from tradingstation.data.retention import trim_bars
+from tradingstation.data.splits import Split, SplitCandidate, find_candidates
 from tradingstation.data.volume_profile import record_before_trim
 from tradingstation.errors import (
     ConfigError,
@@ -61,6 +63,7 @@ class SymbolOutcome:
         written: Whether the bars object was written (unchanged content is not rewritten).
         transient: Whether the failure may pass on retry.
         hole: Whether a hole deeper than compact remains (``--force-compact``).
+        split_candidates: Split-like moves in the sessions this fetch brought (daily only).
     """
 
     symbol: str
@@ -71,6 +74,7 @@ class SymbolOutcome:
     written: bool = False
     transient: bool = False
     hole: bool = False
+    split_candidates: tuple[SplitCandidate, ...] = ()
 
 
 @dataclass
@@ -153,6 +157,7 @@ def _process(
     stops: _Stops,
     secrets: list[str],
     cutoff: pd.Timestamp,
+    splits: list[Split],
 ) -> tuple[SymbolOutcome, dict | None, str | None, FetchRequest | None]:
     """Fetch, validate, merge, trim and write one symbol; never raises a TradingStationError.
 
@@ -229,6 +234,8 @@ def _process(
     # Only completed bars are stored: an in-progress bar (today's daily bar during the session,
     # the current minute) would otherwise look "fresh" and never be corrected.
     fresh = fresh[fresh["timestamp"] <= cutoff].reset_index(drop=True)
+    # Providers serve as-traded bars; the stored history is adjusted for every applied split.
+    fresh = adjust_fetched(fresh, dataset, splits)
     # Another job of this process may have written the symbol while we were fetching: merge
     # into what is stored *now*, under a per-object lock, or its bars would be lost. (Runs in
     # other processes are serialized by the dataset lock, tradingstation.storage.locks.)
@@ -269,8 +276,13 @@ def _process(
         reason += f"; {request.reason}"
     if replaced:
         reason += f"; {replaced}"
+    candidates: tuple[SplitCandidate, ...] = ()
+    if dataset == "daily" and len(fresh):  # CPU only: confirming a candidate is a later step
+        since = fresh["timestamp"].iloc[0].date()
+        candidates = tuple(find_candidates(symbol, merged, dataset, since=since))
     outcome = SymbolOutcome(symbol, request.action, state, one_line(reason, secrets),
-                            counter[0], written=written, hole=request.hole)
+                            counter[0], written=written, hole=request.hole,
+                            split_candidates=candidates)
     row = ledger_row(symbol, dataset, merged, now, state, outcome.reason, request.expected_bar)
     return outcome, row, None, None
 
@@ -321,11 +333,12 @@ def fetch_batch(
     secrets = settings.secret_values()
     rows: list[dict] = []
     workers = max(1, min(max_workers or settings.http_concurrency, len(todo) or 1))
+    known = applied_splits(store) if todo else {}
     outcomes: dict[int, SymbolOutcome] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
         futures = {
             pool.submit(_process, store, provider, r, now_ts, settings, stops, secrets,
-                        max(cutoff, r.expected_bar)): i
+                        max(cutoff, r.expected_bar), known.get(r.symbol, [])): i
             for i, r in enumerate(todo)
         }
         for future in as_completed(futures):

@@ -22,6 +22,7 @@ import pandas as pd
 from tradingstation.calendar import NY, MarketCalendar, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.batch import FATAL_ERRORS, BatchResult, SymbolOutcome, fetch_batch
+from tradingstation.data.corporate_actions import reconcile_splits
 from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
 from tradingstation.data.job import JobPlan, JobReport
 from tradingstation.data.ledger import ledger_row, load_ledger, one_line, update_ledger
@@ -314,4 +315,9 @@ def run_fetch_job(
         results.append(result)
         if result.fatal_error:
             break  # the rest would be refused too; summarize_job lists them as not attempted
-    return summarize_job(plan, results, provider)
+    report = summarize_job(plan, results, provider)
+    if plan.dataset == "daily" and not report.fatal_error:
+        splits = reconcile_splits(store, provider, report.split_candidates, plan.now)
+        report.calls += splits.calls
+        report.details["splits"] = splits.to_dict()
+    return report

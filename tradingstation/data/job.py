@@ -74,6 +74,11 @@ class JobReport:
         return [o.symbol for o in self.outcomes if o.outcome == "failed" and o.transient]
 
     @property
+    def split_candidates(self) -> list:
+        """Split-like moves seen in the fetched sessions (to confirm with the provider)."""
+        return [c for o in self.outcomes for c in o.split_candidates]
+
+    @property
     def holes(self) -> list[str]:
         """Symbols left with a hole deeper than compact (``--force-compact``)."""
         return [o.symbol for o in self.outcomes if o.hole]
@@ -114,5 +119,7 @@ class JobReport:
             "exit_code": self.exit_code,
             "quarantined": self.quarantined,
             "details": self.details,
-            "symbols": [asdict(o) for o in self.outcomes],
+            "split_candidates": [c.describe() for c in self.split_candidates],
+            "symbols": [{k: v for k, v in asdict(o).items() if k != "split_candidates"}
+                        for o in self.outcomes],
         }

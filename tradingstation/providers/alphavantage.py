@@ -15,6 +15,7 @@ import requests
 import requests.adapters
 from pydantic import SecretStr
 
+from tradingstation.data.splits import Split
 from tradingstation.errors import (
     ConfigError,
     InputError,
@@ -168,6 +169,19 @@ class AlphaVantageProvider(MarketDataProvider):
         return self._guard("TIME_SERIES_INTRADAY", lambda: avformat.series_frame(
             document, f"Time Series ({interval})", symbol, f"{symbol} {interval} bars",
             avformat.intraday_stamps_to_utc))
+
+    def splits(self, symbol: str) -> list[Split]:
+        """Splits of ``symbol`` (``SPLITS``: ``effective_date``, ``split_factor``), oldest first.
+
+        An unknown symbol or an empty ``data`` list means no split.
+        """
+        symbol = validate_symbol(symbol)
+        what = f"SPLITS {symbol}"
+        try:
+            document = self._call("SPLITS", {"symbol": symbol}, what)
+        except SymbolNotFoundError:
+            return []
+        return self._guard("SPLITS", lambda: avformat.splits_list(document, symbol, what))
 
     def quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
         """Latest quotes: ``REALTIME_BULK_QUOTES`` in chunks of 100, else ``GLOBAL_QUOTE``.

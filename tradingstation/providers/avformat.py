@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tradingstation.data.bars import canonicalize_bars, validate_bars
+from tradingstation.data.splits import Split
 from tradingstation.errors import (
     DataError,
     InvalidApiKeyError,
@@ -264,3 +265,32 @@ def global_quote_row(quote: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     return {"symbol": str(quote.get("01. symbol", "")).strip().upper(), "timestamp": stamp,
             "price": quote.get("05. price"), "volume": quote.get("06. volume"),
             "high": quote.get("03. high"), "low": quote.get("04. low")}
+
+
+
+def splits_list(document: Mapping[str, Any], symbol: str, what: str) -> list[Split]:
+    """A ``SPLITS`` answer (``{"symbol", "data": [{"effective_date", "split_factor"}]}``) →
+    splits, oldest first. An answer without ``data`` (``{}`` for a symbol without splits) is
+    no split.
+
+    Raises:
+        ProviderError: The answer is for another symbol, or an entry is unreadable.
+    """
+    answered = str(document.get("symbol", symbol)).strip().upper()
+    if answered != symbol.upper():
+        raise ProviderError(f"{what}: answer is for symbol {answered[:12]!r}")
+    entries = document.get("data") or []
+    if not isinstance(entries, list):
+        raise ProviderError(f"{what}: 'data' is not a list")
+    found = []
+    for entry in entries:
+        try:
+            day = date.fromisoformat(str(entry["effective_date"]).strip())
+            factor = float(str(entry["split_factor"]).strip())
+        except (KeyError, TypeError, ValueError):
+            raise ProviderError(f"{what}: unreadable split entry") from None
+        if not np.isfinite(factor) or factor <= 0:
+            raise ProviderError(f"{what}: split factor {factor!r} is not positive")
+        if factor != 1.0:
+            found.append(Split(symbol, day, factor))
+    return sorted(found, key=lambda s: s.effective_date)

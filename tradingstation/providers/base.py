@@ -8,6 +8,8 @@ from typing import Literal
 
 import pandas as pd
 
+from tradingstation.data.splits import Split
+
 Interval = Literal["1min", "30min"]
 
 UNIVERSE_COLUMNS = ["symbol", "name", "exchange", "asset_type", "ipo_date", "status"]
@@ -73,6 +75,15 @@ class MarketDataProvider(ABC):
         """
         quotes = self.quotes(symbols)
         return quotes.assign(high=quotes["price"], low=quotes["price"])[SESSION_QUOTE_COLUMNS]
+
+    def splits(self, symbol: str) -> list[Split]:
+        """Every split of ``symbol`` the provider knows (oldest first); none by default.
+
+        Bars from every provider are as-traded (not split-adjusted); a provider without
+        corporate-action data (the demo market) reports no split. Called only to confirm a
+        split-like discontinuity seen in the data, never once per symbol per day.
+        """
+        return []
 
     def usage(self) -> dict[str, int]:
         """Counters of this provider instance: calls, throttles, errors (network providers)."""

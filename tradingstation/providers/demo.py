@@ -25,6 +25,7 @@ import pandas as pd
 
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.data.bars import BAR_COLUMNS, canonicalize_bars, empty_bars, validate_bars
+from tradingstation.data.splits import Split
 from tradingstation.errors import DataError, InputError, SymbolNotFoundError
 from tradingstation.providers.base import (
     QUOTE_COLUMNS,
@@ -330,6 +331,11 @@ class DemoMarket(MarketDataProvider):
             raise InputError(f"month {month} is after the present ({today.isoformat()})")
         after = date(year + mon // 12, mon % 12 + 1, 1)
         return first, after
+
+    def splits(self, symbol: str) -> list[Split]:
+        """The demo market has no corporate actions: never a split (unknown symbols raise)."""
+        self._known(symbol)
+        return []
 
     def quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
         """Latest trade of each symbol as of ``now`` (premarket and after-hours included).

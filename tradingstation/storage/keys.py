@@ -6,6 +6,7 @@ Layout (all relative to the store's root / bucket prefix)::
     universe/history/<YYYY-MM-DD>.parquet        daily snapshots
     bars/<dataset>/<SYMBOL>.parquet              canonical bars (dataset: daily, 1min, 30min)
     ledger/<dataset>.parquet                     coverage ledger, one row per symbol
+    corporate_actions/splits.json                corporate-actions ledger (splits found/applied)
     panels/<dataset>.parquet                     snapshot of a dataset's bars (derived, rebuilt)
     quotes/<YYYY-MM-DD>/premarket.parquet        premarket quotes of a session
     anchors/<YYYY-MM-DD>.parquet                 AVWAP anchors found for a session
@@ -39,8 +40,8 @@ TOKEN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
 STAMP_RE = re.compile(r"^\d{8}T\d{6}Z?$")
 
 DATASETS = ("daily", "1min", "30min")
-DATA_PREFIXES = ("universe/", "bars/", "ledger/", "quotes/", "anchors/", "signals/", "dashboards/",
-                 "research/", "profiles/", "live/")
+DATA_PREFIXES = ("universe/", "bars/", "ledger/", "corporate_actions/", "quotes/", "anchors/",
+                 "signals/", "dashboards/", "research/", "profiles/", "live/")
 
 
 def validate_symbol(symbol: object) -> str:
@@ -139,6 +140,11 @@ def symbol_from_profile_key(key: str) -> str:
 def ledger_key(dataset: str) -> str:
     """Key of the coverage ledger of ``dataset``."""
     return f"ledger/{validate_dataset(dataset)}.parquet"
+
+
+def corporate_actions_key() -> str:
+    """Key of the corporate-actions ledger: every split found, confirmed, applied or dismissed."""
+    return "corporate_actions/splits.json"
 
 
 def universe_key() -> str:

@@ -1,0 +1,163 @@
+"""Splits through the fake Alpha Vantage server: a 4:1 forward and a 1:10 reverse split inside
+the anchor lookback, served as-traded. After the fetch the stored history is the adjusted one:
+continuous, with the indicators, anchors and signals of the adjusted series, and the splits are
+confirmed with one SPLITS call per symbol that shows one (none on a day without candidates)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.data.split_world import (
+    AS_OF,
+    FORWARD,
+    NEXT_AS_OF,
+    PLAIN,
+    REVERSE,
+    SESSIONS,
+    SPLITS,
+    split_world,
+)
+from tests.support.fake_alphavantage import FakeAlphaVantage
+from tests.support.fake_av_data import as_traded
+from tradingstation import indicators as ind
+from tradingstation.anchors import find_anchors
+from tradingstation.config import Settings
+from tradingstation.data.corporate_actions import load_split_ledger
+from tradingstation.data.fetch import run_fetch_job
+from tradingstation.data.panel import Panel
+from tradingstation.data.panel_store import load_panel
+from tradingstation.providers.alphavantage import AlphaVantageProvider
+from tradingstation.providers.ratelimit import RateLimiter
+from tradingstation.screeners import ScreenInput, run_screeners
+from tradingstation.storage import keys
+from tradingstation.storage.local import LocalStore
+
+SYMBOLS = [FORWARD, PLAIN, REVERSE]
+DAILY_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "exhaustion_reversal")
+
+
+@pytest.fixture
+def world():
+    return split_world()
+
+
+@pytest.fixture
+def fake(world):
+    with FakeAlphaVantage(api_key="K", now=lambda: AS_OF) as server:
+        world.serve(server, AS_OF.date())
+        yield server
+
+
+@pytest.fixture
+def store(tmp_path):
+    return LocalStore(tmp_path / "store")
+
+
+def _provider(fake: FakeAlphaVantage) -> AlphaVantageProvider:
+    return AlphaVantageProvider("K", fake.url, RateLimiter(6000))
+
+
+def _fetch_all(store, fake, now=AS_OF, jobs=("intraday_1min", "intraday_30min", "daily")):
+    settings = Settings()
+    reports = {}
+    for job in jobs:
+        reports[job] = run_fetch_job(job, store, _provider(fake), now, settings, tickers=SYMBOLS)
+    return reports
+
+
+def _stored(store, dataset: str, symbol: str) -> pd.DataFrame:
+    frame = store.get_frame(keys.bars_key(dataset, symbol))
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    return frame
+
+
+def _panel(frames: dict[str, pd.DataFrame]) -> Panel:
+    return Panel.from_bars(frames)
+
+
+def _assert_same_bars(stored: pd.DataFrame, reference: pd.DataFrame) -> None:
+    ref = reference[reference["timestamp"].isin(stored["timestamp"])].reset_index(drop=True)
+    assert len(ref) == len(stored) > 0
+    for column in ("open", "high", "low", "close"):
+        np.testing.assert_allclose(stored[column], ref[column], rtol=2e-4)
+    np.testing.assert_allclose(stored["volume"], ref["volume"], rtol=1e-3, atol=10)
+
+
+def test_unadjusted_history_shows_the_measured_defects(world) -> None:
+    """The defects the issue measured, on the as-traded series (what was stored before)."""
+    daily = {s: world.upto(world.daily[s], AS_OF.date()).tail(200) for s in SYMBOLS}
+    raw = {s: as_traded(daily[s], SPLITS[s]) for s in SYMBOLS}
+    anchors = find_anchors(_panel(raw))
+    split_day = SPLITS[FORWARD][0][0]
+    at_split = anchors[(anchors["symbol"] == FORWARD) & (anchors["anchor_date"] == split_day)]
+    assert "gap_down" in set(at_split["anchor_type"])
+    assert at_split[at_split["anchor_type"] == "gap_down"]["strength"].iloc[0] > 0.7
+    panel = _panel(raw)
+    atr = ind.atr(panel.high, panel.low, panel.close, 14)[FORWARD].iloc[-1]
+    ref = _panel(daily)
+    true_atr = ind.atr(ref.high, ref.low, ref.close, 14)[FORWARD].iloc[-1]
+    assert atr > 5 * true_atr  # the 50.69 vs 2.75 blow-up
+
+
+def test_fetch_stores_the_adjusted_history_with_one_splits_call_per_split(
+    world, fake, store
+) -> None:
+    reports = _fetch_all(store, fake)
+    # The splits were seen in the data and confirmed with one call per symbol showing one.
+    assert fake.count(function="SPLITS") == 2
+    assert fake.count(function="SPLITS", symbol=PLAIN) == 0
+    assert reports["daily"].details["splits"]["calls"] == 2
+    ledger = load_split_ledger(store)
+    assert {(e["symbol"], e["effective_date"], e["factor"], e["state"])
+            for e in ledger.entries.values()} == {
+        (FORWARD, SPLITS[FORWARD][0][0].isoformat(), 4.0, "applied"),
+        (REVERSE, SPLITS[REVERSE][0][0].isoformat(), 0.1, "applied"),
+    }
+    for symbol in SYMBOLS:
+        _assert_same_bars(_stored(store, "daily", symbol), world.daily[symbol])
+        for interval in ("1min", "30min"):
+            _assert_same_bars(_stored(store, interval, symbol), world.intraday[(symbol, interval)])
+
+    # Everything derived equals what the adjusted series gives: indicators, anchors, signals.
+    stored = load_panel(store, "daily")
+    reference = _panel({s: world.daily[s][world.daily[s]["timestamp"].isin(stored.index)]
+                        for s in SYMBOLS})
+    for compute in (lambda p: ind.atr(p.high, p.low, p.close, 14),
+                    lambda p: ind.sma(p.close, 50), lambda p: ind.ema(p.close, 21)):
+        got, want = compute(stored), compute(reference)
+        assert list(got.index) == list(want.index) and list(got.columns) == list(want.columns)
+        # atol: the provider quotes 4 decimals, x10 for the pre-split bars of REV
+        np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=2e-4, atol=6e-4)
+    found, expected = find_anchors(stored), find_anchors(reference)
+    assert list(found["anchor_type"]) == list(expected["anchor_type"])
+    assert list(found["anchor_date"]) == list(expected["anchor_date"])
+    np.testing.assert_allclose(found["avwap"], expected["avwap"], rtol=2e-4)
+    split_days = {day for s in SPLITS.values() for day, _ in s}
+    assert not (set(found["anchor_date"]) & split_days) or set(
+        found[found["anchor_date"].isin(split_days)]["anchor_type"]) <= {"swing_high", "swing_low"}
+    session = SESSIONS[-2]
+    screened = {}
+    for name, panel in (("stored", stored), ("reference", reference)):
+        data = ScreenInput(session=session, as_of=AS_OF, daily=panel, demo=False)
+        screened[name] = {k: sorted((s.symbol, s.direction, round(s.entry, 2)) for s in v)
+                          for k, v in run_screeners(data, DAILY_SCREENERS).items()}
+    assert screened["stored"] == screened["reference"]
+
+
+def test_a_day_without_candidates_costs_no_splits_call(world, fake, store) -> None:
+    _fetch_all(store, fake)
+    fake.reset_requests()
+    # The next session: one more bar each; the compact refetch overlaps pre-split bars, served
+    # as-traded, which the fetch adjusts by the applied splits before merging.
+    world.serve(fake, NEXT_AS_OF.date())
+    report = run_fetch_job("daily", store, _provider(fake), NEXT_AS_OF, Settings(),
+                           tickers=SYMBOLS)
+    assert fake.count(function="TIME_SERIES_DAILY") == 3
+    assert fake.count(function="SPLITS") == 0
+    assert report.details["splits"]["calls"] == 0
+    for symbol in SYMBOLS:
+        stored = _stored(store, "daily", symbol)
+        assert stored["timestamp"].iloc[-1].date() == NEXT_AS_OF.date()
+        _assert_same_bars(stored, world.daily[symbol])
