@@ -16,7 +16,7 @@ from prefect.futures import wait
 
 from blocks.resolve import resolve_provider, resolve_store
 from tasks import data as data_tasks
-from tasks.analysis import load_daily, screen
+from tasks.analysis import find_session_anchors, load_daily, screen
 from tasks.locks import dataset_lock
 from tasks.report import publish_summary, session_summary_markdown, signal_rows
 from tradingstation import logs
@@ -229,7 +229,24 @@ def fetch_stage(
         results = [f.result() for f in futures]
     report = data_tasks.summarize(run.store, plan, results, run.provider)
     note(run, report)
+    if dataset == "daily":
+        split_stage(run, report)
     return report
+
+
+def split_stage(run: SessionRun, report: JobReport) -> None:
+    """After the daily fetch released its lock: confirm the split-like moves it saw, adjust
+    the stored bars of confirmed splits, and recompute the session's stored anchors of those
+    symbols. Symbols left under an unresolved move are named in the summary (not screened).
+    """
+    splits = data_tasks.reconcile_splits(run.store, run.provider, report.split_candidates,
+                                         run.as_of)
+    report.calls += splits.calls
+    report.details["splits"] = splits.to_dict()
+    run.notes += splits.notes()
+    if splits.recomputed and run.session is not None:
+        find_session_anchors(run.store, run.session, run.as_of, symbols=splits.recomputed,
+                             only_if_stored=True)
 
 
 def scan_watchlist(

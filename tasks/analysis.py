@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.anchors import anchors_at, merge_anchors
+from tradingstation.data.corporate_actions import drop_unresolved
 from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
@@ -37,10 +38,11 @@ def load_daily(store: ObjectStore, source: str = "") -> Panel:
 
     The panel is handed to the anchor, watchlist and screen tasks in memory, so a session
     reads each daily object once instead of once per step. With ``source`` (the provider's
-    name) symbols holding another provider's data are left out.
+    name) symbols holding another provider's data are left out, and so are symbols under an
+    unresolved split-like move (not screened; the run summary names them).
     """
     with logs.set_run_context(**run_ids()):
-        daily = load_panel(store, "daily", source=source)
+        daily = drop_unresolved(store, load_panel(store, "daily", source=source))
         log.info("daily panel: %d symbols x %d sessions", len(daily), len(daily.index))
         return daily
 
@@ -53,6 +55,7 @@ def find_session_anchors(
     lookback_days: int = 30,
     symbols: Sequence[str] | None = None,
     daily: Panel | None = None,
+    only_if_stored: bool = False,
 ) -> int:
     """Find AVWAP anchors for ``session`` and store them.
 
@@ -67,13 +70,17 @@ def find_session_anchors(
         lookback_days: Sessions searched back for anchor events.
         symbols: Only these symbols (their anchors replace theirs in the stored set).
         daily: The daily panel when already loaded (``load_daily``); read when None.
+        only_if_stored: Do nothing unless the session's anchors are stored already (a split
+            applied mid-session recomputes its symbols' anchors, never starts a partial set).
 
     Returns:
         Number of anchors found.
     """
     with logs.set_run_context(**run_ids()):
+        if only_if_stored and not store.exists(keys.anchors_key(session)):
+            return 0
         if daily is None:
-            daily = load_panel(store, "daily", symbols)
+            daily = drop_unresolved(store, load_panel(store, "daily", symbols))
         elif symbols is not None:
             daily = daily.select(symbols)
         anchors = anchors_at(daily, session, as_of, lookback_days=lookback_days)
@@ -126,7 +133,7 @@ def screen(
     """
     with logs.set_run_context(**run_ids()):
         if daily is None:
-            daily = load_panel(store, "daily", tickers, source=source)
+            daily = drop_unresolved(store, load_panel(store, "daily", tickers, source=source))
         elif tickers is not None:
             daily = daily.select(tickers)
         intraday = (load_panel(store, "1min", intraday_symbols, source=source)

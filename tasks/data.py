@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -13,18 +14,21 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
+from tasks.locks import dataset_lock
 from tasks.policy import attempt, retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
-from tradingstation.data import fetch
+from tradingstation.data import corporate_actions, fetch
 from tradingstation.data.batch import BatchResult, SymbolOutcome
 from tradingstation.data.panel import Panel
 from tradingstation.data.provenance import foreign_note
 from tradingstation.data.sources import foreign_data
+from tradingstation.data.splits import SplitCandidate
 from tradingstation.data.universe import load_universe
 from tradingstation.errors import TransientError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.providers.usage import persist_usage
+from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
 log = logging.getLogger("tradingstation.tasks")
@@ -198,3 +202,34 @@ def fetch_quotes(
                                       concurrency=concurrency)
         finally:
             persist_api_usage(store, provider)
+
+
+@contextlib.contextmanager
+def _every_dataset_locked() -> Iterator[None]:
+    """Hold the write lock of every dataset, taken in sorted order ("1min", "30min", "daily")
+    like every multi-dataset writer, so two of them never deadlock."""
+    with contextlib.ExitStack() as stack:
+        for dataset in sorted(keys.DATASETS):
+            stack.enter_context(dataset_lock(dataset))
+        yield
+
+
+@task(name="reconcile-splits", cache_policy=NO_CACHE, **retry_options())
+def reconcile_splits(
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    candidates: list[SplitCandidate],
+    now: datetime,
+) -> corporate_actions.SplitReport:
+    """Confirm the split-like moves a daily fetch saw (one ``SPLITS`` call per symbol, none
+    without a new candidate) and back-adjust every dataset of each confirmed symbol, holding
+    every dataset's write lock only when there is something to write. Run it after the daily
+    fetch released its lock.
+    """
+    with logs.set_run_context(**run_ids()):
+        report = corporate_actions.reconcile_splits(store, provider, candidates, now,
+                                                    locked=_every_dataset_locked)
+        persist_api_usage(store, provider)
+        for line in report.notes():
+            log.info(line)
+        return report

@@ -24,10 +24,11 @@ from tests.support.fake_av_data import as_traded
 from tradingstation import indicators as ind
 from tradingstation.anchors import find_anchors
 from tradingstation.config import Settings
-from tradingstation.data.corporate_actions import load_split_ledger
+from tradingstation.data.corporate_actions import drop_unresolved, load_split_ledger
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
+from tradingstation.ops.verify import verify_store
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
 from tradingstation.screeners import ScreenInput, run_screeners
@@ -161,3 +162,41 @@ def test_a_day_without_candidates_costs_no_splits_call(world, fake, store) -> No
         stored = _stored(store, "daily", symbol)
         assert stored["timestamp"].iloc[-1].date() == NEXT_AS_OF.date()
         _assert_same_bars(stored, world.daily[symbol])
+
+
+def test_a_split_the_provider_does_not_report_is_caught_by_verify_and_not_screened(
+    world, fake, store
+) -> None:
+    world.serve(fake, AS_OF.date(), report_splits=False)
+    reports = _fetch_all(store, fake)
+    assert fake.count(function="SPLITS") == 2
+    assert sorted(reports["daily"].details["splits"]["unresolved"]) == [FORWARD, REVERSE]
+    ledger = load_split_ledger(store)
+    assert {e["state"] for e in ledger.entries.values()} == {"unconfirmed"}
+    # Nothing was adjusted on the data's word alone.
+    raw = as_traded(world.upto(world.daily[FORWARD], AS_OF.date()), SPLITS[FORWARD])
+    _assert_same_bars(_stored(store, "daily", FORWARD), raw)
+
+    problems = [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]
+    assert sorted(p.symbol for p in problems) == [FORWARD, REVERSE]
+    forward = next(p for p in problems if p.symbol == FORWARD)
+    day = SPLITS[FORWARD][0][0].isoformat()
+    assert day in forward.detail and "unconfirmed" in forward.detail
+    assert forward.repair.startswith(
+        f"tradingstation data splits --symbol {FORWARD} --date {day} --factor 4")
+    # Not screened: the panel every session step works on leaves them out.
+    assert drop_unresolved(store, load_panel(store, "daily")).symbols == [PLAIN]
+    # Asked once: the next day's fetch makes no SPLITS call for them.
+    fake.reset_requests()
+    world.serve(fake, NEXT_AS_OF.date(), report_splits=False)
+    run_fetch_job("daily", store, _provider(fake), NEXT_AS_OF, Settings(), tickers=SYMBOLS)
+    assert fake.count(function="SPLITS") == 0
+
+
+def test_verify_finds_a_split_in_bars_no_fetch_looked_at(world, store) -> None:
+    daily = world.upto(world.daily[FORWARD], AS_OF.date())
+    store.put_frame(keys.bars_key("daily", FORWARD), as_traded(daily, SPLITS[FORWARD]))
+    store.put_frame(keys.bars_key("daily", PLAIN), world.upto(world.daily[PLAIN], AS_OF.date()))
+    problems = [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]
+    assert [(p.symbol, p.key) for p in problems] == [(FORWARD, keys.bars_key("daily", FORWARD))]
+    assert "4-for-1" in problems[0].detail

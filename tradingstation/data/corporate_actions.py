@@ -35,6 +35,7 @@ import pandas as pd
 
 from tradingstation.data.bars import canonicalize_bars
 from tradingstation.data.ledger import frame_to_parquet, one_line
+from tradingstation.data.panel import Panel
 from tradingstation.data.splits import Split, SplitCandidate, adjust_bars, shows_split
 from tradingstation.errors import (
     DataError,
@@ -178,7 +179,9 @@ class SplitReport:
                 "recomputed": self.recomputed, "unresolved": self.unresolved}
 
     def notes(self) -> list[str]:
-        """Lines for a run summary."""
+        """Lines for a run summary (none when there was nothing to do or to report)."""
+        if not (self.candidates or self.calls or self.applied or self.unresolved):
+            return []
         lines = [f"splits: {self.candidates} new split-like moves, {self.calls} SPLITS calls, "
                  f"{len(self.applied)} applied"]
         lines += [f"split applied: {a}" for a in self.applied]
@@ -373,3 +376,16 @@ def candidate_of(entry: dict[str, Any]) -> SplitCandidate:
                           float("nan") if shift is None else float(shift),
                           entry["state"] == "unconfirmed" or (shift or 0) >= 0.5,
                           entry.get("dataset", "daily"))
+
+
+def drop_unresolved(store: ObjectStore, panel: Panel) -> Panel:
+    """``panel`` without the symbols under an unresolved split-like move: they are not
+    screened (each one is logged; the session summary lists them with the repair command)."""
+    ledger = load_split_ledger(store)
+    unresolved = ledger.unresolved()
+    if not any(s in unresolved for s in panel.symbols):
+        return panel
+    for symbol, line in unresolved_lines(ledger).items():
+        if symbol in panel.symbols:
+            log.warning("not screened: %s", line)
+    return panel.select([s for s in panel.symbols if s not in unresolved])

@@ -112,6 +112,10 @@ def session_dates(frame: pd.DataFrame, dataset: str) -> np.ndarray:
 def _session_edges(frame: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Per session: first open, last close, median bar volume (sorted by date)."""
     days = session_dates(frame, dataset)
+    if dataset == "daily":  # one bar per session already: no grouping (verify scans them all)
+        return pd.DataFrame({"open": frame["open"].to_numpy(float),
+                             "close": frame["close"].to_numpy(float),
+                             "volume": frame["volume"].to_numpy(float)}, index=days)
     grouped = frame.assign(_day=days).groupby("_day", sort=True)
     return pd.DataFrame({"open": grouped["open"].first(), "close": grouped["close"].last(),
                          "volume": grouped["volume"].median()})

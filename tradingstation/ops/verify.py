@@ -17,9 +17,12 @@ import pandas as pd
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.bars import BAR_COLUMNS, bar_problems
+from tradingstation.data.corporate_actions import entry_split, load_split_ledger
+from tradingstation.data.corporate_actions import repair_command as split_repair
 from tradingstation.data.ledger import load_ledger
 from tradingstation.data.panel_store import snapshot_problems
 from tradingstation.data.retention import retention_horizon
+from tradingstation.data.splits import find_candidates
 from tradingstation.errors import DataError
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectInfo, ObjectStore, read_frame_bytes, sha256_hex
@@ -37,7 +40,8 @@ class Problem:
             ``invalid_bars``, ``invalid_json``, ``ledger`` (the ledger is behind the bars),
             ``data_loss`` (the ledger claims more than is stored), ``snapshot`` (a panel
             snapshot's rows fail their hash), ``stale``, ``retention``, ``empty`` (no data
-            object at all).
+            object at all), ``split`` (a split-like move no split confirms: the symbol is not
+            screened until it is resolved).
         key: The object concerned.
         detail: What is wrong, one line.
         repair: The command that fixes it.
@@ -131,6 +135,8 @@ def verify_store(
             if problem:
                 report.problems.append(problem)
                 damaged.add(info.key)
+    if "daily" in bars_by_dataset:
+        report.problems += _check_splits(store, bars_by_dataset["daily"])
     for dataset in datasets:
         report.problems += _check_ledger(store, dataset, bars_by_dataset[dataset], damaged)
         report.problems += _check_freshness_and_retention(
@@ -208,6 +214,42 @@ def _check_object(
     if dataset in bars_by_dataset:
         bars_by_dataset[dataset][symbol] = frame
     return None
+
+
+def _check_splits(store: ObjectStore, bars: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Unresolved entries of the corporate-actions ledger, and strong split-like moves in the
+    stored daily bars that no ledger entry accounts for (a split the fetch missed or the
+    provider did not report, bars restored or written by hand)."""
+    key = keys.corporate_actions_key()
+    try:
+        ledger = load_split_ledger(store)
+    except DataError as exc:
+        return [Problem("split", key, str(exc),
+                        "tradingstation data restore --date <last good backup>")]
+    problems = []
+    for symbol, entries in sorted(ledger.unresolved().items()):
+        for entry in entries:
+            split = entry_split(entry)
+            problems.append(Problem(
+                "split", keys.bars_key("daily", symbol),
+                f"{entry['state']} split-like move on {entry['effective_date']}: "
+                f"{entry['reason']}", split_repair(symbol, split.effective_date, split.factor),
+                symbol, "daily"))
+    for symbol, frame in sorted(bars.items()):
+        for c in find_candidates(symbol, _sorted(frame), "daily"):
+            if c.strong and ledger.get(symbol, c.effective_date) is None:
+                problems.append(Problem(
+                    "split", keys.bars_key("daily", symbol),
+                    f"unconfirmed split-like move (not in the corporate-actions ledger): "
+                    f"{c.describe()}",
+                    split_repair(symbol, c.effective_date, c.ratio), symbol, "daily"))
+    return problems
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame["timestamp"].is_monotonic_increasing:
+        return frame
+    return frame.sort_values("timestamp").reset_index(drop=True)
 
 
 def _check_ledger(

@@ -1,0 +1,60 @@
+"""Splits in the Prefect flows, over the fake Alpha Vantage server: the daily fetch stage
+confirms and applies splits in its own task after releasing the daily lock (holding every
+dataset's lock while it writes), and the anchors found afterwards come from adjusted bars."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from flows.ops import anchors, fetch
+from tests.data.split_world import AS_OF, FORWARD, PLAIN, REVERSE, SPLITS, split_world
+from tests.support.fake_alphavantage import FakeAlphaVantage
+from tradingstation.config import get_settings
+from tradingstation.storage import keys
+from tradingstation.storage.local import LocalStore
+
+pytestmark = pytest.mark.slow
+
+TICKERS = ",".join([FORWARD, PLAIN, REVERSE])
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch):
+    with FakeAlphaVantage(api_key="FAKE-KEY", now=lambda: AS_OF) as server:
+        monkeypatch.setenv("TS_ALPHAVANTAGE_API_KEY", "FAKE-KEY")
+        monkeypatch.setenv("TS_ALPHAVANTAGE_BASE_URL", server.url)
+        monkeypatch.setenv("TS_RATE_LIMIT_PER_MINUTE", "6000")
+        get_settings.cache_clear()
+        yield server
+
+
+def test_fetch_flow_applies_splits_and_anchors_follow(fake: FakeAlphaVantage) -> None:
+    world = split_world()
+    world.serve(fake, AS_OF.date())
+    store = LocalStore(get_settings().data_dir)
+    fetch(job="intraday_1min", tickers=TICKERS, as_of=AS_OF)
+    result = fetch(job="daily", tickers=TICKERS, as_of=AS_OF)
+    splits = result["details"]["splits"]
+    assert splits["calls"] == 2 and fake.count(function="SPLITS") == 2
+    assert [a.split()[0] for a in splits["applied"]] == [FORWARD, REVERSE]
+    stored = store.get_frame(keys.bars_key("1min", FORWARD))
+    reference = world.intraday[(FORWARD, "1min")]
+    reference = reference[reference["timestamp"].isin(pd.to_datetime(stored["timestamp"],
+                                                                     utc=True))]
+    assert abs(stored["close"].to_numpy() / reference["close"].to_numpy() - 1).max() < 2e-4
+
+    anchors(as_of=AS_OF)
+    found = store.get_frame(keys.anchors_key(AS_OF.date()))
+    split_days = {day for s in SPLITS.values() for day, _ in s}
+    at_splits = found[found["anchor_date"].isin(split_days)]
+    assert not set(at_splits["anchor_type"]) & {"gap_up", "gap_down", "volume_spike",
+                                                "highest_volume"}
+
+
+def test_unconfirmed_split_is_reported_by_the_fetch(fake: FakeAlphaVantage) -> None:
+    split_world().serve(fake, AS_OF.date(), report_splits=False)
+    result = fetch(job="daily", tickers=TICKERS, as_of=AS_OF)
+    unresolved = result["details"]["splits"]["unresolved"]
+    assert sorted(unresolved) == [FORWARD, REVERSE]
+    assert "tradingstation data splits --symbol FWD" in unresolved[FORWARD]
