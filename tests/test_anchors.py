@@ -92,11 +92,7 @@ def test_planted_gap_volume_and_pivot_days_are_found() -> None:
     assert 0.05 < swing.strength.iloc[0] < 0.1  # wick top to the lowest low around it
 
     # no gap anywhere else, no spike on constant volume, no pivot in a steady rise
-    assert set(found.anchor_type[found.symbol == "NEAR"]) == {
-        "highest_volume",
-        "high_52w",
-        "low_52w",
-    }
+    assert set(found.anchor_type[found.symbol == "NEAR"]) == {"highest_volume"}
     assert _of(found, "GAP", "volume_spike").empty and _of(found, "VOL", "swing_high").empty
 
 
@@ -115,9 +111,8 @@ def test_lookback_filtering() -> None:
     assert old.anchor_date.tolist() == [_day(N - 40)] and old.bars_since.iloc[0] == 39
     short = find_anchors(panel, lookback_days=6)
     assert _of(short, "GAP", "gap_up").empty and len(_of(short, "GAP", "gap_down")) == 1
-    # 52-week extremes ignore the lookback: the lowest low is the first bar
-    low = _of(short, "GAP", "low_52w")
-    assert low.anchor_date.tolist() == [_day(0)] and low.bars_since.iloc[0] == N - 1
+    # 80 sessions are not 52 weeks: no extreme is reported under that name
+    assert not short["anchor_type"].isin(["high_52w", "low_52w"]).any()
 
 
 def _tiny() -> dict[str, pd.DataFrame]:
@@ -145,11 +140,7 @@ def test_avwap_and_strengths_equal_a_hand_computation() -> None:
     assert gap.avwap == pytest.approx(11.6866667, rel=1e-7)
     top = _of(found, "TINY", "highest_volume").iloc[0]
     assert top.anchor_date == _day(2) and top.strength == pytest.approx(3000 / 1750)
-    high = _of(found, "TINY", "high_52w").iloc[0]
-    assert (high.anchor_date, high.price) == (_day(3), 12.3)
-    assert high.strength == pytest.approx(12.1 / 12.3) and high.avwap == pytest.approx(35.9 / 3)
-    low = _of(found, "TINY", "low_52w").iloc[0]
-    assert (low.anchor_date, low.price, low.strength) == (_day(0), 9.5, pytest.approx(9.5 / 12.1))
+    assert _of(found, "TINY", "high_52w").empty and _of(found, "TINY", "low_52w").empty
     earn = _of(found, "TINY", "earnings").iloc[0]
     assert earn.anchor_date == _day(1) and earn.strength == pytest.approx(0.04)
     tp = np.array([10.3, 11.5, 35.9 / 3])
@@ -280,3 +271,33 @@ def test_merge_anchors_replaces_only_the_recomputed_symbols() -> None:
         ["AAA", "gap_up"], ["NVDA", "volume_spike"]]
     assert merge_anchors(stored, found, None).equals(found.reset_index(drop=True))
     assert merge_anchors(None, found, ["NVDA"])["symbol"].tolist() == ["NVDA"]
+
+
+def _year_and_more(sessions: int = 300) -> pd.DataFrame:
+    """A steady series whose lowest low is 230 sessions back (between 200 and 252) and whose
+    highest high is 100 sessions back."""
+    days = pd.bdate_range("2023-01-02", periods=sessions, tz="UTC")
+    close = np.full(sessions, 50.0) + np.sin(np.arange(sessions) / 5)
+    frame = pd.DataFrame({"timestamp": days, "open": close, "high": close + 0.5,
+                          "low": close - 0.5, "close": close,
+                          "volume": np.full(sessions, 1_000_000, dtype="int64")})
+    frame.loc[sessions - 230, "low"] = 30.0
+    frame.loc[sessions - 100, "high"] = 70.0
+    return frame
+
+
+def test_52_week_extremes_are_the_252_session_values_under_default_retention() -> None:
+    from tradingstation.config import Settings
+    from tradingstation.data.retention import trim_bars
+
+    bars = _year_and_more()
+    kept = trim_bars("daily", bars, pd.Timestamp("2024-06-01", tz="UTC"), Settings())
+    assert len(kept) == 252  # the default keeps a year of sessions
+    found = find_anchors(Panel.from_bars({"YEAR": kept}))
+    low = _of(found, "YEAR", "low_52w").iloc[0]
+    assert (low.anchor_date, low.price) == (bars["timestamp"].iloc[-230].date(), 30.0)
+    high = _of(found, "YEAR", "high_52w").iloc[0]
+    assert (high.anchor_date, high.price) == (bars["timestamp"].iloc[-100].date(), 70.0)
+    # 200 stored sessions do not hold the 52-week low: nothing is named 52-week then
+    short = find_anchors(Panel.from_bars({"YEAR": bars.tail(200)}))
+    assert _of(short, "YEAR", "low_52w").empty and _of(short, "YEAR", "high_52w").empty

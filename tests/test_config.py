@@ -19,7 +19,7 @@ def test_defaults_are_local_and_demo(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.resolved_provider == "demo"
     assert settings.rate_limit_per_day is None
     assert (settings.retention_1min_days, settings.retention_30min_bars) == (7, 500)
-    assert (settings.retention_daily_sessions, settings.retention_signals_days) == (200, 30)
+    assert (settings.retention_daily_sessions, settings.retention_signals_days) == (252, 30)
     assert settings.retention_dashboards_days == 7
     assert settings.risk_per_trade == 0.01
 

@@ -23,9 +23,11 @@ earnings           the first bar on or after an earnings date       close / |clo
 =================  ==============================================  =============================
 
 All types except the 52-week extremes are limited to the last ``lookback_days`` sessions of the
-panel; the 52-week extremes are reported whenever the data holds them (with 200 stored sessions
-that is the whole history). ``avwap`` is Σ TP·V / Σ V from the anchor bar (included) to the
-symbol's last bar, ``bars_since`` the number of the symbol's bars after the anchor.
+panel. The 52-week extremes are reported only for a symbol whose history covers the whole 252
+sessions (daily retention keeps 252 by default): over a shorter history the value would be the
+extreme of fewer sessions under a 52-week name, so none is reported. ``avwap`` is Σ TP·V / Σ V
+from the anchor bar (included) to the symbol's last bar, ``bars_since`` the number of the
+symbol's bars after the anchor.
 """
 
 from __future__ import annotations
@@ -219,7 +221,11 @@ def find_anchors(
         found.add("swing_low", window & swing_low, lo, (around_high - lo) / lo)
 
         last_close = _last_valid(c, valid)[None, :]
-        year = (np.arange(n) >= n - SESSIONS_52W)[:, None] & valid
+        # Only symbols with a bar at or before the first of the last 252 sessions: anything
+        # shorter is not a 52-week value.
+        first = np.where(valid.any(axis=0), np.argmax(valid, axis=0), n)
+        whole_year = (n >= SESSIONS_52W) & (first <= n - SESSIONS_52W)
+        year = (np.arange(n) >= n - SESSIONS_52W)[:, None] & valid & whole_year[None, :]
         found.add_one_per_column("high_52w", _argextreme(h, year, True), h, last_close / h)
         found.add_one_per_column("low_52w", _argextreme(lo, year, False), lo, lo / last_close)
 

@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     # Retention
     retention_1min_days: int = Field(7, gt=0, description="1-min bars kept (calendar days).")
     retention_30min_bars: int = Field(500, gt=0, description="30-min bars kept per symbol.")
-    retention_daily_sessions: int = Field(200, gt=0, description="Daily bars kept per symbol.")
+    retention_daily_sessions: int = Field(
+        252, gt=0, description="Daily bars kept per symbol (52-week anchors need 252).")
     retention_signals_days: int = Field(30, gt=0, description="Signals kept (days).")
     retention_dashboards_days: int = Field(7, gt=0, description="Dashboards kept (days).")
 

@@ -74,7 +74,7 @@ def test_first_run_fetches_full_history_and_rerun_is_free(any_store, settings):
     provider = fresh_start(store, settings)
     for symbol in SYMBOLS:
         stored = bars(store, "daily", symbol)
-        assert len(stored) == 200 and bar_problems(stored) == []
+        assert len(stored) == 252 and bar_problems(stored) == []  # a year: the default
         assert stored["timestamp"].iloc[-1] == pd.Timestamp("2024-06-17", tz="UTC")
     report = run_fetch_job("daily", store, provider, MON_NIGHT, settings)
     assert provider.total_calls == 0 and report.calls == 0
@@ -110,12 +110,12 @@ def test_slightly_stale_symbols_cost_one_compact_call_each(any_store, settings):
         days = [t.date() for t in stored["timestamp"].iloc[-4:]]
         assert [d.isoformat() for d in days] == ["2024-06-17", "2024-06-18", "2024-06-20",
                                                  "2024-06-21"]
-        assert len(stored) == 200  # retention
+        assert len(stored) == 252  # retention
     assert report.calls == report.planned_calls == 4
     assert report.counts == {"ok": 4}
     ledger = load_ledger(store, "daily").set_index("symbol")
     assert (ledger["last_bar"] == pd.Timestamp("2024-06-21", tz="UTC")).all()
-    assert (ledger["bar_count"] == 200).all() and (ledger["outcome"] == "ok").all()
+    assert (ledger["bar_count"] == 252).all() and (ledger["outcome"] == "ok").all()
     provider.calls.clear()
     store.reset_counts()
     assert run_fetch_job("daily", store, provider, FRI_NIGHT, settings).calls == 0
@@ -129,7 +129,7 @@ def test_deep_gap_is_repaired_with_a_full_call(store, settings):
     report = run_fetch_job("daily", store, provider, later, settings, tickers=["AAA"])
     assert provider.calls_for("AAA") == {"full": 1}
     stored = bars(store, "daily", "AAA")
-    expected = CAL.sessions_back(CAL.last_completed_session(later), 200)
+    expected = CAL.sessions_back(CAL.last_completed_session(later), 252)
     assert [t.date() for t in stored["timestamp"]] == expected  # contiguous, no hole
     assert report.outcomes[0].action == "full" and report.outcomes[0].outcome == "ok"
 
@@ -171,7 +171,7 @@ def test_one_failing_symbol_does_not_stop_the_others(store, settings):
     ledger = load_ledger(store, "daily").set_index("symbol")
     assert ledger.loc["BBB", "outcome"] == "failed"
     assert ledger.loc["BBB", "last_bar"] == pd.Timestamp("2024-06-17", tz="UTC")  # kept
-    assert len(bars(store, "daily", "BBB")) == 200  # stored bars untouched
+    assert len(bars(store, "daily", "BBB")) == 252  # stored bars untouched
     # The next run retries the failed symbols only.
     provider.failures = {}
     provider.calls.clear()

@@ -65,7 +65,7 @@ def test_count_expected_follows_the_calendar():
 
 def test_retention_start_spans_exactly_the_retained_bars():
     settings = Settings()
-    for dataset, kept in (("30min", 500), ("daily", 200)):
+    for dataset, kept in (("30min", 500), ("daily", 252)):
         expected = expected_bar(dataset, NIGHT, CAL)
         start = retention_start(dataset, expected, NIGHT, CAL, settings)
         step = pd.Timedelta(minutes=30) if dataset == "30min" else pd.Timedelta(days=1)

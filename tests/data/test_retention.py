@@ -44,8 +44,8 @@ def test_thirty_minute_keeps_last_n_bars():
 def test_daily_keeps_last_n_sessions_and_short_frames_untouched():
     bars = make_bars(260, start="2023-01-02", freq="B")
     kept = trim_bars("daily", bars, NOW, Settings())
-    assert len(kept) == 200
-    assert kept.equals(bars.iloc[-200:].reset_index(drop=True))
+    assert len(kept) == 252  # a year of sessions: the 52-week anchors need them
+    assert kept.equals(bars.iloc[-252:].reset_index(drop=True))
     short = make_bars(30, start="2024-01-02", freq="B")
     assert trim_bars("daily", short, NOW, Settings()).equals(short)
     custom = SimpleNamespace(retention_1min_days=7, retention_30min_bars=5,

@@ -154,7 +154,7 @@ def test_stale_and_retention_expired_data_are_reported(world) -> None:
     store, _, settings = world
     key = keys.bars_key("daily", "NVDA")
     store.put_frame(key, store.get_frame(key).iloc[:-2])  # two sessions behind
-    long = daily_truth("AAPL", sessions=230)
+    long = daily_truth("AAPL", sessions=282)
     store.put_frame(keys.bars_key("daily", "AAPL"), long)
     rebuild_ledger(store, "daily")
     report = verify_store(store, NOW, settings)
@@ -186,7 +186,7 @@ def test_failed_rebuild_leaves_live_data_in_place(world) -> None:
 
 def test_cleanup_applies_retention_and_touches_nothing_else(world) -> None:
     store, _, settings = world
-    store.put_frame(keys.bars_key("daily", "AAPL"), daily_truth("AAPL", sessions=230))
+    store.put_frame(keys.bars_key("daily", "AAPL"), daily_truth("AAPL", sessions=282))
     rebuild_ledger(store, "daily")
     today = NOW.date()
     old_day, recent_day = today - timedelta(days=31), today - timedelta(days=29)
@@ -203,7 +203,7 @@ def test_cleanup_applies_retention_and_touches_nothing_else(world) -> None:
                                           "quotes/", "anchors/", "live/"))}
     report = cleanup(store, NOW, settings)
     assert report.bars_trimmed == {"daily": 30, "1min": 0, "30min": 0}
-    assert len(store.get_frame(keys.bars_key("daily", "AAPL"))) == 200
+    assert len(store.get_frame(keys.bars_key("daily", "AAPL"))) == 252
     assert report.deleted["signals"] == [keys.signals_key(old_day, "breakout")]
     assert report.deleted["quotes"] == [keys.quotes_key(old_day)]
     assert report.deleted["anchors"] == [keys.anchors_key(old_day)]

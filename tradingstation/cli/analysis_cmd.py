@@ -28,7 +28,7 @@ from tradingstation.cli.common import (
 from tradingstation.cli.fetch_cmd import check_as_of
 from tradingstation.errors import InputError
 
-MAX_LOOKBACK_DAYS = 250  # daily retention keeps 200 sessions; more finds nothing new
+MAX_LOOKBACK_DAYS = 250  # daily retention keeps 252 sessions; more finds nothing new
 ANCHOR_ROWS = 50  # rows shown without --verbose (all with it, or with --ticker)
 DEMO_NOTE = "DEMO DATA: synthetic market, not real prices. Do not trade from it."
 # Screener flags: command-line name -> parameter name (which screeners take it is read from

@@ -261,7 +261,7 @@ def fill_gaps(
 
 @app.command("cleanup")
 def cleanup(as_of: AsOf = None, json_out: JsonOption = False) -> None:
-    """Apply every retention policy (1-min 7 days, 30-min 500 bars, daily 200 sessions, signals
+    """Apply every retention policy (1-min 7 days, 30-min 500 bars, daily 252 sessions, signals
     30 days, dashboards 7 days); nothing outside them is deleted."""
     _operation("cleanup", json_out, as_of)
 
