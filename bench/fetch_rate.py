@@ -12,6 +12,11 @@ premium plans run 75-1200 requests/min with ~0.3 s latency; the default 600/min 
 finishes in seconds while leaving each call 100 ms of the (shared, 2-core) CPU for parsing,
 merging and writing, which is not scaled down with the limit.
 
+Split figure (issue 13): the job above has no split-like move, so split detection must add no
+call (``ours.splits_calls`` = 0). Then a day with one: ``split_symbols`` stale symbols one
+session behind, one of which had a 4:1 split on the newest session (served as-traded, and by
+``SPLITS``); the calls split detection adds that day are the ``SPLITS`` calls.
+
 Reference run: the same symbols refetched naively (one full call per symbol, as the runbook's
 scripts did) through the same client and limiter, on every 4th symbol, extrapolated linearly.
 """
@@ -27,6 +32,7 @@ from bench.common import emit, ratio, stopwatch, write_json
 from bench.synth import BENCH_AS_OF, per_symbol_bars
 from bench.synth import daily_panel as make_panel
 from tests.support.fake_alphavantage import FakeAlphaVantage
+from tests.support.fake_av_data import as_traded
 from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.ledger import ledger_row, update_ledger
@@ -36,7 +42,7 @@ from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
 
 KEY = "BENCH-KEY-0000"
-BEHIND = {"fresh": 0, "stale": 3, "deep": 150}
+BEHIND = {"fresh": 0, "stale": 3, "deep": 150, "split_day": 1}
 REFERENCE_EVERY = 4  # the naive refetch runs on every 4th symbol, extrapolated linearly
 
 
@@ -63,6 +69,7 @@ def _rate_figures(fake: FakeAlphaVantage, wall: float, rate: int) -> dict:
     per_min_span = (calls - 1) / span * 60 if span else 0.0
     return {
         "calls": calls,
+        "splits_calls": fake.count(function="SPLITS"),
         "throttled": fake.count(outcome="throttled"),
         "wall_seconds": round(wall, 3),
         "rate_per_min_over_wall": round(per_min_wall, 1),
@@ -83,6 +90,30 @@ def _job(symbols, store, fake, rate, settings, force) -> tuple[dict, object]:
     figures = _rate_figures(fake, t["seconds"], rate)
     figures["limiter"] = limiter.stats()
     return figures, report
+
+
+def _split_day(bars: dict[str, pd.DataFrame], symbols: list[str], rate: int,
+               latency: float, settings: Settings, now: pd.Timestamp) -> dict:
+    """Daily job over ``symbols`` one session behind, the first with a 4:1 split on the
+    newest session: the calls split detection adds (SPLITS) next to the daily calls."""
+    split_symbol = symbols[0]
+    frames = dict(bars)
+    day = frames[split_symbol]["timestamp"].iloc[-1].date()
+    frames[split_symbol] = as_traded(frames[split_symbol], [(day, 4.0)])
+    with tempfile.TemporaryDirectory(prefix="ts-bench-split-") as tmp, FakeAlphaVantage(
+        KEY, per_minute=rate, latency=latency, premium=True
+    ) as fake:
+        for symbol in symbols:
+            fake.set_daily(symbol, frames[symbol])
+        fake.set_splits(split_symbol, [(day, 4.0)])
+        store = LocalStore(f"{tmp}/split")
+        _seed(store, frames, {"split_day": symbols}, now)
+        figures, report = _job(symbols, store, fake, rate, settings, force=False)
+    splits = report.details["splits"]
+    return {"symbols": len(symbols), "splits": 1,
+            "daily_calls": figures["calls"] - figures["splits_calls"],
+            "splits_calls": figures["splits_calls"], "added_calls": figures["splits_calls"],
+            "applied": splits["applied"], "wall_seconds": figures["wall_seconds"]}
 
 
 def run(fresh: int = 300, stale: int = 100, deep: int = 20, rate: int = 600,
@@ -121,6 +152,7 @@ def run(fresh: int = 300, stale: int = 100, deep: int = 20, rate: int = 600,
         scale = len(symbols) / len(subset)
         naive["calls_extrapolated"] = round(naive["calls"] * scale)
         naive["wall_seconds_extrapolated"] = round(naive["wall_seconds"] * scale, 3)
+    split_day = _split_day(bars, groups["stale"][:10], rate, latency, settings, now)
     result = {
         "benchmark": "fetch_rate",
         "scenario": {"fresh": fresh, "stale_3_sessions": stale, "deep_gap_150_sessions": deep,
@@ -130,6 +162,8 @@ def run(fresh: int = 300, stale: int = 100, deep: int = 20, rate: int = 600,
         "ours": ours,
         "rerun": rerun,
         "reference_full_refetch": naive,
+        "splits": {"no_candidate_day_splits_calls": ours["splits_calls"],
+                   "split_day": split_day},
         "ratios": {
             "calls_vs_minimum": ratio(ours["calls"], minimum),
             "calls_vs_reference": ratio(ours["calls"], naive["calls_extrapolated"]),
@@ -142,6 +176,7 @@ def run(fresh: int = 300, stale: int = 100, deep: int = 20, rate: int = 600,
             "rate_ge_90pct": (ours["rate_vs_limit_over_wall"] or 0) >= 0.90,
             "zero_throttles": ours["throttled"] == 0 and naive["throttled"] == 0,
             "rerun_free": rerun["calls"] == 0,
+            "no_split_call_without_candidates": ours["splits_calls"] == 0,
         },
     }
     write_json("fetch_rate", result)

@@ -58,10 +58,27 @@ def _fetch(r: dict) -> list[str]:
         f"{_x(o['wall_seconds'] / o['rate_limit_bound_seconds'])} | |",
         f"| rerun calls | {r['rerun']['calls']} | first run {o['calls']} | "
         f"{_x(r['rerun']['calls'] / o['calls'])} | 0: {_ok(g['rerun_free'])} |",
+        *_split_rows(r, g),
         "",
         f"The naive reference ran on {n['symbols_run']} symbols (every 4th) and is extrapolated"
         " linearly (calls and time of a per-symbol refetch scale with the symbol count).",
         "",
+    ]
+
+
+def _split_rows(r: dict, g: dict) -> list[str]:
+    """Issue 13: the calls split detection adds (none on a day without a candidate)."""
+    splits = r.get("splits")
+    if not splits:
+        return []
+    day = splits["split_day"]
+    return [
+        f"| SPLITS calls, day without a split-like move | "
+        f"{splits['no_candidate_day_splits_calls']} | 0 | | 0: "
+        f"{_ok(g.get('no_split_call_without_candidates', False))} |",
+        f"| calls, day with one split ({day['symbols']} symbols) | {day['daily_calls']} daily +"
+        f" {day['splits_calls']} SPLITS | {day['daily_calls']} daily | "
+        f"+{day['added_calls']} call | |",
     ]
 
 

@@ -17,6 +17,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.resolve import resolve_provider, resolve_store
 from flows.session import parse_as_of
+from tasks.data import resolve_symbol_splits
 from tasks.locks import dataset_lock, dataset_locks
 from tasks.maintenance import (
     find_gaps,
@@ -39,7 +40,7 @@ from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
 Operation = Literal["rebuild-all", "rebuild-daily", "verify", "detect-gaps", "fill-gaps",
-                    "cleanup", "backup", "restore", "rebuild-ledger"]
+                    "cleanup", "backup", "restore", "rebuild-ledger", "splits"]
 
 
 def stored_symbols(store: ObjectStore, dataset: str) -> list[str]:
@@ -88,6 +89,8 @@ def data_ops(
     dataset: str | None = None,
     as_of: datetime | None = None,
     allow_problems: bool = False,
+    factor: float | None = None,
+    dismiss: bool = False,
 ) -> dict:
     """One data operation (``tradingstation data <operation>``).
 
@@ -102,11 +105,13 @@ def data_ops(
         as_of: Time to act for (default now).
         allow_problems: backup copies damaged objects too (with a warning) instead of
             refusing.
+        factor: splits: the factor an operator confirms for the move on ``date``.
+        dismiss: splits: the move on ``date`` was a real price move, not a split.
 
     Returns:
         The operation's report with ``ok`` (False: problems found or part of it failed).
     """
-    params = check_parameters(operation, symbols, symbol, date, dataset)
+    params = check_parameters(operation, symbols, symbol, date, dataset, factor, dismiss)
     now = parse_as_of(as_of)
     check_operation_time(operation, now, datetime.now(UTC))
     settings = get_settings()
@@ -149,6 +154,11 @@ def data_ops(
         out.update(label=label, other_backups=others, objects=report.objects,
                    bytes=report.bytes, removed=report.removed,
                    safety_backup=report.safety_label, ok=True)
+    elif operation == "splits":
+        report = resolve_symbol_splits(store, resolve_provider(settings, now), params.symbol,
+                                       now, params.date, params.factor, params.dismiss)
+        out.update(report.to_dict(), notes=report.notes(),
+                   ok=params.symbol not in report.unresolved)
     elif operation == "rebuild-ledger":
         with dataset_locks(*params.datasets, store=store):
             rows = {d: recompute_ledger(store, d) for d in params.datasets}

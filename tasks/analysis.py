@@ -14,11 +14,11 @@ from prefect.cache_policies import NO_CACHE
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.anchors import anchors_at, merge_anchors
-from tradingstation.data.corporate_actions import drop_unresolved
 from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.sources import screened_demo, usable_quotes
+from tradingstation.data.split_ledger import drop_unresolved
 from tradingstation.data.volume_profile import load_volume_profiles
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.screeners import ScreenInput, run_screeners

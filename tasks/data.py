@@ -233,3 +233,23 @@ def reconcile_splits(
         for line in report.notes():
             log.info(line)
         return report
+
+
+@task(name="resolve-splits", cache_policy=NO_CACHE, **retry_options())
+def resolve_symbol_splits(
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    symbol: str,
+    now: datetime,
+    day: date | None = None,
+    factor: float | None = None,
+    dismiss: bool = False,
+) -> corporate_actions.SplitReport:
+    """``tradingstation data splits``: ask the provider again about ``symbol``'s unresolved
+    split-like moves, or record an operator's confirmation (``factor``) or dismissal of the
+    move on ``day``; every dataset's write lock is held throughout."""
+    with logs.set_run_context(**run_ids()):
+        report = corporate_actions.resolve_split(store, provider, symbol, now, day, factor,
+                                                 dismiss, locked=_every_dataset_locked)
+        persist_api_usage(store, provider)
+        return report

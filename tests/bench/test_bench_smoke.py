@@ -20,6 +20,11 @@ def bench_out(tmp_path, monkeypatch):
 def test_fetch_rate_makes_exactly_the_minimum_calls(bench_out):
     result = fetch_rate.run(fresh=6, stale=4, deep=2, rate=6000, latency=0.0)
     assert result["ours"]["calls"] == result["minimum_calls"] == 6
+    # split detection: no call on a day without a split-like move, one on a day with a split
+    assert result["splits"]["no_candidate_day_splits_calls"] == 0
+    split_day = result["splits"]["split_day"]
+    assert (split_day["daily_calls"], split_day["added_calls"]) == (4, 1)
+    assert len(split_day["applied"]) == 1
     assert result["ours"]["throttled"] == 0
     assert result["rerun"]["calls"] == 0
     assert result["reference_full_refetch"]["calls"] == 3  # every 4th of 12 symbols, 1 each

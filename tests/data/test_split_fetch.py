@@ -24,10 +24,12 @@ from tests.support.fake_av_data import as_traded
 from tradingstation import indicators as ind
 from tradingstation.anchors import find_anchors
 from tradingstation.config import Settings
-from tradingstation.data.corporate_actions import drop_unresolved, load_split_ledger
+from tradingstation.data.corporate_actions import resolve_split
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
+from tradingstation.data.split_ledger import drop_unresolved, load_split_ledger
+from tradingstation.errors import InputError
 from tradingstation.ops.verify import verify_store
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
@@ -200,3 +202,41 @@ def test_verify_finds_a_split_in_bars_no_fetch_looked_at(world, store) -> None:
     problems = [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]
     assert [(p.symbol, p.key) for p in problems] == [(FORWARD, keys.bars_key("daily", FORWARD))]
     assert "4-for-1" in problems[0].detail
+
+
+def test_unconfirmed_moves_are_resolved_by_recheck_operator_or_dismissal(
+    world, fake, store
+) -> None:
+    world.serve(fake, AS_OF.date(), report_splits=False)
+    _fetch_all(store, fake, jobs=("daily",))
+    provider = _provider(fake)
+    forward_day, reverse_day = SPLITS[FORWARD][0][0], SPLITS[REVERSE][0][0]
+    # An operator's factor is refused when the stored bars do not show that move.
+    with pytest.raises(InputError, match="show no x2 move"):
+        resolve_split(store, provider, FORWARD, AS_OF, forward_day, factor=2.0)
+    # The provider reports the forward split later: asking again applies it (one call).
+    fake.set_splits(FORWARD, SPLITS[FORWARD])
+    fake.reset_requests()
+    report = resolve_split(store, provider, FORWARD, AS_OF)
+    assert fake.count(function="SPLITS") == 1 and report.recomputed == [FORWARD]
+    _assert_same_bars(_stored(store, "daily", FORWARD), world.daily[FORWARD])
+    # Applied once only: the operator confirming it again is refused, nothing changes.
+    with pytest.raises(InputError):
+        resolve_split(store, provider, FORWARD, AS_OF, forward_day, factor=4.0)
+    # The operator confirms the reverse split the provider never reports.
+    report = resolve_split(store, provider, REVERSE, AS_OF, reverse_day, factor=0.1)
+    assert report.recomputed == [REVERSE] and report.unresolved == {}
+    _assert_same_bars(_stored(store, "daily", REVERSE), world.daily[REVERSE])
+    assert not [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]
+    assert drop_unresolved(store, load_panel(store, "daily")).symbols == SYMBOLS
+
+
+def test_a_dismissed_move_is_screened_again(world, fake, store) -> None:
+    world.serve(fake, AS_OF.date(), report_splits=False)
+    _fetch_all(store, fake, jobs=("daily",))
+    report = resolve_split(store, _provider(fake), REVERSE, AS_OF, SPLITS[REVERSE][0][0],
+                           dismiss=True)
+    assert sorted(report.unresolved) == [FORWARD]
+    assert drop_unresolved(store, load_panel(store, "daily")).symbols == [PLAIN, REVERSE]
+    problems = [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]
+    assert [p.symbol for p in problems] == [FORWARD]

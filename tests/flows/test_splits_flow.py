@@ -58,3 +58,26 @@ def test_unconfirmed_split_is_reported_by_the_fetch(fake: FakeAlphaVantage) -> N
     unresolved = result["details"]["splits"]["unresolved"]
     assert sorted(unresolved) == [FORWARD, REVERSE]
     assert "tradingstation data splits --symbol FWD" in unresolved[FORWARD]
+
+
+def test_verify_names_the_repair_and_the_repair_command_runs(fake: FakeAlphaVantage,
+                                                              invoke) -> None:
+    world = split_world()
+    world.serve(fake, AS_OF.date(), report_splits=False)
+    fetch(job="daily", tickers=TICKERS, as_of=AS_OF)
+    day = SPLITS[FORWARD][0][0].isoformat()
+    code, out, _ = invoke("data", "verify", "--as-of", AS_OF.isoformat(), "--json")
+    assert code == 1
+    repair = f"tradingstation data splits --symbol {FORWARD} --date {day} --factor 4"
+    assert repair in out
+    code, _, err = invoke("data", "splits", "--symbol", FORWARD, "--factor", "4")
+    assert code == 2 and "error:" in err and "--date" in err
+    code, out, _ = invoke("data", "splits", "--symbol", FORWARD, "--date", day, "--factor", "4",
+                          "--as-of", AS_OF.isoformat())
+    assert code == 0, out
+    store = LocalStore(get_settings().data_dir)
+    stored = store.get_frame(keys.bars_key("daily", FORWARD))
+    reference = world.daily[FORWARD]
+    reference = reference[reference["timestamp"].isin(pd.to_datetime(stored["timestamp"],
+                                                                     utc=True))]
+    assert abs(stored["close"].to_numpy() / reference["close"].to_numpy() - 1).max() < 2e-4

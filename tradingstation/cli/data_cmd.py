@@ -62,7 +62,7 @@ def _preflight(params, as_of: str | None) -> None:
     # error line here, not a failed flow run with a traceback.
     settings = load_settings()
     store = resolve_store(settings)
-    if params.operation in ("rebuild-all", "rebuild-daily", "fill-gaps"):
+    if params.operation in ("rebuild-all", "rebuild-daily", "fill-gaps", "splits"):
         from blocks.resolve import resolve_provider
         from flows.session import parse_as_of
 
@@ -87,7 +87,8 @@ def _operation(operation: str, json_out: bool, as_of: str | None, **options: Any
     from tradingstation.ops.operations import check_parameters
 
     params = check_parameters(operation, options.get("symbols"), options.get("symbol"),
-                              options.get("date"), options.get("dataset"))
+                              options.get("date"), options.get("dataset"),
+                              options.get("factor"), bool(options.get("dismiss")))
     _preflight(params, as_of)
     result = run_flow("flows.maintenance", "data_ops", f"data {operation}", operation=operation,
                       as_of=as_of, **{k: v for k, v in options.items() if v is not None})
@@ -188,6 +189,13 @@ def _print_ledger(result: dict) -> None:
         console.print(f"[green]ledger {dataset} rebuilt[/]: {rows} symbols")
 
 
+def _print_splits(result: dict) -> None:
+    colour = "green" if result["ok"] else "red"
+    for line in result.get("notes") or ["splits: nothing to resolve"]:
+        console.print(f"[{colour}]{escape(line)}[/]" if line.startswith("not screened")
+                      else escape(line))
+
+
 def _print_generic(result: dict) -> None:
     console.print(escape(str({k: v for k, v in result.items()})))
 
@@ -195,7 +203,7 @@ def _print_generic(result: dict) -> None:
 PRINTERS = {"verify": _print_problems, "detect-gaps": _print_gaps, "fill-gaps": _print_fill,
             "cleanup": _print_cleanup, "backup": _print_backup, "restore": _print_backup,
             "rebuild-all": _print_rebuild, "rebuild-daily": _print_rebuild,
-            "rebuild-ledger": _print_ledger}
+            "rebuild-ledger": _print_ledger, "splits": _print_splits}
 
 
 @app.command("rebuild-all")
@@ -309,3 +317,27 @@ def rebuild_ledger(
 ) -> None:
     """Recompute the coverage ledger from the stored bars (repairs `ledger` problems)."""
     _operation("rebuild-ledger", json_out, as_of, dataset=dataset)
+
+
+@app.command("splits")
+def splits(
+    symbol: Annotated[str, typer.Option("--symbol", help="The ticker to resolve.")] = "",
+    date: Annotated[str | None, typer.Option(
+        "--date", help="Effective date YYYY-MM-DD of the split-like move.")] = None,
+    factor: Annotated[float | None, typer.Option(
+        "--factor", help="Confirm a split the provider does not report: 4 = 4-for-1, "
+        "0.1 = 1-for-10.")] = None,
+    dismiss: Annotated[bool, typer.Option(
+        "--dismiss", help="The move on --date was a real price move, not a split.")] = False,
+    as_of: AsOf = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Resolve a symbol's unconfirmed split-like moves (the repair `data verify` names).
+
+    Without --date: ask the provider again (one SPLITS call) and apply what it confirms.
+    With --date and --factor: apply a split the provider does not report (only if the stored
+    daily bars still show that move). With --date and --dismiss: record it as a real move.
+    The symbol is screened again once nothing is unresolved. Exit 1 while something is.
+    """
+    _operation("splits", json_out, as_of, symbol=symbol or None, date=date, factor=factor,
+               dismiss=dismiss or None)

@@ -22,12 +22,12 @@ import pandas as pd
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.bars import canonicalize_bars, merge_bars, validate_bars
-from tradingstation.data.corporate_actions import adjust_fetched, applied_splits
 from tradingstation.data.fetch_plan import FetchRequest, expected_bar, to_utc
 from tradingstation.data.ledger import ledger_row, one_line, put_frame_if_changed, update_ledger
 from tradingstation.data.provenance import foreign_reason, frame_source, is_foreign, with_source
 from tradingstation.data.retention import trim_bars
-from tradingstation.data.splits import Split, SplitCandidate, find_candidates
+from tradingstation.data.split_ledger import applied_splits
+from tradingstation.data.splits import Split, SplitCandidate, adjust_bars, find_candidates
 from tradingstation.data.volume_profile import record_before_trim
 from tradingstation.errors import (
     ConfigError,
@@ -235,7 +235,7 @@ def _process(
     # the current minute) would otherwise look "fresh" and never be corrected.
     fresh = fresh[fresh["timestamp"] <= cutoff].reset_index(drop=True)
     # Providers serve as-traded bars; the stored history is adjusted for every applied split.
-    fresh = adjust_fetched(fresh, dataset, splits)
+    fresh = adjust_bars(fresh, dataset, splits)
     # Another job of this process may have written the symbol while we were fetching: merge
     # into what is stored *now*, under a per-object lock, or its bars would be lost. (Runs in
     # other processes are serialized by the dataset lock, tradingstation.storage.locks.)

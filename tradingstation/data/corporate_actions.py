@@ -1,15 +1,7 @@
-"""The corporate-actions ledger: splits found in the data, confirmed by the provider, applied.
+"""Corporate actions: splits found in the data, confirmed by the provider, applied once.
 
-One JSON document (``keys.corporate_actions_key``), one entry per symbol and effective date::
-
-    {"schema": 1, "splits": [{"symbol": "NVDA", "effective_date": "2024-06-10", "factor": 10.0,
-      "state": "applied", "source": "alphavantage SPLITS", "observed": 10.02, ...}]}
-
-States: ``applying`` → ``applied`` (stored bars back-adjusted), ``unchecked`` (the provider
-could not be asked yet; the next run asks again), ``unconfirmed`` (a strong split-like move the
-provider does not report: a human decides, see ``tradingstation data splits``), ``dismissed``
-(not a split: the provider reports none and the volume did not move inversely, or an operator
-said so). A symbol with an ``unchecked`` or ``unconfirmed`` entry is not screened.
+The record of every split is the corporate-actions ledger (:mod:`tradingstation.data.
+split_ledger`); a symbol with an unresolved entry is not screened.
 
 Flow of a split (see :func:`check_candidates` and :func:`apply_verdicts`): the daily fetch sees
 a split-like discontinuity in the bars it merged (:func:`tradingstation.data.splits.
@@ -34,11 +26,19 @@ from typing import Any
 import pandas as pd
 
 from tradingstation.data.bars import canonicalize_bars
-from tradingstation.data.ledger import frame_to_parquet, one_line
-from tradingstation.data.panel import Panel
+from tradingstation.data.ledger import frame_to_parquet
+from tradingstation.data.split_ledger import (
+    SplitLedger,
+    candidate_of,
+    entry_split,
+    load_split_ledger,
+    new_entry,
+    save_split_ledger,
+    unresolved_lines,
+)
 from tradingstation.data.splits import Split, SplitCandidate, adjust_bars, shows_split
 from tradingstation.errors import (
-    DataError,
+    InputError,
     ObjectNotFoundError,
     PermanentError,
     TransientError,
@@ -49,98 +49,8 @@ from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_he
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 1
-APPLIED_STATES = ("applying", "applied")
-UNRESOLVED_STATES = ("unchecked", "unconfirmed")
-STATES = (*APPLIED_STATES, *UNRESOLVED_STATES, "dismissed")
 DATE_SLACK_DAYS = 4  # the provider's effective date may differ from the first bar at the new price
 FACTOR_TOLERANCE = 0.05
-
-
-def repair_command(symbol: str, day: date, factor: float) -> str:
-    """The command that resolves an unconfirmed split-like move of ``symbol``."""
-    return (f"tradingstation data splits --symbol {symbol} --date {day.isoformat()} "
-            f"--factor {factor:g}   (or --dismiss if it was a real price move)")
-
-
-@dataclass
-class SplitLedger:
-    """The corporate-actions ledger in memory: ``{(symbol, effective date): entry}``."""
-
-    entries: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-
-    def get(self, symbol: str, day: date) -> dict[str, Any] | None:
-        """The entry of ``symbol`` on ``day``, if any."""
-        return self.entries.get((symbol, day.isoformat()))
-
-    def put(self, entry: dict[str, Any]) -> None:
-        """Add or replace an entry."""
-        if entry["state"] not in STATES:
-            raise DataError(f"unknown corporate-action state {entry['state']!r}")
-        self.entries[(entry["symbol"], entry["effective_date"])] = entry
-
-    def applied(self) -> dict[str, list[Split]]:
-        """Splits every stored bar already reflects (or is being adjusted for), per symbol."""
-        out: dict[str, list[Split]] = {}
-        for entry in sorted(self.entries.values(), key=lambda e: e["effective_date"]):
-            if entry["state"] in APPLIED_STATES:
-                out.setdefault(entry["symbol"], []).append(entry_split(entry))
-        return out
-
-    def unresolved(self) -> dict[str, list[dict[str, Any]]]:
-        """Entries a run or a human still has to resolve, per symbol (not screened)."""
-        out: dict[str, list[dict[str, Any]]] = {}
-        for entry in self.entries.values():
-            if entry["state"] in UNRESOLVED_STATES:
-                out.setdefault(entry["symbol"], []).append(entry)
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored document."""
-        rows = sorted(self.entries.values(), key=lambda e: (e["symbol"], e["effective_date"]))
-        return {"schema": SCHEMA, "splits": rows}
-
-
-def entry_split(entry: dict[str, Any]) -> Split:
-    """The :class:`Split` an entry records."""
-    return Split(entry["symbol"], date.fromisoformat(entry["effective_date"]),
-                 float(entry["factor"]))
-
-
-def load_split_ledger(store: ObjectStore) -> SplitLedger:
-    """The stored corporate-actions ledger (empty when none was written yet).
-
-    Raises:
-        DataError: The document is not a corporate-actions ledger.
-    """
-    try:
-        doc = store.get_json(keys.corporate_actions_key())
-    except ObjectNotFoundError:
-        return SplitLedger()
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(
-            doc.get("splits"), list):
-        raise DataError(f"{keys.corporate_actions_key()} is not a corporate-actions ledger")
-    ledger = SplitLedger()
-    for entry in doc["splits"]:
-        ledger.put(dict(entry))
-    return ledger
-
-
-def save_split_ledger(store: ObjectStore, ledger: SplitLedger) -> None:
-    """Write the ledger (callers hold every dataset's write lock)."""
-    store.put_json(keys.corporate_actions_key(), ledger.to_json())
-
-
-def new_entry(candidate: SplitCandidate, state: str, factor: float, source: str, reason: str,
-              now: datetime) -> dict[str, Any]:
-    """A ledger entry for ``candidate``."""
-    return {"symbol": candidate.symbol, "effective_date": candidate.effective_date.isoformat(),
-            "factor": float(factor), "state": state, "source": source,
-            "observed": round(candidate.observed, 6),
-            "volume_shift": None if pd.isna(candidate.volume_shift)
-            else round(candidate.volume_shift, 4),
-            "dataset": candidate.dataset, "reason": one_line(reason),
-            "recorded_at": pd.Timestamp(now).isoformat(), "objects": {}}
 
 
 @dataclass
@@ -190,16 +100,19 @@ class SplitReport:
 
 
 def check_candidates(
-    provider: MarketDataProvider, ledger: SplitLedger, candidates: Iterable[SplitCandidate]
+    provider: MarketDataProvider, ledger: SplitLedger, candidates: Iterable[SplitCandidate],
+    retry_unchecked: bool = True,
 ) -> tuple[list[Verdict], int]:
-    """Ask the provider about every candidate the ledger has not resolved: one ``SPLITS``
-    call per symbol (none when there is no new candidate). Writes nothing.
+    """Ask the provider about every candidate the ledger has not resolved (and, with
+    ``retry_unchecked``, every entry an earlier run could not check): one ``SPLITS`` call per
+    symbol, none when there is nothing new. Writes nothing.
 
     Returns:
         (verdicts, calls made).
     """
     todo: dict[tuple[str, date], SplitCandidate] = {}
-    retry = [candidate_of(e) for e in ledger.entries.values() if e["state"] == "unchecked"]
+    retry = [candidate_of(e) for e in ledger.entries.values()
+             if retry_unchecked and e["state"] == "unchecked"]
     for c in [*candidates, *retry]:
         entry = ledger.get(c.symbol, c.effective_date)
         if entry is None or entry["state"] == "unchecked":
@@ -240,18 +153,21 @@ def check_candidates(
 
 
 def apply_verdicts(
-    store: ObjectStore, verdicts: Sequence[Verdict], now: datetime, calls: int = 0
+    store: ObjectStore, verdicts: Sequence[Verdict], now: datetime, calls: int = 0,
+    overrule: bool = False,
 ) -> SplitReport:
     """Record ``verdicts`` and back-adjust the stored bars of every confirmed split.
 
     The caller holds the write locks of every dataset (in sorted order). Entries left
-    ``applying`` by a run that died are finished here too.
+    ``applying`` by a run that died are finished here too. ``overrule`` lets a verdict replace
+    an ``unconfirmed`` or ``dismissed`` entry (an operator's decision or recheck).
     """
     ledger = load_split_ledger(store)  # re-read under the locks: the latest truth
     report = SplitReport(candidates=len(verdicts), calls=calls)
+    replaceable = ("unchecked", "unconfirmed", "dismissed") if overrule else ("unchecked",)
     for v in verdicts:
         entry = ledger.get(v.candidate.symbol, v.candidate.effective_date)
-        if entry is not None and entry["state"] != "unchecked":
+        if entry is not None and entry["state"] not in replaceable:
             continue  # another run resolved it meanwhile
         ledger.put(new_entry(v.candidate, v.state, v.factor, v.source, v.reason, now))
     pending = [e for e in ledger.entries.values() if e["state"] == "applying"]
@@ -308,16 +224,57 @@ def reconcile_splits(
         return apply_verdicts(store, verdicts, now, calls)
 
 
-def unresolved_lines(ledger: SplitLedger) -> dict[str, str]:
-    """``{symbol: reason and repair command}`` of every unresolved entry."""
-    out = {}
-    for symbol, entries in sorted(ledger.unresolved().items()):
-        e = entries[0]
-        split = entry_split(e)
-        out[symbol] = (f"{symbol} ({e['state']} split-like move on {e['effective_date']}: "
-                       f"{e['reason']}; resolve: "
-                       f"{repair_command(symbol, split.effective_date, split.factor)})")
-    return out
+def resolve_split(
+    store: ObjectStore,
+    provider: MarketDataProvider,
+    symbol: str,
+    now: datetime,
+    day: date | None = None,
+    factor: float | None = None,
+    dismiss: bool = False,
+    locked: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+) -> SplitReport:
+    """``tradingstation data splits``: resolve the split-like moves of ``symbol``.
+
+    Without ``day``: ask the provider again about every unresolved entry of the symbol (one
+    ``SPLITS`` call) and apply what it confirms now. With ``day`` and ``factor``: the operator
+    confirms a split the provider does not report; it is applied only if the stored daily bars
+    still show that move (so it can never be applied twice). With ``day`` and ``dismiss``: the
+    move was a real price move; the symbol is screened again.
+
+    Raises:
+        InputError: ``day`` without ``factor`` or ``dismiss``, or a split the data does not show.
+    """
+    with locked():
+        ledger = load_split_ledger(store)
+        if day is None:
+            entries = ledger.unresolved().get(symbol, [])
+            for entry in entries:
+                entry["state"] = "unchecked"  # in memory only: asked again below
+            verdicts, calls = check_candidates(provider, ledger, map(candidate_of, entries),
+                                               retry_unchecked=False)
+            return apply_verdicts(store, verdicts, now, calls, overrule=True)
+        entry = ledger.get(symbol, day)
+        candidate = candidate_of(entry) if entry is not None else SplitCandidate(
+            symbol, day, float(factor or 1.0), float("nan"), float("nan"), True, "daily")
+        if dismiss:
+            verdict = Verdict(candidate, "dismissed", candidate.ratio, "operator",
+                              "dismissed by an operator: a real price move")
+        elif factor is not None and factor > 0 and factor != 1:
+            split = Split(symbol, day, float(factor))
+            try:
+                daily = canonicalize_bars(store.get_frame(keys.bars_key("daily", symbol)))
+            except ObjectNotFoundError:
+                daily = None
+            if not shows_split(daily, "daily", split):
+                raise InputError(f"the stored daily bars of {symbol} show no x{factor:g} move "
+                                 f"on {day.isoformat()} (already adjusted, or another date); "
+                                 "nothing changed")
+            verdict = Verdict(candidate, "applying", float(factor), "operator",
+                              f"confirmed by an operator: split x{factor:g}")
+        else:
+            raise InputError("--date needs --factor F (confirm a split) or --dismiss")
+        return apply_verdicts(store, [verdict], now, 0, overrule=True)
 
 
 def _plan_adjustment(
@@ -352,40 +309,3 @@ def _plan_adjustment(
     return plans
 
 
-def adjust_fetched(frame: pd.DataFrame, dataset: str, splits: Sequence[Split]) -> pd.DataFrame:
-    """Bars just received from a provider (as-traded), adjusted by the applied ``splits`` of
-    their symbol, so they merge into the adjusted stored history."""
-    return adjust_bars(frame, dataset, splits) if splits else frame
-
-
-def applied_splits(store: ObjectStore) -> dict[str, list[Split]]:
-    """Applied splits per symbol, for adjusting fetched bars.
-
-    Raises:
-        DataError: The ledger is unreadable: merging unadjusted bars would corrupt the stored
-            history, so the fetch stops (restore the ledger from a backup).
-    """
-    return load_split_ledger(store).applied()
-
-
-def candidate_of(entry: dict[str, Any]) -> SplitCandidate:
-    """The candidate an entry was recorded for (to ask the provider again)."""
-    shift = entry.get("volume_shift")
-    return SplitCandidate(entry["symbol"], date.fromisoformat(entry["effective_date"]),
-                          float(entry["factor"]), float(entry.get("observed") or 0.0),
-                          float("nan") if shift is None else float(shift),
-                          entry["state"] == "unconfirmed" or (shift or 0) >= 0.5,
-                          entry.get("dataset", "daily"))
-
-
-def drop_unresolved(store: ObjectStore, panel: Panel) -> Panel:
-    """``panel`` without the symbols under an unresolved split-like move: they are not
-    screened (each one is logged; the session summary lists them with the repair command)."""
-    ledger = load_split_ledger(store)
-    unresolved = ledger.unresolved()
-    if not any(s in unresolved for s in panel.symbols):
-        return panel
-    for symbol, line in unresolved_lines(ledger).items():
-        if symbol in panel.symbols:
-            log.warning("not screened: %s", line)
-    return panel.select([s for s in panel.symbols if s not in unresolved])

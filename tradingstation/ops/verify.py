@@ -17,11 +17,11 @@ import pandas as pd
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.bars import BAR_COLUMNS, bar_problems
-from tradingstation.data.corporate_actions import entry_split, load_split_ledger
-from tradingstation.data.corporate_actions import repair_command as split_repair
 from tradingstation.data.ledger import load_ledger
 from tradingstation.data.panel_store import snapshot_problems
 from tradingstation.data.retention import retention_horizon
+from tradingstation.data.split_ledger import entry_split, load_split_ledger
+from tradingstation.data.split_ledger import repair_command as split_repair
 from tradingstation.data.splits import find_candidates
 from tradingstation.errors import DataError
 from tradingstation.storage import keys
