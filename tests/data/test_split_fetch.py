@@ -28,6 +28,7 @@ from tradingstation.data.corporate_actions import resolve_split
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
+from tradingstation.data.provenance import frame_source
 from tradingstation.data.split_ledger import drop_unresolved, load_split_ledger
 from tradingstation.errors import InputError
 from tradingstation.ops.verify import verify_store
@@ -122,6 +123,8 @@ def test_fetch_stores_the_adjusted_history_with_one_splits_call_per_split(
         _assert_same_bars(_stored(store, "daily", symbol), world.daily[symbol])
         for interval in ("1min", "30min"):
             _assert_same_bars(_stored(store, interval, symbol), world.intraday[(symbol, interval)])
+        for dataset in keys.DATASETS:  # adjusting keeps the recorded source
+            assert frame_source(store.get_frame(keys.bars_key(dataset, symbol))) == "alphavantage"
 
     # Everything derived equals what the adjusted series gives: indicators, anchors, signals.
     stored = load_panel(store, "daily")

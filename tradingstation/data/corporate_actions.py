@@ -294,7 +294,8 @@ def _plan_adjustment(
         if done is not None and current == done["after"]:
             plans[dataset] = (done["before"], current, None)
             continue
-        frame = canonicalize_bars(read_frame_bytes(key, data))
+        raw = read_frame_bytes(key, data)
+        frame = canonicalize_bars(raw)
         if done is not None and current != done["before"] and not shows_split(
                 frame, dataset, split):
             # rewritten since the intent was recorded (fetches adjust what they receive by
@@ -304,6 +305,7 @@ def _plan_adjustment(
         adjusted = adjust_bars(frame, dataset, [split])
         if adjusted is frame:
             continue  # no bar before the split in this dataset
+        adjusted.attrs = dict(raw.attrs)  # the recorded source (provenance) stays
         out = frame_to_parquet(adjusted)
         plans[dataset] = (current, sha256_hex(out), out)
     return plans
