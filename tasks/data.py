@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -14,7 +14,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from tasks.locks import dataset_lock
+from tasks.locks import dataset_locks
 from tasks.policy import attempt, retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
@@ -204,14 +204,9 @@ def fetch_quotes(
             persist_api_usage(store, provider)
 
 
-@contextlib.contextmanager
-def _every_dataset_locked() -> Iterator[None]:
-    """Hold the write lock of every dataset, taken in sorted order ("1min", "30min", "daily")
-    like every multi-dataset writer, so two of them never deadlock."""
-    with contextlib.ExitStack() as stack:
-        for dataset in sorted(keys.DATASETS):
-            stack.enter_context(dataset_lock(dataset))
-        yield
+def _every_dataset(store: ObjectStore):
+    """The write locks of every dataset of ``store``, as a factory for the core to enter."""
+    return functools.partial(dataset_locks, *keys.DATASETS, store=store)
 
 
 @task(name="reconcile-splits", cache_policy=NO_CACHE, **retry_options())
@@ -223,12 +218,12 @@ def reconcile_splits(
 ) -> corporate_actions.SplitReport:
     """Confirm the split-like moves a daily fetch saw (one ``SPLITS`` call per symbol, none
     without a new candidate) and back-adjust every dataset of each confirmed symbol, holding
-    every dataset's write lock only when there is something to write. Run it after the daily
-    fetch released its lock.
+    every dataset's write lock (``dataset_locks``, one sorted order) only when there is
+    something to write. Run it after the daily fetch released its lock.
     """
     with logs.set_run_context(**run_ids()):
         report = corporate_actions.reconcile_splits(store, provider, candidates, now,
-                                                    locked=_every_dataset_locked)
+                                                    locked=_every_dataset(store))
         persist_api_usage(store, provider)
         for line in report.notes():
             log.info(line)
@@ -250,6 +245,6 @@ def resolve_symbol_splits(
     move on ``day``; every dataset's write lock is held throughout."""
     with logs.set_run_context(**run_ids()):
         report = corporate_actions.resolve_split(store, provider, symbol, now, day, factor,
-                                                 dismiss, locked=_every_dataset_locked)
+                                                 dismiss, locked=_every_dataset(store))
         persist_api_usage(store, provider)
         return report
