@@ -28,9 +28,10 @@ from tradingstation.data.corporate_actions import resolve_split
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
-from tradingstation.data.provenance import frame_source
+from tradingstation.data.provenance import frame_source, with_source
 from tradingstation.data.split_ledger import drop_unresolved, load_split_ledger
 from tradingstation.errors import InputError
+from tradingstation.ops.rebuild import rebuild_symbols
 from tradingstation.ops.verify import verify_store
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
@@ -243,3 +244,27 @@ def test_a_dismissed_move_is_screened_again(world, fake, store) -> None:
     assert drop_unresolved(store, load_panel(store, "daily")).symbols == [PLAIN, REVERSE]
     problems = [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]
     assert [p.symbol for p in problems] == [FORWARD]
+
+
+def test_the_premarket_volume_profile_follows_the_split(world, fake, store) -> None:
+    """The profile Gap & Go's relative volume reads is derived from 1-min volumes: the volumes
+    of sessions before the split are multiplied by the factor with the bars."""
+    split_day = SPLITS[FORWARD][0][0]
+    sessions = [SESSIONS[-8].isoformat(), SESSIONS[-7].isoformat(), split_day.isoformat()]
+    profile = pd.DataFrame({"session": sessions, "minute": [0, 0, 0],
+                            "volume": [1000.0, 2000.0, 4000.0]})
+    store.put_frame(keys.volume_profile_key(FORWARD), with_source(profile, "alphavantage"))
+    _fetch_all(store, fake)
+    adjusted = store.get_frame(keys.volume_profile_key(FORWARD))
+    assert adjusted["volume"].tolist() == [4000.0, 8000.0, 4000.0]
+    assert frame_source(adjusted) == "alphavantage"
+    entry = load_split_ledger(store).get(FORWARD, split_day)
+    assert "premarket-volume-profile" in entry["objects"]
+
+
+def test_a_rebuild_after_a_split_keeps_the_history_adjusted(world, fake, store) -> None:
+    _fetch_all(store, fake)
+    rebuild_symbols(store, _provider(fake), "daily", [FORWARD, REVERSE], AS_OF, Settings())
+    for symbol in (FORWARD, REVERSE):
+        _assert_same_bars(_stored(store, "daily", symbol), world.daily[symbol])
+    assert not [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]

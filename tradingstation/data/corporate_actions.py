@@ -178,9 +178,9 @@ def apply_verdicts(
     if ledger.entries:
         save_split_ledger(store, ledger)  # intent first: a crash leaves a resumable record
     for entry in pending:
-        for dataset, (_, _, data) in plans[id(entry)].items():
+        for name, (_, _, data) in plans[id(entry)].items():
             if data is not None:
-                store.put_bytes(keys.bars_key(dataset, entry["symbol"]), data,
+                store.put_bytes(_object_key(name, entry["symbol"]), data,
                                 "application/vnd.apache.parquet")
         entry["state"] = "applied"
         entry["applied_at"] = pd.Timestamp(now).isoformat()
@@ -277,14 +277,34 @@ def resolve_split(
         return apply_verdicts(store, [verdict], now, 0, overrule=True)
 
 
+PROFILE = "premarket-volume-profile"  # derived from 1-min volumes: adjusted with the bars
+
+
+def _object_key(name: str, symbol: str) -> str:
+    return keys.volume_profile_key(symbol) if name == PROFILE else keys.bars_key(name, symbol)
+
+
+def _adjust_profile(profile: pd.DataFrame, split: Split) -> pd.DataFrame | None:
+    """The premarket volume profile with the volumes of sessions before the split × factor
+    (None when it holds none)."""
+    before = profile["session"].astype(str) < split.effective_date.isoformat()
+    if not before.any():
+        return None
+    out = profile.copy()
+    out.loc[before, "volume"] = out.loc[before, "volume"].to_numpy(float) * split.factor
+    out.attrs = dict(profile.attrs)
+    return out
+
+
 def _plan_adjustment(
     store: ObjectStore, entry: dict[str, Any]
 ) -> dict[str, tuple[str, str, bytes | None]]:
-    """Per dataset: (hash before, hash after, bytes to write or None when already done)."""
+    """Per object (each dataset's bars, the premarket volume profile): (hash before, hash
+    after, bytes to write or None when already done)."""
     split = entry_split(entry)
     plans: dict[str, tuple[str, str, bytes | None]] = {}
-    for dataset in keys.DATASETS:
-        key = keys.bars_key(dataset, split.symbol)
+    for dataset in (*keys.DATASETS, PROFILE):
+        key = _object_key(dataset, split.symbol)
         try:
             data = store.get_bytes(key)
         except ObjectNotFoundError:
@@ -295,6 +315,13 @@ def _plan_adjustment(
             plans[dataset] = (done["before"], current, None)
             continue
         raw = read_frame_bytes(key, data)
+        if dataset == PROFILE:
+            if done is None or current == done["before"]:
+                profile = _adjust_profile(raw, split)
+                if profile is not None:
+                    out = frame_to_parquet(profile)
+                    plans[dataset] = (current, sha256_hex(out), out)
+            continue
         frame = canonicalize_bars(raw)
         if done is not None and current != done["before"] and not shows_split(
                 frame, dataset, split):

@@ -22,6 +22,8 @@ from tradingstation.data.ledger import ledger_row, load_ledger, put_frame_if_cha
 from tradingstation.data.panel import load_bars
 from tradingstation.data.provenance import REPLACE_COMMANDS, frame_source, is_foreign, with_source
 from tradingstation.data.retention import retention_horizon
+from tradingstation.data.split_ledger import applied_splits
+from tradingstation.data.splits import adjust_bars
 from tradingstation.errors import InputError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
@@ -162,6 +164,7 @@ def fill_gaps(
         if gap.kind == "not_fetched":
             todo.setdefault((gap.dataset, gap.symbol), []).append(gap)
     added: dict[str, int] = {}
+    applied = applied_splits(store) if todo else {}  # as-traded bars → the adjusted history
     for (dataset, symbol), symbol_gaps in sorted(todo.items()):
         oldest = min(g.start for g in symbol_gaps)
         last = calendar.last_completed_session(now)
@@ -172,6 +175,7 @@ def fill_gaps(
         else:
             fresh = provider.intraday_bars(symbol, "1min", full=True)
             day_of = _ny_dates(fresh["timestamp"])
+        fresh = adjust_bars(fresh, dataset, applied.get(symbol, []))
         inside = pd.Series(False, index=fresh.index)
         for gap in symbol_gaps:
             inside |= (day_of >= gap.start) & (day_of <= gap.end)

@@ -19,6 +19,8 @@ from tradingstation.data.bars import bar_problems
 from tradingstation.data.ledger import ledger_row, update_ledger
 from tradingstation.data.provenance import with_source
 from tradingstation.data.retention import trim_bars
+from tradingstation.data.split_ledger import applied_splits
+from tradingstation.data.splits import adjust_bars
 from tradingstation.errors import DataError, InputError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
@@ -59,12 +61,14 @@ def rebuild_symbols(
     staging = PrefixedStore(store, keys.staging_prefix(run))
     report = RebuildReport(dataset=dataset)
     frames: dict[str, pd.DataFrame] = {}
+    applied = applied_splits(store)  # providers serve as-traded bars; stored ones are adjusted
     try:
         for symbol in symbols:
             if dataset == "daily":
                 fresh = provider.daily_bars(symbol, full=True)
             else:
                 fresh = provider.intraday_bars(symbol, dataset, full=True)
+            fresh = adjust_bars(fresh, dataset, applied.get(symbol, []))
             frames[symbol] = with_source(trim_bars(dataset, fresh, now, settings),
                                          provider.name)
             staging.put_frame(keys.bars_key(dataset, symbol), frames[symbol])
