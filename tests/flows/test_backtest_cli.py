@@ -60,6 +60,17 @@ def test_bad_input_is_one_error_line_and_stores_nothing(invoke: Invoke, store, a
     assert _research(store) == []
 
 
+def test_an_empty_store_is_one_error_line_before_any_flow(invoke: Invoke, tmp_path,
+                                                          monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TS_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    code, _out, err = invoke("backtest")
+    assert code == 2 and err.strip().splitlines() == [
+        "error: no daily bars stored to replay: run `tradingstation fetch universe` and "
+        "`tradingstation fetch daily` (or `./dev premarket`) first"]
+    assert not (tmp_path / "research").exists()
+
+
 def test_backtest_stores_outcomes_summary_and_artifact(invoke: Invoke, store):
     code, out, err = invoke("backtest", "--sessions", "12", "--screeners",
                             "breakout,ema_pullback,avwap_reclaim,exhaustion_reversal",

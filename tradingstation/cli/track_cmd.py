@@ -114,6 +114,7 @@ def backtest(
                         fill_sessions=fill_sessions, slippage_bps=slippage_bps,
                         commission_per_share=commission)
     check_stored(symbols, "--tickers")
+    _check_history()
     result = run_flow("flows.track", "backtest", "backtest", screeners=screeners,
                       sessions=sessions, tickers=tickers, as_of=as_of, **rules)
     live = _live_side_by_side()
@@ -121,6 +122,20 @@ def backtest(
         print_json({**result, "live": live})
     else:
         print_backtest(result, live)
+
+
+def _check_history() -> None:
+    """Fail before the flow starts when no daily bars were ever stored (one HEAD request).
+
+    Raises:
+        InputError: names the commands that store bars to replay.
+    """
+    from blocks.resolve import resolve_store
+    from tradingstation.storage import keys
+    from tradingstation.track.run import NO_HISTORY
+
+    if not resolve_store(load_settings()).exists(keys.ledger_key("daily")):
+        raise InputError(NO_HISTORY)
 
 
 def _live_side_by_side() -> list[dict[str, Any]]:

@@ -35,6 +35,8 @@ from tradingstation.track.store import (
     save_backtest,
 )
 
+NO_HISTORY = ("no daily bars stored to replay: run `tradingstation fetch universe` and "
+              "`tradingstation fetch daily` (or `./dev premarket`) first")
 LIVE_LOOKBACK = timedelta(days=40)  # published signals read each update (retention: 30 days)
 
 
@@ -102,8 +104,7 @@ def backtest_store(store: ObjectStore, now: datetime, *, names: Sequence[str] | 
     rules = rules or OutcomeRules()
     daily = pit.cut_daily(load_panel(store, "daily", tickers), now)
     if daily.close.empty:
-        raise InputError("no daily bars stored to replay: run `tradingstation fetch universe` "
-                         "and `tradingstation fetch daily` (or `./dev premarket`) first")
+        raise InputError(NO_HISTORY)
     intraday = None
     if any(n in INTRADAY_SCREENERS for n in names):
         intraday = pit.cut_intraday(load_panel(store, "1min", tickers), now)
