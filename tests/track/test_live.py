@@ -95,3 +95,14 @@ def test_reading_the_record_as_of_an_earlier_moment(tmp_path):
     assert read_live(store, _at("2025-11-05")).loc[0, "exit_reason"] == "target"
     assert read_live(store, ny_time(date(2025, 11, 5), 12, 0)).loc[0, "exit_reason"] == "open"
     assert read_live(store, ny_time(date(2025, 11, 3), 12, 0)).empty  # not yet published
+
+
+def test_a_signal_whose_bars_stop_coming_expires_instead_of_staying_open(tmp_path):
+    store = LocalStore(tmp_path)
+    save_signals(store, DAY, "breakout", [_signal("GONE", 100, 95, 110)])
+    store.put_frame(keys.bars_key("daily", "GONE"), _bars({"2025-11-03": (99, 101, 97, 100)}))
+    update_live_record(store, _at("2025-11-04"), FREE)
+    assert read_live(store).loc[0, "exit_reason"] == "open"
+    update_live_record(store, _at("2026-01-05"), FREE)
+    assert read_live(store).loc[0, "exit_reason"] == "expired"
+    assert update_live_record(store, _at("2026-01-06"), FREE).pending == 0

@@ -38,6 +38,8 @@ from tradingstation.track.store import (
 NO_HISTORY = ("no daily bars stored to replay: run `tradingstation fetch universe` and "
               "`tradingstation fetch daily` (or `./dev premarket`) first")
 LIVE_LOOKBACK = timedelta(days=40)  # published signals read each update (retention: 30 days)
+EXPIRE_AFTER = timedelta(days=60)  # an outcome window is at most ~21 sessions (fill + hold)
+EXPIRED = "expired"
 
 
 def rules_from_settings(settings: Settings, **overrides: float | int | None) -> OutcomeRules:
@@ -178,6 +180,11 @@ def update_live_record(store: ObjectStore, now: datetime, rules: OutcomeRules | 
     todo["timestamp"] = pd.to_datetime(todo["timestamp"], utc=True)
     demo = todo.pop("demo").astype(bool).to_numpy()
     evaluated = evaluate_signals(todo, daily, intraday, rules).assign(demo=demo)
+    # Still open long after its window could have closed: its symbol's bars stopped coming
+    # (delisted, or no longer fetched). Counted nowhere, and no longer re-read every day.
+    stale = (evaluated["exit_reason"] == OPEN) & (
+        pd.to_datetime(evaluated["timestamp"], utc=True) < pd.Timestamp(now) - EXPIRE_AFTER)
+    evaluated.loc[stale.to_numpy(), "exit_reason"] = EXPIRED
     kept = record[record["exit_reason"] != OPEN]
     merged = pd.concat([kept, evaluated.reindex(columns=list(RECORD_COLUMNS))],
                        ignore_index=True) if len(kept) else evaluated
