@@ -1,6 +1,7 @@
 """End to end on a real Prefect server: blocks, alerts, `prefect deploy --all`, a process worker,
 a premarket deployment run into moto S3 (as Spaces) from the fake Alpha Vantage, a failed run
-alerting a local webhook, and the scheduler's upcoming runs at the right New York times."""
+alerting a local webhook, the scheduler's upcoming runs at the right New York times, and the
+watcher deployment alerting a planted idea that reached its entry."""
 
 from __future__ import annotations
 
@@ -23,8 +24,16 @@ import httpx
 import pytest
 
 from tests.support.fake_alphavantage import FakeAlphaVantage
-from tests.support.moto_server import create_bucket, moto_client, running_moto_server
+from tests.support.moto_server import (
+    create_bucket,
+    moto_client,
+    moto_s3_config,
+    running_moto_server,
+)
 from tradingstation.calendar import NY
+from tradingstation.screeners.store import save_signals
+from tradingstation.signals import Signal, make_signal_id
+from tradingstation.storage.s3 import S3Store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -206,6 +215,7 @@ def _on_schedule(mode: str, instant: datetime) -> bool:
         "market": (9, 30) <= hm <= (15, 45) and ny.minute % 15 == 0,
         "postmarket": hm == (16, 30),
         "daily": hm == (21, 0),
+        "watch": hm == (9, 30),
     }[mode]
 
 
@@ -260,14 +270,47 @@ def test_deploy_run_alert_and_schedule(stack: dict) -> None:
     # 3. The scheduler created upcoming runs of every session deployment at New York times.
     def all_scheduled() -> dict[str, list[datetime]] | None:
         runs = _scheduled_runs(api)
-        modes = ("premarket", "market", "postmarket", "daily")
+        modes = ("premarket", "market", "postmarket", "daily", "watch")
         return runs if all(runs.get(m) for m in modes) else None
 
     scheduled = wait_for("scheduled session runs", all_scheduled, 90, every=2)
-    for mode in ("premarket", "market", "postmarket", "daily"):
+    for mode in ("premarket", "market", "postmarket", "daily", "watch"):
         wrong = [t.isoformat() for t in scheduled[mode] if not _on_schedule(mode, t)]
         assert not wrong, f"{mode} runs off schedule: {wrong[:5]}"
-    ops = set(scheduled) - {"premarket", "market", "postmarket", "daily"}
+    ops = set(scheduled) - {"premarket", "market", "postmarket", "daily", "watch"}
     assert ops >= {"fetch", "anchors", "screen", "dashboard", "data-ops", "health"}
     for mode in ops:
         assert not scheduled[mode], f"ops deployment {mode} must not be scheduled"
+    # 4. The watcher deployment turns a planted watch idea that has reached its entry into
+    # one alert through the registered notification block.
+    _watch_alerts_once(stack, worker_env)
+
+
+def _watch_alerts_once(stack: dict, worker_env: dict) -> None:
+    fake = stack["fake"]
+    fake.api_key = API_KEY  # step 2 rotated it
+    quote = fake._quote("WTCH")  # what the fake will quote: the planted entry is just below
+    entry = round(quote["price"] - 0.01, 2)
+    stop = round(min(quote["price"], quote["previous_close"]) * 0.9, 2)
+    published = datetime(2025, 11, 24, 8, 0, tzinfo=NY)
+    planted = Signal(
+        id=make_signal_id("breakout", "WTCH", published.date(), "e2e"), screener="breakout",
+        symbol="WTCH", session=published.date(), timestamp=published, direction="long",
+        status="watch", score=8.0, entry=entry, stop=stop,
+        targets=[round(entry + k * (entry - stop), 2) for k in (1, 2, 3)],
+        risk_per_share=round(entry - stop, 4), reasons=["planted"], data_as_of=published)
+    store = S3Store(moto_s3_config(stack["endpoint"], stack["bucket"], ""))
+    save_signals(store, published.date(), "breakout", [planted])
+    before = len(stack["hook"].bodies)
+    run_id = _run_deployment("watch/default", {
+        "as_of": datetime(2025, 11, 24, 9, 35, tzinfo=NY).isoformat(), "until": "09:40",
+        "speed": 300}, worker_env)
+    state = _final_state(stack["api"], run_id, 180)
+    assert state["type"] == "COMPLETED", (state, (stack["tmp"] / "worker.log").read_text()[-3000:])
+    bodies = wait_for("the trigger alert", lambda: [
+        b for b in stack["hook"].bodies[before:] if "WTCH long TRIGGERED" in b], 60)
+    assert len(bodies) == 1
+    assert f"entry {entry:.2f}" in json.loads(bodies[0])["text"]
+    assert not any(secret in bodies[0] for secret in SECRETS)
+    journal = store.list_objects(f"live/{SESSION}/")
+    assert any("/events/" in i.key for i in journal) and any("/alerts/" in i.key for i in journal)
