@@ -24,6 +24,7 @@ from tasks.maintenance import (
     rebuild_batch,
     recompute_ledger,
     repair_gaps,
+    repair_panel_snapshot,
     restore_from_backup,
     run_checks,
     take_backup,
@@ -162,7 +163,8 @@ def data_ops(
     elif operation == "rebuild-ledger":
         with dataset_locks(*params.datasets, store=store):
             rows = {d: recompute_ledger(store, d) for d in params.datasets}
-        out.update(ledgers=rows, ok=True)
+            snapshots = {d: repair_panel_snapshot(store, d) for d in params.datasets}
+        out.update(ledgers=rows, snapshots_repaired=snapshots, ok=True)
     else:
         provider = resolve_provider(settings, now)
         if operation == "rebuild-daily":

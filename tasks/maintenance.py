@@ -2,7 +2,7 @@
 
 Each is a few lines around one core call. Retries (TransientError only) where a rerun is safe:
 detection, rebuilds (staged, swapped in only after verification), gap fills (merge by
-timestamp), backups (a rerun replaces the same label). A restore is never retried
+timestamp), backups (a rerun gets the next free label). A restore is never retried
 automatically: it is rerunnable by hand, and a human should see why it failed first. Verify and
 cleanup tasks are in :mod:`tasks.ops` (shared with the daily flow).
 """
@@ -20,6 +20,7 @@ from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
 from tradingstation.data.ledger import rebuild_ledger
+from tradingstation.data.panel_store import repair_snapshot
 from tradingstation.data.universe import load_universe
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.ops.backup import BackupReport, create_backup, restore_backup
@@ -78,6 +79,16 @@ def recompute_ledger(store: ObjectStore, dataset: str) -> int:
         ledger = rebuild_ledger(store, dataset)
         log.info("ledger %s rebuilt: %d rows", dataset, len(ledger))
         return len(ledger)
+
+
+@task(name="repair-panel-snapshot", cache_policy=NO_CACHE, **retry_options())
+def repair_panel_snapshot(store: ObjectStore, dataset: str) -> list[str]:
+    """Store the panel snapshot of ``dataset`` again if rows in it fail their hash."""
+    with logs.set_run_context(**run_ids()):
+        repaired = repair_snapshot(store, dataset)
+        if repaired:
+            log.info("panel snapshot %s: rows of %d symbols reread", dataset, len(repaired))
+        return repaired
 
 
 @task(name="backup", cache_policy=NO_CACHE, **retry_options())

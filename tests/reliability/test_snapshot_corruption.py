@@ -14,8 +14,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from tests.test_panel import bars
 from tradingstation.calendar import NY
 from tradingstation.config import Settings, get_settings
+from tradingstation.data.panel_store import load_panel, repair_snapshot, snapshot_problems
 from tradingstation.ops.verify import verify_store
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
@@ -70,3 +72,18 @@ def test_damaged_snapshot_rows_are_discarded_and_reported(
     # the load stored a sound snapshot again
     assert not [p for p in verify_store(store, AS_OF, Settings(), ["daily"]).problems
                 if p.kind == "snapshot"]
+
+
+def test_load_discards_damaged_rows_and_repair_stores_a_sound_snapshot(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    for n, symbol in enumerate(["AAPL", "MSFT", "NVDA"]):
+        store.put_frame(keys.bars_key("daily", symbol), bars("2025-10-01", [10.0 + n] * 30))
+    control = load_panel(store, "daily")  # stores the snapshot
+    snapshot = tmp_path / keys.panel_snapshot_key("daily")
+    assert cut_last_closes(snapshot) == 3
+    assert snapshot_problems(store, "daily") == ["AAPL", "MSFT", "NVDA"]
+    assert load_panel(store, "daily").close.equals(control.close)
+    assert cut_last_closes(snapshot) == 3  # the load stored a sound one: damage it again
+    assert repair_snapshot(store, "daily") == ["AAPL", "MSFT", "NVDA"]
+    assert snapshot_problems(store, "daily") == []
+    assert repair_snapshot(store, "daily") == []

@@ -187,6 +187,10 @@ def _print_rebuild(result: dict) -> None:
 def _print_ledger(result: dict) -> None:
     for dataset, rows in result["ledgers"].items():
         console.print(f"[green]ledger {dataset} rebuilt[/]: {rows} symbols")
+    for dataset, symbols in result.get("snapshots_repaired", {}).items():
+        if symbols:
+            console.print(f"[green]panel snapshot {dataset} repaired[/]: {len(symbols)} symbols "
+                          "reread from their objects")
 
 
 def _print_splits(result: dict) -> None:
@@ -315,7 +319,8 @@ def rebuild_ledger(
     as_of: AsOf = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Recompute the coverage ledger from the stored bars (repairs `ledger` problems)."""
+    """Recompute the coverage ledger from the stored bars (repairs `ledger` problems) and
+    store a panel snapshot whose rows fail their hashes again (`snapshot` problems)."""
     _operation("rebuild-ledger", json_out, as_of, dataset=dataset)
 
 

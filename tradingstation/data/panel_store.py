@@ -174,6 +174,15 @@ def snapshot_problems(store: ObjectStore, dataset: str) -> list[str]:
     return sorted(s for s in set(computed) | set(recorded) if computed.get(s) != recorded.get(s))
 
 
+def repair_snapshot(store: ObjectStore, dataset: str) -> list[str]:
+    """Store the snapshot of ``dataset`` again if rows in it fail their hash: those symbols
+    are read from their objects (as any load would). Returns the symbols repaired."""
+    damaged = snapshot_problems(store, dataset)
+    if damaged:
+        load_universe_table(store, dataset)
+    return damaged
+
+
 def _read_snapshot(
     store: ObjectStore, dataset: str
 ) -> tuple[pa.Table | None, dict[str, str], dict[str, str]]:
