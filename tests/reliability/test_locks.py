@@ -1,7 +1,7 @@
 """Dataset write locks: what they exclude, and that a SIGKILLed holder never blocks the next
 writer.
 
-The kill trials run real bar writers (a forced daily fetch, retention cleanup, a restore) in
+The kill trials run real bar writers (a forced daily fetch, cleanup, a restore, a rebuild) in
 separate OS processes, each under the dataset locks the flows take for it without a Prefect
 server (``tasks.locks.dataset_locks`` is then the OS file lock alone, as the first test shows).
 Each trial is one session later than the last, so every writer has objects to change. Each is
@@ -41,7 +41,7 @@ from tradingstation.storage.locks import hold_dataset_locks, lock_directory, loc
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 11, 24, 21, 0, tzinfo=NY)
 SETTINGS = dict(batch_size=10, http_concurrency=4, demo_symbols=12)
-KILLS = 10
+KILLS = 12
 # A following writer must finish within this: its own work (seconds) plus a margin. Without a
 # crash-proof lock it would wait for the lock timeout given to it (LOCK_TIMEOUT) and fail.
 FOLLOWER_TIMEOUT = 120
@@ -56,6 +56,7 @@ DRIVER = textwrap.dedent("""
     from tradingstation.data.fetch import run_fetch_job
     from tradingstation.ops.backup import restore_backup
     from tradingstation.ops.cleanup import cleanup
+    from tradingstation.ops.rebuild import rebuild_symbols
     from tradingstation.providers.demo import DemoMarket
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore
@@ -72,8 +73,13 @@ DRIVER = textwrap.dedent("""
     settings = Settings(**json.loads(sys.argv[4]))
     store = Store(root)
     print("ready", flush=True)
-    if op == "fetch":
-        provider = DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=now)
+    provider = DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=now)
+    if op == "rebuild":  # rebuild-daily of every symbol: staging, then the swap
+        symbols = [i.key.split("/")[-1].removesuffix(".parquet")
+                   for i in store.list_objects("bars/daily/")]
+        with hold_dataset_locks(store, ["daily"], timeout):
+            rebuild_symbols(store, provider, "daily", symbols, now, settings)
+    elif op == "fetch":
         with hold_dataset_locks(store, ["daily"], timeout):
             report = run_fetch_job("daily", store, provider, now, settings, force=True)
         assert not report.failed, report.summary()
@@ -182,7 +188,7 @@ def test_sigkill_of_a_holder_never_blocks_the_next_writer(tmp_path: Path, record
     root = tmp_path / "data"
     _seed(root)
     rng = random.Random(20261203)
-    ops = ["fetch", "cleanup", "restore"]
+    ops = ["fetch", "cleanup", "restore", "rebuild"]
     killed_holding, day = 0, NOW.date()
     for trial in range(KILLS):
         day = get_calendar().next_session(day)
