@@ -10,6 +10,7 @@ from prefect.blocks.system import Secret
 from prefect_aws import AwsCredentials, S3Bucket
 from prefect_aws.client_parameters import AwsClientParameters
 
+from blocks.resolve import _load_block
 from tradingstation.config import Settings, get_settings
 from tradingstation.errors import ConfigError
 
@@ -72,7 +73,15 @@ def _register_storage(settings: Settings, out: RegisteredBlocks) -> None:
 def _register_api_key(settings: Settings, out: RegisteredBlocks) -> None:
     key = _secret(settings.alphavantage_api_key)
     if not key:
-        out.skipped.append("Secret: TS_ALPHAVANTAGE_API_KEY is not set (flows use the demo market)")
+        name = settings.alphavantage_secret_block
+        if _load_block(Secret, name) is None:
+            out.skipped.append(f"Secret: TS_ALPHAVANTAGE_API_KEY is not set and there is no "
+                               f"Secret block {name!r} (flows use the demo market)")
+        else:  # an earlier registration's key stays in force: say so, and how to drop it
+            out.skipped.append(
+                f"Secret: TS_ALPHAVANTAGE_API_KEY is not set; the existing Secret block "
+                f"{name!r} is kept and flows use its key (Alpha Vantage) unless the worker sets "
+                f"TS_PROVIDER=demo. To use the demo market: prefect block delete secret/{name}")
         return
     Secret(value=key).save(settings.alphavantage_secret_block, overwrite=True)
     out.written.append(("secret", settings.alphavantage_secret_block))

@@ -126,7 +126,7 @@ def check_api_key(settings: Settings) -> Finding:
     from datetime import UTC, datetime
 
     from blocks.resolve import resolve_provider
-    from tradingstation.ops.health import check_api
+    from tradingstation.ops.health import check_api, demo_reason
 
     demo_fix = "set TS_ALPHAVANTAGE_API_KEY (or the Secret block) for real data"
     if settings.provider != "demo" and not settings.alphavantage_api_key and not api_configured():
@@ -141,7 +141,7 @@ def check_api_key(settings: Settings) -> Finding:
         return Finding("api key", "fail", str(exc), demo_fix)
     if provider.is_demo:
         level = "pass" if settings.provider == "demo" else "warn"
-        return Finding("api key", level, "no API key configured: the demo market is used",
+        return Finding("api key", level, f"the demo market is used ({demo_reason(settings)})",
                        "" if level == "pass" else demo_fix)
     result = check_api(provider)
     status = {"ok": "pass", "warn": "warn", "fail": "fail"}[result.level]

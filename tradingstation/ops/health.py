@@ -68,10 +68,13 @@ class HealthReport:
                 "exit_code": self.exit_code, "checks": [asdict(c) for c in self.checks]}
 
 
-def check_api(provider: MarketDataProvider) -> Check:
-    """One cheap provider call proves reachability and key (a quote for a liquid symbol)."""
+def check_api(provider: MarketDataProvider, demo_reason: str = "no API key configured") -> Check:
+    """One cheap provider call proves reachability and key (a quote for a liquid symbol).
+
+    ``demo_reason`` says why the demo market is in force when it is.
+    """
     if provider.is_demo:
-        return Check("api", "ok", "demo market (no API key configured)", {"provider": "demo"})
+        return Check("api", "ok", f"demo market ({demo_reason})", {"provider": "demo"})
     started = time.perf_counter()
     try:
         provider.quotes(["IBM"])
@@ -81,6 +84,13 @@ def check_api(provider: MarketDataProvider) -> Check:
     ms = round((time.perf_counter() - started) * 1000)
     return Check("api", "ok", f"{provider.name} reachable, key accepted ({ms} ms)",
                  {"provider": provider.name, "latency_ms": ms})
+
+
+def demo_reason(settings: Settings) -> str:
+    """Why the demo market is used under ``settings``: chosen, or no key found."""
+    if settings.provider == "demo":
+        return "TS_PROVIDER=demo: chosen over any configured API key"
+    return "no API key configured"
 
 
 def check_api_limits(store: ObjectStore, settings: Settings, now: datetime) -> Check:
@@ -225,7 +235,8 @@ def run_health(
     if unknown:
         raise InputError(f"unknown health check(s): {', '.join(sorted(unknown))}")
     table: dict[str, Callable[[], Check]] = {
-        "api": lambda: check_api(provider) if provider else Check("api", "warn", "no provider"),
+        "api": lambda: check_api(provider, demo_reason(settings)) if provider
+        else Check("api", "warn", "no provider"),
         "api_limits": lambda: check_api_limits(store, settings, now),
         "api_usage": lambda: check_api_usage(store, now),
         "data": lambda: check_data(store, now, universe),
