@@ -13,7 +13,7 @@ def problem(kind: str, n: int = 0, dataset: str | None = "daily") -> Problem:
 
 def test_self_repaired_kinds_do_not_fail_and_name_the_ledgers_to_rebuild():
     found = triage([problem("ledger"), problem("ledger", dataset="1min"),
-                    problem("retention"), problem("stale")])
+                    problem("retention"), problem("stale"), problem("snapshot")])
     assert found.failure() is None
     assert found.ledger_datasets == ["1min", "daily"]
 

@@ -7,6 +7,8 @@ kind        repaired by
 ledger      the daily flow: the ledger is rebuilt from the stored bars (derived data)
 retention   the daily flow: its retention cleanup removes the expired bars
 stale       the next session: its fetch brings the missing bars
+snapshot    every load: panel snapshot rows that fail their hash are read from the objects
+            instead, and the snapshot is stored again (derived data)
 (others)    a person, with the repair command the problem names
 ==========  =====================================================================
 """
@@ -22,6 +24,7 @@ SELF_REPAIRED = {
     "ledger": "rebuilt from the stored bars",
     "retention": "removed by the retention cleanup",
     "stale": "refetched by the next session",
+    "snapshot": "snapshot rows reread from the objects by the next load",
 }
 SHOWN = 10
 
