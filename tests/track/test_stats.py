@@ -83,3 +83,9 @@ def test_side_by_side_keeps_both_sample_sizes():
     table = stats.side_by_side(back, live)
     assert table.loc[0, "signals_backtest"] == 4 and table.loc[0, "signals_live"] == 1
     assert table.loc[0, "expectancy_live"] == -1.0
+
+
+def test_calibration_without_closed_trades_has_no_correlation():
+    table = stats.calibration(rows((8.0, "not_filled", math.nan, math.nan),
+                                   (8.5, "open", math.nan, math.nan)))
+    assert table.loc[0, "trades"] == 0 and math.isnan(table.loc[0, "spearman"])

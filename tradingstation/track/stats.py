@@ -109,9 +109,9 @@ def calibration(outcomes: pd.DataFrame) -> pd.DataFrame:
     wide = table.pivot(index="screener", columns="band", values="expectancy")
     wide = wide.reindex(columns=list(BANDS))
     trades = outcomes[outcomes["exit_reason"].isin(CLOSED)]
-    rho = trades.groupby("screener")[["score", "r"]].apply(
-        lambda g: g["score"].rank().corr(g["r"].rank()) if len(g) > 2 else math.nan)
-    wide["spearman"] = rho.reindex(wide.index)
+    rho = {name: (g["score"].rank().corr(g["r"].rank()) if len(g) > 2 else math.nan)
+           for name, g in trades.groupby("screener")}
+    wide["spearman"] = [rho.get(name, math.nan) for name in wide.index]
     wide["trades"] = trades.groupby("screener").size().reindex(wide.index).fillna(0).astype(int)
     return wide.reset_index().rename_axis(None, axis=1)
 
