@@ -35,7 +35,8 @@ def parse_screeners(text: str | None) -> list[str] | None:
 def backtest(screeners: str | None = None, sessions: int | None = None,
              tickers: str | None = None, as_of: datetime | None = None,
              time_stop: int | None = None, fill_sessions: int | None = None,
-             slippage_bps: float | None = None, commission: float | None = None) -> dict:
+             slippage_bps: float | None = None, commission: float | None = None,
+             scale_out: float | None = None) -> dict:
     """Replay the screeners as of every stored session and evaluate every signal's outcome.
 
     Args:
@@ -48,6 +49,7 @@ def backtest(screeners: str | None = None, sessions: int | None = None,
         fill_sessions: Sessions a watch signal may take to fill (TS_TRACK_FILL_SESSIONS).
         slippage_bps: Slippage per fill in basis points (TS_TRACK_SLIPPAGE_BPS).
         commission: Commission per share and side in dollars (TS_TRACK_COMMISSION_PER_SHARE).
+        scale_out: Fraction closed at the first target (TS_TRACK_SCALE_OUT; 0 = off).
 
     Returns:
         The summary document (statistics, calibration, rules) and its storage key.
@@ -59,7 +61,7 @@ def backtest(screeners: str | None = None, sessions: int | None = None,
     settings = get_settings()
     rules = rules_from_settings(settings, time_stop_sessions=time_stop,
                                 fill_sessions=fill_sessions, slippage_bps=slippage_bps,
-                                commission_per_share=commission)
+                                commission_per_share=commission, scale_out=scale_out)
     now = parse_as_of(as_of)
     configure_run_logging(settings)
     store = resolve_store(settings)

@@ -116,6 +116,10 @@ class Settings(BaseSettings):
         OutcomeRules.commission_per_share, ge=0, le=1,
         description="Commission per share on each side (dollars)."
     )
+    track_scale_out: float = Field(
+        OutcomeRules.scale_out, ge=0, lt=1,
+        description="Fraction closed at the first target; the rest runs at break-even (0 = off)."
+    )
 
     # Alerts and logging
     webhook_url: SecretStr | None = Field(None, description="Slack or generic webhook for alerts.")

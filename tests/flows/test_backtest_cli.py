@@ -52,7 +52,7 @@ def _research(store: LocalStore) -> list[str]:
 @pytest.mark.parametrize("args", [
     ("--screeners", "breakout,nope"), ("--sessions", "0"), ("--tickers", "../X"),
     ("--tickers", "ZZZZ"), ("--as-of", "2025-13-01"), ("--time-stop", "0"),
-    ("--slippage-bps", "-1"), ("--fill-sessions", "x"),
+    ("--slippage-bps", "-1"), ("--fill-sessions", "x"), ("--scale-out", "1"),
 ])
 def test_bad_input_is_one_error_line_and_stores_nothing(invoke: Invoke, store, args):
     code, _out, err = invoke("backtest", *args)
@@ -100,7 +100,9 @@ def test_backtest_stores_outcomes_summary_and_artifact(invoke: Invoke, store):
     assert "DEMO DATA" in markdown and "| screener |" in markdown
 
     code, out, err = invoke("backtest", "--sessions", "3", "--screeners", "breakout",
-                            "--time-stop", "3", "--slippage-bps", "0", "--as-of", CLOSE)
+                            "--time-stop", "3", "--slippage-bps", "0", "--scale-out", "0.5",
+                            "--as-of", CLOSE)
     assert code == 0, err[-2000:]
     assert "DEMO" in out and "breakout" in out and "Calibration" in out
-    assert "time stop 3 sessions, slippage 0.0 bps" in " ".join(out.split())
+    text = " ".join(out.split())
+    assert "time stop 3 sessions, slippage 0.0 bps" in text and "scale-out 50%" in text

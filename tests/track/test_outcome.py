@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tradingstation.data.panel import Panel
+from tradingstation.errors import InputError
 from tradingstation.track.outcome import (
     NOT_FILLED,
     OPEN,
@@ -24,14 +25,15 @@ FREE = OutcomeRules(slippage_bps=0.0, commission_per_share=0.0, time_stop_sessio
 
 
 def one(bars, *, side=1, triggered=True, entry=100.0, stop=95.0, target=110.0,
-        complete=None, rules=FREE, sessions=None):
+        complete=None, rules=FREE, sessions=None, target2=None):
     """Resolve one signal over ``bars`` = [(open, high, low, close), ...], a session each."""
     arr = np.array(bars, dtype="float64").reshape(1, -1, 4)
     sess = np.array([sessions if sessions is not None else list(range(arr.shape[1]))])
     paths = Paths(open=arr[..., 0], high=arr[..., 1], low=arr[..., 2], close=arr[..., 3],
                   session=sess, complete=np.array([len(bars) if complete is None else complete]))
     levels = Levels(side=np.array([float(side)]), triggered=np.array([triggered]),
-                    entry=np.array([entry]), stop=np.array([stop]), target=np.array([target]))
+                    entry=np.array([entry]), stop=np.array([stop]), target=np.array([target]),
+                    target2=None if target2 is None else np.array([target2]))
     out = resolve_outcomes(paths, levels, rules)
     return {k: v[0] for k, v in out.items()}
 
@@ -124,6 +126,44 @@ def test_costs_are_slippage_on_both_fills_and_commission_on_both_sides():
     costs = 0.001 * (100 + 110) + 0.02
     assert out["r_gross"] == pytest.approx(2.0)
     assert out["r"] == pytest.approx((10 - costs) / 5)
+
+
+HALF = OutcomeRules(slippage_bps=0.0, commission_per_share=0.0, time_stop_sessions=3,
+                    scale_out=0.5)
+
+
+def test_scale_out_rest_reaches_the_second_target():
+    out = one([(101, 111, 99, 109), (109, 121, 108, 119)], rules=HALF, target2=120.0)
+    assert out["exit_reason"] == TARGET and out["exit_price"] == 120.0
+    assert out["r"] == pytest.approx(0.5 * 2 + 0.5 * 4) and out["held_sessions"] == 2
+
+
+def test_scale_out_rest_stopped_at_break_even_on_a_later_bar_only():
+    # the first-target bar also dips to the fill price: the rest starts on the next bar
+    out = one([(101, 111, 99.5, 109), (109, 110, 99, 100)], rules=HALF, target2=120.0)
+    assert out["r"] == pytest.approx(0.5 * 2 + 0.5 * 0) and out["exit_price"] == 100.0
+
+
+def test_scale_out_rest_time_stopped_or_still_open():
+    bars = [(101, 111, 99.5, 109), (109, 112, 105, 111), (111, 113, 106, 112)]
+    out = one(bars, rules=HALF, target2=120.0)
+    assert out["exit_reason"] == TARGET and out["r"] == pytest.approx(0.5 * 2 + 0.5 * 2.4)
+    early = one(bars[:2], rules=HALF, target2=120.0, complete=2)
+    assert early["exit_reason"] == OPEN and np.isnan(early["r"])
+
+
+def test_scale_out_off_and_a_stop_first_are_unchanged():
+    out = one([(101, 111, 99, 109), (109, 121, 108, 119)], target2=120.0)
+    assert out["r"] == pytest.approx(2.0)
+    out = one([(99, 101, 94, 96)], rules=HALF, target2=120.0)
+    assert out["exit_reason"] == STOP and out["r"] == pytest.approx(-1.0)
+
+
+def test_rules_refuse_out_of_range_values():
+    for bad in ({"scale_out": 1.0}, {"time_stop_sessions": 0}, {"slippage_bps": -1},
+                {"fill_sessions": 2.5}):
+        with pytest.raises(InputError):
+            OutcomeRules(**bad)
 
 
 # --- through stored bars: daily paths and the entry day on 1-min bars

@@ -60,7 +60,8 @@ def print_backtest(result: dict[str, Any], live: list[dict[str, Any]]) -> None:
     console.print(f"Rules: fill within {rules.get('fill_sessions')} session(s), time stop "
                   f"{rules.get('time_stop_sessions')} sessions, slippage "
                   f"{rules.get('slippage_bps')} bps per fill, commission "
-                  f"${rules.get('commission_per_share')}/share per side; a bar touching stop "
+                  f"${rules.get('commission_per_share')}/share per side, scale-out "
+                  f"{rules.get('scale_out', 0):.0%} at the first target; a bar touching stop "
                   "and target counts the stop.", highlight=False)
     console.print(f"stored: {result['key']} ({result['store']})", highlight=False)
 
@@ -87,6 +88,9 @@ def backtest(
     commission: Annotated[float | None, typer.Option(
         "--commission", help="Commission per share and side, dollars "
         "(TS_TRACK_COMMISSION_PER_SHARE).")] = None,
+    scale_out: Annotated[float | None, typer.Option(
+        "--scale-out", help="Fraction closed at the first target, the rest at break-even "
+        "toward the second (TS_TRACK_SCALE_OUT; 0 = off).")] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Walk-forward backtest: every screener as of every stored session, outcomes in R.
@@ -109,10 +113,10 @@ def backtest(
     from tradingstation.track.run import rules_from_settings
 
     rules = {"time_stop": time_stop, "fill_sessions": fill_sessions,
-             "slippage_bps": slippage_bps, "commission": commission}
+             "slippage_bps": slippage_bps, "commission": commission, "scale_out": scale_out}
     rules_from_settings(load_settings(), time_stop_sessions=time_stop,
                         fill_sessions=fill_sessions, slippage_bps=slippage_bps,
-                        commission_per_share=commission)
+                        commission_per_share=commission, scale_out=scale_out)
     check_stored(symbols, "--tickers")
     _check_history()
     result = run_flow("flows.track", "backtest", "backtest", screeners=screeners,

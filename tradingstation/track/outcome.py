@@ -15,6 +15,9 @@ Pure and vectorised: :func:`resolve_outcomes` takes the forward *paths* of many 
   through the stop loses more; a gap over the target earns more); on the fill bar itself the
   stop and target exit at their level. Neither within the window: the **time stop** exits at
   the close of the last session of the window.
+* **Scale-out** (optional, ``scale_out`` > 0): that fraction closes at the first target; the
+  rest runs on from the next bar with its stop at the fill price (break-even) toward the second
+  target, within the same window (time stop likewise). R weighs both parts.
 * **Pending.** A path that ends before the fill window or the holding window is over gives
   ``open``: not counted in statistics, filled in later as bars arrive.
 * **R** = ``(exit - fill) x side / risk_per_share`` after costs: ``slippage_bps`` against the
@@ -46,12 +49,16 @@ class OutcomeRules:
             session); it exits at the close of the last one.
         slippage_bps: Slippage against the trade on entry and on exit, in basis points of price.
         commission_per_share: Commission per share on each side, in dollars.
+        scale_out: Fraction of the position closed at the first target (0 = off: all of it).
+            The rest runs on with its stop moved to the fill price (break-even) toward the
+            second target, within the same holding window.
     """
 
     fill_sessions: int = 1
     time_stop_sessions: int = 10
     slippage_bps: float = 5.0
     commission_per_share: float = 0.005
+    scale_out: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("fill_sessions", "time_stop_sessions"):
@@ -62,6 +69,8 @@ class OutcomeRules:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 <= value <= 500):
                 raise InputError(f"invalid {name} {value!r}: must be in [0, 500]")
+        if not (isinstance(self.scale_out, int | float) and 0 <= self.scale_out < 1):
+            raise InputError(f"invalid scale_out {self.scale_out!r}: a fraction in [0, 1)")
 
     @property
     def horizon(self) -> int:
@@ -98,6 +107,7 @@ class Levels:
         triggered: True for ``triggered`` (filled at entry), False for ``watch``.
         entry, stop: Prices.
         target: First target (NaN: none, so only the stop or the time stop can exit).
+        target2: Second target, for a scale-out's rest (None or NaN: none).
     """
 
     side: np.ndarray
@@ -105,6 +115,13 @@ class Levels:
     entry: np.ndarray
     stop: np.ndarray
     target: np.ndarray
+    target2: np.ndarray | None = None
+
+    def second_target(self) -> np.ndarray:
+        """``target2``, NaN where there is none."""
+        if self.target2 is None:
+            return np.full(len(self.entry), np.nan)
+        return self.target2.astype("float64")
 
 
 def _first(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +131,34 @@ def _first(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _pick(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return values[np.arange(len(index)), index]
+
+
+def _exit(paths: Paths, held: np.ndarray, long: np.ndarray, stop: np.ndarray,
+          target: np.ndarray, no_gap_bar: np.ndarray,
+          fill_price: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First bar of ``held`` touching the stop or the target (the stop when both).
+
+    The exit fills at the level, or at the bar's open when the bar opens beyond it, except on
+    ``no_gap_bar`` (the bar a watch signal filled on: its open came before the fill).
+
+    Returns:
+        ``(exit_bar, exited, by_stop, price)`` per row.
+    """
+    with np.errstate(invalid="ignore"):
+        stop_hit = held & np.where(long[:, None], paths.low <= stop[:, None],
+                                   paths.high >= stop[:, None])
+        target_hit = held & np.where(long[:, None], paths.high >= target[:, None],
+                                     paths.low <= target[:, None])
+        exit_bar, exited = _first(stop_hit | target_hit)
+        by_stop = exited & _pick(stop_hit, exit_bar)
+        bar_open = _pick(paths.open, exit_bar)
+        gapped = exit_bar > no_gap_bar
+        stop_price = np.where(gapped, np.where(long, np.fmin(stop, bar_open),
+                                               np.fmax(stop, bar_open)), stop)
+        at_target = np.where(long, np.fmax(target, fill_price), np.fmin(target, fill_price))
+        target_price = np.where(gapped, np.where(long, np.fmax(target, bar_open),
+                                                 np.fmin(target, bar_open)), at_target)
+    return exit_bar, exited, by_stop, np.where(by_stop, stop_price, target_price)
 
 
 def resolve_outcomes(paths: Paths, levels: Levels, rules: OutcomeRules) -> dict[str, np.ndarray]:
@@ -152,22 +197,10 @@ def resolve_outcomes(paths: Paths, levels: Levels, rules: OutcomeRules) -> dict[
         # --- exit
         held = valid & filled[:, None] & (col >= fill_bar[:, None]) & (sess <= last_sess[:, None])
         held &= sess >= 0
-        stop_hit = np.where(long[:, None], paths.low <= stop[:, None], paths.high >= stop[:, None])
-        target_hit = np.where(long[:, None], paths.high >= target[:, None],
-                              paths.low <= target[:, None])
-        stop_hit &= held
-        target_hit &= held
-        exit_bar, exited = _first(stop_hit | target_hit)
-        by_stop = exited & _pick(stop_hit, exit_bar)
-        by_target = exited & ~by_stop
-        bar_open = _pick(paths.open, exit_bar)
         # A gap applies unless the exit bar is the bar a watch signal filled on.
-        gapped = triggered | (exit_bar > fill_bar)
-        stop_open = np.where(long, np.fmin(stop, bar_open), np.fmax(stop, bar_open))
-        stop_price = np.where(gapped, stop_open, stop)
-        target_open = np.where(long, np.fmax(target, bar_open), np.fmin(target, bar_open))
-        target_fill = np.where(long, np.fmax(target, fill_price), np.fmin(target, fill_price))
-        target_price = np.where(gapped, target_open, target_fill)
+        exit_bar, exited, by_stop, first_price = _exit(
+            paths, held, long, stop, target, np.where(triggered, -1, fill_bar), fill_price)
+        by_target = exited & ~by_stop
 
         # --- time stop: the close of the last bar of the window, once that session is complete
         in_window = np.where(held, col, -1)
@@ -176,20 +209,35 @@ def resolve_outcomes(paths: Paths, levels: Levels, rules: OutcomeRules) -> dict[
         timed = filled & ~exited & window_done & (last_bar >= 0)
         time_price = _pick(paths.close, np.maximum(last_bar, 0))
 
+        # --- scale-out: the rest runs on from the bar after the first target, stop at the fill
+        part = rules.scale_out if rules.scale_out > 0 else 0.0
+        rest_bar, rest_exited, _, rest_price = _exit(
+            paths, held & (col > exit_bar[:, None]), long, fill_price, levels.second_target(),
+            exit_bar, fill_price)
+        scaled = by_target & (part > 0)
+        rest_timed = scaled & ~rest_exited & window_done & (last_bar >= 0)
+        rest_price = np.where(rest_exited, rest_price, time_price)
+        rest_bar = np.where(rest_exited, rest_bar, last_bar)
+        rest_open = scaled & ~rest_exited & ~rest_timed
+
     reason = np.full(n, OPEN, dtype=object)
     reason[by_stop] = STOP
-    reason[by_target] = TARGET
+    reason[by_target & ~rest_open] = TARGET
     reason[timed] = TIME
     reason[~filled & (paths.complete >= rules.fill_sessions)] = NOT_FILLED
-    closed = by_stop | by_target | timed
-    exit_bar = np.where(exited, exit_bar, np.where(timed, last_bar, -1))
-    exit_price = np.select([by_stop, by_target, timed], [stop_price, target_price, time_price],
-                           np.nan)
+    closed = by_stop | (by_target & ~rest_open) | timed
+    first_exit = np.where(exited, first_price, time_price)
+    # with a scale-out, the part closed at the first target, then the rest at its own exit
+    share = np.where(scaled, part, 1.0)
+    last_exit = np.where(scaled, rest_price, first_exit)
+    exit_bar = np.where(scaled, rest_bar, np.where(exited, exit_bar, np.where(timed, last_bar, -1)))
+    exit_price = np.where(closed, last_exit, np.nan)
     risk = np.abs(entry - stop)
     slip = rules.slippage_bps / 10_000.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        gross = side * (exit_price - fill_price)
-        costs = slip * (fill_price + exit_price) + 2.0 * rules.commission_per_share
+        moved = share * first_exit + (1.0 - share) * last_exit
+        gross = side * (moved - fill_price)
+        costs = slip * (fill_price + moved) + 2.0 * rules.commission_per_share
         exit_sess = _pick(sess, np.maximum(exit_bar, 0))
         return {
             "exit_reason": reason,

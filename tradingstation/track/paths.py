@@ -26,7 +26,7 @@ from tradingstation.data.panel import Panel
 from tradingstation.track.outcome import Levels, OutcomeRules, Paths, resolve_outcomes
 
 SIGNAL_COLUMNS = ("id", "screener", "symbol", "session", "timestamp", "direction", "status",
-                  "score", "entry", "stop", "target", "risk_per_share")
+                  "score", "entry", "stop", "target", "target2", "risk_per_share")
 OUTCOME_COLUMNS = ("exit_reason", "filled", "fill_price", "exit_price", "r_gross", "r",
                    "held_sessions", "fill_session", "exit_session")
 PRICES = ("open", "high", "low", "close")
@@ -35,8 +35,8 @@ PRICES = ("open", "high", "low", "close")
 def signal_rows(signals: list) -> pd.DataFrame:
     """Signals (:class:`~tradingstation.signals.Signal`) as the flat frame outcomes work on.
 
-    ``target`` is the first (nearest) target; ``session`` an ISO date string; ``timestamp``
-    UTC.
+    ``target`` is the first (nearest) target, ``target2`` the second (a scale-out's rest);
+    ``session`` an ISO date string; ``timestamp`` UTC.
     """
     records = [{
         "id": s.id, "screener": s.screener, "symbol": s.symbol,
@@ -44,6 +44,7 @@ def signal_rows(signals: list) -> pd.DataFrame:
         "direction": s.direction, "status": s.status, "score": float(s.score),
         "entry": float(s.entry), "stop": float(s.stop),
         "target": float(s.targets[0]) if s.targets else np.nan,
+        "target2": float(s.targets[1]) if len(s.targets) > 1 else np.nan,
         "risk_per_share": float(s.risk_per_share),
     } for s in signals]
     frame = pd.DataFrame.from_records(records, columns=list(SIGNAL_COLUMNS))
@@ -58,6 +59,8 @@ def _levels(frame: pd.DataFrame) -> Levels:
         entry=frame["entry"].to_numpy("float64"),
         stop=frame["stop"].to_numpy("float64"),
         target=frame["target"].to_numpy("float64"),
+        target2=(frame["target2"].to_numpy("float64") if "target2" in frame
+                 else np.full(len(frame), np.nan)),
     )
 
 

@@ -53,7 +53,8 @@ def backtest_markdown(summary: dict[str, Any]) -> str:
         f"({sessions.get('first')} .. {sessions.get('last')}). Fill within "
         f"{rules.get('fill_sessions')} session(s); time stop {rules.get('time_stop_sessions')} "
         f"sessions; slippage {rules.get('slippage_bps')} bps per fill; commission "
-        f"${rules.get('commission_per_share')}/share per side; a bar touching stop and target "
+        f"${rules.get('commission_per_share')}/share per side; scale-out "
+        f"{rules.get('scale_out', 0):.0%} at the first target; a bar touching stop and target "
         f"counts the stop. Fewer than {summary.get('min_outcomes', MIN_OUTCOMES)} decided "
         f"signals: {NOT_ENOUGH}.",
         "",

@@ -53,6 +53,7 @@ def rules_from_settings(settings: Settings, **overrides: float | int | None) -> 
         "time_stop_sessions": settings.track_time_stop_sessions,
         "slippage_bps": settings.track_slippage_bps,
         "commission_per_share": settings.track_commission_per_share,
+        "scale_out": settings.track_scale_out,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return OutcomeRules(**values)
