@@ -156,6 +156,6 @@ def screen(
         )
         found = run_screeners(data, names, params)
         for name, signals in found.items():
-            save_signals(store, session, name, signals)
+            save_signals(store, session, name, signals, as_of=as_of)
             log.info("%s %s: %d signals", name, session, len(signals))
         return found

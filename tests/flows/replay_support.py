@@ -39,12 +39,13 @@ LATER_MINUTES = [(ny_time(SESSION, 17, 1), ny_time(SESSION, 20, 0)),
                  (ny_time(NEXT, 4, 0), ny_time(NEXT, 10, 0))]
 
 
-def outputs(store: ObjectStore, mode: str, result: dict) -> dict:
-    """What a mode produced, without generation stamps: its screeners' signals, the session's
-    anchors, its plan (premarket plan, postmarket plan.json) and the daily signals check."""
+def outputs(store: ObjectStore, mode: str, result: dict, found: dict) -> dict:
+    """What a mode produced, without generation stamps: its screeners' signals (``found``, as
+    the screen task returned them), the session's anchors, its plan (premarket plan,
+    postmarket plan.json) and the daily signals check."""
     _, _, screeners = MODES[mode]
     out: dict = {
-        "signals": {n: store.get_json(keys.signals_key(SESSION, n))["signals"] for n in screeners},
+        "signals": {n: [s.model_dump(mode="json") for s in found[n]] for n in screeners},
         "anchors": store.get_frame(keys.anchors_key(SESSION)).to_dict("records"),
         "counts": result.get("signals"),
     }
@@ -68,10 +69,37 @@ def run_live(store: ObjectStore, force: dict[str, bool] | None = None,
     for mode, (flow_fn, at, _) in MODES.items():
         if before is not None:
             before(at)
+        found.clear()
         state = flow_fn(as_of=at, force=(force or {}).get(mode, False), return_state=True)
         assert state.is_completed(), f"{mode} at {at}: {state.message}"
-        seen[mode] = outputs(store, mode, state.result())
+        seen[mode] = outputs(store, mode, state.result(), found)
     return seen
+
+
+found: dict[str, list[Signal]] = {}
+
+
+def record_screens(monkeypatch) -> None:
+    """Keep what each flow's screen task returns in ``found`` (the replay's signals are in its
+    result, not in the session's documents: those keep the latest instant's)."""
+    import flows.premarket
+    import flows.session
+
+    for module in (flows.premarket, flows.session):
+        original = module.screen
+
+        def recording(*args, _original=original, **kwargs):
+            result = _original(*args, **kwargs)
+            found.update(result)
+            return result
+
+        monkeypatch.setattr(module, "screen", recording)
+
+
+def published(store: ObjectStore) -> dict[str, list[dict]]:
+    """The session's signal documents as stored (what the session published)."""
+    return {i.key: store.get_json(i.key)["signals"]
+            for i in store.list_objects(keys.signals_prefix(SESSION))}
 
 
 def _bump(bars: pd.DataFrame, stamps: pd.DatetimeIndex) -> pd.DataFrame:
@@ -121,7 +149,10 @@ def add_later_data(store: ObjectStore, later_run: Callable[[], None], demo: bool
 def assert_replay_equals_live(store: ObjectStore, live: dict[str, dict],
                               force: dict[str, bool]) -> None:
     """Replay the four modes (``force`` per mode, as an operator would) and compare."""
+    documents = published(store)
     replayed = run_live(store, force)
+    # what the session published is what its live runs published
+    assert published(store) == documents
     for mode in MODES:
         for part, value in live[mode].items():
             again = replayed[mode][part]

@@ -12,6 +12,7 @@ from tests.flows.replay_support import (
     NEXT,
     add_later_data,
     assert_replay_equals_live,
+    record_screens,
     run_live,
 )
 from tests.support import fake_av_data
@@ -64,6 +65,7 @@ def test_every_mode_replayed_after_later_data_equals_its_live_run(monkeypatch, t
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
         store = LocalStore(tmp_path)
+        record_screens(monkeypatch)
 
         live = run_live(store, before=lambda now: reveal(fake, data, now))
         assert live["premarket"]["anchors"]

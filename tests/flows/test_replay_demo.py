@@ -13,6 +13,7 @@ from tests.flows.replay_support import (
     SESSION,
     add_later_data,
     assert_replay_equals_live,
+    record_screens,
     run_live,
 )
 from tests.support.revealed_market import RevealedMarket
@@ -41,6 +42,7 @@ def test_every_mode_replayed_after_later_data_equals_its_live_run(monkeypatch, t
     monkeypatch.setattr(flows.session, "resolve_provider",
                         lambda settings, now: RevealedMarket(history, now))
     store = LocalStore(tmp_path)
+    record_screens(monkeypatch)
 
     live = run_live(store)
     fired = {mode: sum(len(v) for v in seen["signals"].values()) for mode, seen in live.items()}

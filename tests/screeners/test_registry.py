@@ -141,3 +141,15 @@ def test_corrupt_stored_document_names_its_key(tmp_path) -> None:
     store.put_bytes("signals/2025-11-24/orb.json", b"{not json")
     with pytest.raises(DataError, match=r"orb\.json"):
         load_signals(store, since=at("08:00"))
+
+
+def test_a_replay_of_an_earlier_instant_never_replaces_a_later_runs_signals(tmp_path) -> None:
+    store = LocalStore(tmp_path)
+    late = get_screener("breakout").screen(
+        screen_input({"BRKO": breakout_day(based(12))}, as_of=at("16:30")))
+    save_signals(store, SESSION, "breakout", late, as_of=at("16:30"))
+    key = save_signals(store, SESSION, "breakout", [], as_of=at("10:30"))  # a replay
+    assert signals_from_json(store.get_json(key)) == late
+    assert store.get_json(key)["as_of"] == at("16:30").isoformat()
+    save_signals(store, SESSION, "breakout", [], as_of=at("16:30"))  # a rerun: replaces
+    assert signals_from_json(store.get_json(key)) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -9,21 +10,24 @@ from typing import Any
 from pydantic import ValidationError
 
 from tradingstation.data import point_in_time
-from tradingstation.errors import DataError, InputError
+from tradingstation.errors import DataError, InputError, ObjectNotFoundError
 from tradingstation.signals import Signal
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
 SCHEMA = 1
+log = logging.getLogger(__name__)
 
 
 def signals_to_json(
-    signals: Iterable[Signal], screener: str, session: date, generated_at: datetime | None = None
+    signals: Iterable[Signal], screener: str, session: date, generated_at: datetime | None = None,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """The versioned document for one screener's signals of one session.
 
     ``{"schema": 1, "screener": ..., "session": "YYYY-MM-DD", "generated_at": ...,
-    "count": n, "signals": [...]}``; every signal must belong to ``screener`` and ``session``.
+    "count": n, "signals": [...]}`` plus ``"as_of"`` (the instant screened) when given; every
+    signal must belong to ``screener`` and ``session``.
 
     Raises:
         InputError: a signal from another screener or session.
@@ -35,7 +39,7 @@ def signals_to_json(
                 f"signal {s.id} is {s.screener}/{s.session}, not {screener}/{session}"
             )
     stamp = generated_at or datetime.now(UTC)
-    return {
+    doc = {
         "schema": SCHEMA,
         "screener": screener,
         "session": session.isoformat(),
@@ -43,6 +47,9 @@ def signals_to_json(
         "count": len(items),
         "signals": [s.model_dump(mode="json") for s in items],
     }
+    if as_of is not None:
+        doc["as_of"] = as_of.astimezone(UTC).isoformat()
+    return doc
 
 
 def signals_from_json(doc: Any) -> list[Signal]:
@@ -64,13 +71,40 @@ def signals_from_json(doc: Any) -> list[Signal]:
 
 
 def save_signals(
-    store: ObjectStore, session: date, screener: str, signals: Iterable[Signal]
+    store: ObjectStore, session: date, screener: str, signals: Iterable[Signal],
+    as_of: datetime | None = None,
 ) -> str:
-    """Write the signals of ``screener`` for ``session`` (replacing a previous run's) and
-    return the key. A rerun of the same session overwrites: the document is the latest result."""
+    """Write the signals of ``screener`` for ``session``, replacing a previous run's, unless
+    that run screened a later instant.
+
+    The document is the session's latest result: a rerun at the same or a later ``as_of``
+    replaces it, a replay of an earlier instant (``--as-of``) does not (its signals are in its
+    own run's result), so replays never change what the session published.
+
+    Returns:
+        The document's key (whether or not this call replaced it).
+    """
     key = keys.signals_key(session, screener)
-    store.put_json(key, signals_to_json(signals, screener, session))
+    if as_of is not None:
+        stored = _stored_as_of(store, key)
+        if stored is not None and stored > as_of:
+            log.info("%s: kept the signals screened at %s (this run: %s)", key,
+                     stored.isoformat(), as_of.isoformat())
+            return key
+    store.put_json(key, signals_to_json(signals, screener, session, as_of=as_of))
     return key
+
+
+def _stored_as_of(store: ObjectStore, key: str) -> datetime | None:
+    try:
+        doc = store.get_json(key)
+    except (ObjectNotFoundError, DataError):
+        return None  # none yet, or unreadable: replacing it is the repair
+    try:
+        stamp = datetime.fromisoformat(str(doc["as_of"]))
+    except (KeyError, TypeError, ValueError):
+        return None  # written before documents recorded their instant
+    return stamp if stamp.tzinfo is not None else None
 
 
 def load_signals(
