@@ -15,10 +15,10 @@ from tradingstation import logs
 from tradingstation.config import Settings
 from tradingstation.dashboard.build import risk_from_settings
 from tradingstation.dashboard.export import idea_to_dict, plan_to_markdown
-from tradingstation.plan import RiskSettings, build_plan
+from tradingstation.plan import RiskSettings
 from tradingstation.signals import Signal
 from tradingstation.storage.base import ObjectStore
-from tradingstation.track.ideas import annotate_from_store
+from tradingstation.track.ideas import plan_with_track_record
 
 log = logging.getLogger("tradingstation.tasks")
 TABLE_COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
@@ -45,9 +45,8 @@ def build_session_plan(
         ``{"ideas": [idea dicts], "markdown": str, "demo": bool, "dropped": [...]}``.
     """
     with logs.set_run_context(**run_ids()):
-        plan = build_plan(signals, risk_settings(settings), generated_at=as_of)
-        if store is not None:  # each idea's track record, from the newest backtest
-            plan = annotate_from_store(plan, store, as_of)
+        plan = plan_with_track_record(signals, risk_settings(settings), as_of, store,
+                                      settings.rank_by_expectancy)
         title = f"{mode.capitalize()} plan {session.isoformat()}"
         markdown = plan_to_markdown(plan, title)
         ideas = [idea_to_dict(i) for i in plan.ideas]

@@ -59,6 +59,17 @@ def test_triggered_beats_watch_on_equal_score() -> None:
     assert [(i.symbol, i.status) for i in plan.ideas] == [("ZZZ", "triggered"), ("AAA", "watch")]
 
 
+def test_optional_ranking_by_expectancy_times_score() -> None:
+    signals = [sig("AAA", "breakout", 9), sig("BBB", "ema_pullback", 7),
+               sig("CCC", "orb", 8), sig("DDD", "avwap_reclaim", 6)]
+    figures = {"breakout": -0.2, "ema_pullback": 0.5, "orb": None, "avwap_reclaim": 0.1}
+    plan = build_plan(signals, RISK, expectancy=lambda s: figures[s.screener])
+    # 0.5 x 7 = 3.5, 0.1 x 6 = 0.6, -0.2 x 9 = -1.8, then the one without history
+    assert [i.symbol for i in plan.ideas] == ["BBB", "DDD", "AAA", "CCC"]
+    assert [i.rank_score for i in plan.ideas] == [7, 6, 9, 8]
+    assert [i.symbol for i in build_plan(signals, RISK).ideas] == ["AAA", "CCC", "BBB", "DDD"]
+
+
 def test_sizing_rounds_down() -> None:
     # 1,000 dollars at risk / 3 per share = 333.33 -> 333 shares
     shares, note = size_position(entry=30.0, risk_per_share=3.0, risk=RISK)

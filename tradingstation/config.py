@@ -116,6 +116,9 @@ class Settings(BaseSettings):
         OutcomeRules.commission_per_share, ge=0, le=1,
         description="Commission per share on each side (dollars)."
     )
+    rank_by_expectancy: bool = Field(
+        False, description="Rank the plan by track-record expectancy x score (off: by score)."
+    )
     track_scale_out: float = Field(
         OutcomeRules.scale_out, ge=0, lt=1,
         description="Fraction closed at the first target; the rest runs at break-even (0 = off)."

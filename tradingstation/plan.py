@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -225,6 +225,7 @@ def build_plan(
     raw_signals: Iterable[Signal | Mapping[str, Any]],
     risk: RiskSettings,
     generated_at: datetime | None = None,
+    expectancy: Callable[[Signal], float | None] | None = None,
 ) -> Plan:
     """Merge, rank and size signals into a trade plan.
 
@@ -235,6 +236,10 @@ def build_plan(
     the first target is below ``risk.min_reward_risk`` gets 0 shares; the others get their
     risk-based size (capped by max position), then the total open-risk cap shrinks or zeroes
     later ideas.
+
+    With ``expectancy`` (R per signal of a signal's screener, band and direction, or None when
+    there is not enough history; ``TS_RANK_BY_EXPECTANCY``), ideas with a figure rank first,
+    by expectancy x rank score, then the others by rank score.
     """
     parsed, dropped = parse_signals(raw_signals)
     signals = []
@@ -253,12 +258,14 @@ def build_plan(
         best = group[0]
         rank_score = best.score + CONFLUENCE_BONUS * (len(group) - 1)
         triggered = any(s.status == "triggered" for s in group)
-        scored.append((-rank_score, not triggered, best.symbol, best.direction, group))
-    scored.sort(key=lambda t: t[:4])
+        figure = expectancy(best) if expectancy is not None else None
+        order = (0, -figure * rank_score) if figure is not None else (1, -rank_score)
+        scored.append((order, -rank_score, not triggered, best.symbol, best.direction, group))
+    scored.sort(key=lambda t: t[:5])
 
     ideas: list[Idea] = []
     budget = risk.equity * risk.max_open_risk
-    for rank, (neg_rank_score, not_triggered, _, _, group) in enumerate(scored, start=1):
+    for rank, (_, neg_rank_score, not_triggered, _, _, group) in enumerate(scored, start=1):
         best = group[0]
         targets = list(best.targets) or _r_targets(best)
         ratio = reward_risk(best.direction, best.entry, best.risk_per_share, targets)

@@ -56,6 +56,9 @@ def test_ideas_carry_their_screener_band_expectancy(tmp_path: Path) -> None:
     assert "+0.67R (n=36)" in html and "not enough history (n=5)" in html
     assert "id='track-record'" in html and "<img class='equity'" in html
     assert "track record" in result.markdown
+    assert [i.symbol for i in result.plan.ideas] == ["AAPL", "NVDA"]  # by score, then symbol
+    ranked = build_dashboard(store, NOW, Settings(rank_by_expectancy=True), hours_lookback=24)
+    assert [i.symbol for i in ranked.plan.ideas] == ["NVDA", "AAPL"]  # the one with a record
 
 
 def test_without_a_backtest_the_section_says_how_to_get_one(tmp_path: Path) -> None:

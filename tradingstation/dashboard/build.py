@@ -23,14 +23,13 @@ from tradingstation.errors import InputError, ObjectNotFoundError
 from tradingstation.live.ideas import with_live_state
 from tradingstation.live.watcher import load_watch
 from tradingstation.ops.health import check_data, check_freshness, check_signals
-from tradingstation.plan import Plan, RiskSettings, build_plan
+from tradingstation.plan import Plan, RiskSettings
 from tradingstation.screeners.store import load_signals
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 from tradingstation.track import stats as track_stats
-from tradingstation.track.ideas import annotate_plan
+from tradingstation.track.ideas import plan_with_track_record
 from tradingstation.track.store import backtest_outcomes, jsonable, latest_summary, read_live
-from tradingstation.track.store import stats_table as track_table
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +108,8 @@ def build_dashboard(
     risk = risk or risk_from_settings(settings)
     # Only signals that existed at ``now``: a replay must not plan a later run's ideas.
     signals = load_signals(store, now - timedelta(hours=hours_lookback), until=now)
-    plan = build_plan(signals, risk, generated_at=now)
+    plan = plan_with_track_record(signals, risk, now, store, settings.rank_by_expectancy)
     summary = latest_summary(store, now)
-    plan = annotate_plan(plan, track_table(summary))
     calendar = get_calendar()
     session = calendar.session_for(now) or calendar.last_completed_session(now)
     plan = with_live_state(plan, load_watch(store, session), now)
