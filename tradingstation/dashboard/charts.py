@@ -11,6 +11,29 @@ import pandas as pd
 
 OVERLAY_COLORS = ("#1f77b4", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 LEVEL_COLORS = {"entry": "#2563eb", "stop": "#dc2626", "target": "#16a34a"}
+# Legend layout at font-size 11: a generous glyph width so estimated boxes never run into each
+# other (an idea with several AVWAPs has long labels), and a row pitch above the text height.
+LEGEND_CHAR_W, LEGEND_ROW_H, LEGEND_SWATCH = 7.0, 15, 14
+
+
+def legend_layout(labels: list[str], left: float, right: float, top: float
+                  ) -> tuple[list[tuple[float, float]], float]:
+    """Place legend entries left to right, wrapping into rows, so no two boxes intersect.
+
+    Returns:
+        ``([(x, baseline y) per label], bottom)``: where each entry starts and the y below the
+        last row (the price pane starts there, so the legend never covers a candle).
+    """
+    spots: list[tuple[float, float]] = []
+    x, row = left, 0
+    for label in labels:
+        width = LEGEND_SWATCH + LEGEND_CHAR_W * len(label)
+        if x > left and x + width > right:
+            x, row = left, row + 1
+        spots.append((x, top + LEGEND_ROW_H * row + 11))
+        x += width + 12
+    rows = row + 1 if labels else 0
+    return spots, top + LEGEND_ROW_H * rows
 
 
 def render_candles_svg(
@@ -39,7 +62,9 @@ def render_candles_svg(
     overlays = {k: pd.Series(v).tail(len(bars)).reset_index(drop=True)
                 for k, v in (overlays or {}).items()}
     levels = {k: float(v) for k, v in (levels or {}).items() if v and math.isfinite(float(v))}
-    pad_l, pad_r, pad_t = 8, 64, 24
+    pad_l, pad_r = 8, 64
+    legend, pad_t = legend_layout(list(overlays), pad_l, width - pad_r, 20)
+    pad_t += 4
     price_h = int(height * 0.72) - pad_t
     vol_top = pad_t + price_h + 8
     vol_h = height - vol_top - 6
@@ -102,8 +127,11 @@ def render_candles_svg(
                 f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
                 f'stroke-width="1.5"/>'
             )
+        lx, ly = legend[n]
         parts.append(
-            f'<text x="{pad_l + 4}" y="{pad_t + 12 + 12 * n}" fill="{color}">{escape(label)}</text>'
+            f'<g class="legend-item"><rect x="{lx:.1f}" y="{ly - 5:.1f}" width="10" height="3" '
+            f'fill="{color}"/><text x="{lx + LEGEND_SWATCH:.1f}" y="{ly:.1f}" fill="{color}">'
+            f'{escape(label)}</text></g>'
         )
     for label, price in levels.items():
         kind = next((k for k in LEVEL_COLORS if label.startswith(k)), "entry")
