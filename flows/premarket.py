@@ -20,6 +20,7 @@ from flows.session import (
     fetch_stage,
     finish_closed,
     publish,
+    refreshed_daily,
     run_script,
     start_session,
 )
@@ -58,7 +59,8 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     quoted.result()
     watchlist = data_tasks.select_watchlist(
         run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
-    fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)
+    intraday = fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)
+    daily = refreshed_daily(run, intraday, daily)
     check_sources(run)
     found = screen(run.store, run.session, run.as_of, PREMARKET_SCREENERS, run.demo, watchlist,
                    daily=daily, source=run.source)

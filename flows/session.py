@@ -22,7 +22,9 @@ from tasks.report import publish_summary, session_summary_markdown, signal_rows
 from tradingstation import logs
 from tradingstation.calendar import NY, check_supported, get_calendar
 from tradingstation.config import Settings, get_settings
+from tradingstation.data.batch import SPLIT_SCANNED
 from tradingstation.data.fetch import JOBS, JobReport, split_batches
+from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError, PermanentError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.signals import Signal
@@ -229,15 +231,17 @@ def fetch_stage(
         results = [f.result() for f in futures]
     report = data_tasks.summarize(run.store, plan, results, run.provider)
     note(run, report)
-    if dataset == "daily":
+    if dataset in SPLIT_SCANNED:
         split_stage(run, report)
     return report
 
 
 def split_stage(run: SessionRun, report: JobReport) -> None:
-    """After the daily fetch released its lock: confirm the split-like moves it saw, adjust
-    the stored bars of confirmed splits, and recompute the session's stored anchors of those
-    symbols. Symbols left under an unresolved move are named in the summary (not screened).
+    """After a daily or 1-min fetch released its lock: confirm the split-like moves it saw,
+    adjust the stored bars of confirmed splits, and recompute the session's stored anchors of
+    those symbols. Symbols left under an unresolved move are named in the summary (not
+    screened). ``report.details["splits"]["recomputed"]`` lists the adjusted symbols: a daily
+    panel loaded before is stale for them (see :func:`refreshed_daily`).
     """
     splits = data_tasks.reconcile_splits(run.store, run.provider, report.split_candidates,
                                          run.as_of)
@@ -247,6 +251,15 @@ def split_stage(run: SessionRun, report: JobReport) -> None:
     if splits.recomputed and run.session is not None:
         find_session_anchors(run.store, run.session, run.as_of, symbols=splits.recomputed,
                              only_if_stored=True)
+
+
+def refreshed_daily(run: SessionRun, intraday: JobReport, daily: Panel) -> Panel:
+    """The daily panel to screen with after an intraday fetch stage: reloaded when that stage
+    applied a split (on a split's first morning only the 1-min bars show it), since the panel
+    loaded before holds those symbols' unadjusted history."""
+    if intraday.details.get("splits", {}).get("recomputed"):
+        return load_daily(run.store, run.source)
+    return daily
 
 
 def scan_watchlist(
@@ -266,7 +279,8 @@ def scan_watchlist(
     daily = load_daily(run.store, run.source)
     watchlist = data_tasks.select_watchlist(
         run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
-    fetch_stage(run, intraday_job, tickers=watchlist, force=force)
+    intraday = fetch_stage(run, intraday_job, tickers=watchlist, force=force)
+    daily = refreshed_daily(run, intraday, daily)
     check_sources(run)
     found = screen(run.store, run.session, run.as_of, screeners, run.demo, watchlist,
                    daily=daily, source=run.source)

@@ -5,12 +5,15 @@ confirmed with one SPLITS call per symbol that shows one (none on a day without 
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.data.split_world import (
     AS_OF,
+    CAL,
     FORWARD,
     NEXT_AS_OF,
     PLAIN,
@@ -23,6 +26,7 @@ from tests.support.fake_alphavantage import FakeAlphaVantage
 from tests.support.fake_av_data import as_traded
 from tradingstation import indicators as ind
 from tradingstation.anchors import find_anchors
+from tradingstation.calendar import NY
 from tradingstation.config import Settings
 from tradingstation.data.corporate_actions import resolve_split
 from tradingstation.data.fetch import run_fetch_job
@@ -110,10 +114,11 @@ def test_fetch_stores_the_adjusted_history_with_one_splits_call_per_split(
     world, fake, store
 ) -> None:
     reports = _fetch_all(store, fake)
-    # The splits were seen in the data and confirmed with one call per symbol showing one.
+    # The splits were seen in the data and confirmed with one call per symbol showing one:
+    # the forward one by the 1-min fetch (its 1-min bars span it), the reverse one by the daily.
     assert fake.count(function="SPLITS") == 2
     assert fake.count(function="SPLITS", symbol=PLAIN) == 0
-    assert reports["daily"].details["splits"]["calls"] == 2
+    assert sum(r.details.get("splits", {}).get("calls", 0) for r in reports.values()) == 2
     ledger = load_split_ledger(store)
     assert {(e["symbol"], e["effective_date"], e["factor"], e["state"])
             for e in ledger.entries.values()} == {
@@ -175,7 +180,9 @@ def test_a_split_the_provider_does_not_report_is_caught_by_verify_and_not_screen
 ) -> None:
     world.serve(fake, AS_OF.date(), report_splits=False)
     reports = _fetch_all(store, fake)
-    assert fake.count(function="SPLITS") == 2
+    # FWD: asked by the 1-min scan (no volume evidence: dismissed), asked again once its daily
+    # bars showed the move with the volume; REV: asked by the daily scan.
+    assert fake.count(function="SPLITS") == 3
     assert sorted(reports["daily"].details["splits"]["unresolved"]) == [FORWARD, REVERSE]
     ledger = load_split_ledger(store)
     assert {e["state"] for e in ledger.entries.values()} == {"unconfirmed"}
@@ -268,3 +275,38 @@ def test_a_rebuild_after_a_split_keeps_the_history_adjusted(world, fake, store) 
     for symbol in (FORWARD, REVERSE):
         _assert_same_bars(_stored(store, "daily", symbol), world.daily[symbol])
     assert not [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]
+
+
+def test_on_the_split_morning_the_premarket_minutes_reveal_it(world, fake, store) -> None:
+    """Before the split day's daily bar exists only the 1-min premarket shows the split: the
+    1-min fetch confirms it and adjusts the daily history, so no ORB or Gap & Go signal comes
+    from a "-75 % vs prior close" that is only the split."""
+    split_day = SPLITS[FORWARD][0][0]
+    morning = datetime.combine(split_day, time(8, 45), tzinfo=NY)
+    symbols = [FORWARD, PLAIN]
+    for symbol in symbols:
+        before = world.upto(world.daily[symbol], CAL.previous_session(split_day))
+        fake.set_daily(symbol, as_traded(before, SPLITS[symbol]))
+        minutes = world.upto(world.intraday[(symbol, "1min")], split_day)
+        fake.set_intraday(symbol, "1min", as_traded(minutes, SPLITS[symbol]))
+    settings = Settings()
+    run_fetch_job("daily", store, _provider(fake), morning, settings, tickers=symbols)
+    assert fake.count(function="SPLITS") == 0  # the daily bars do not show it yet
+    raw_daily = load_panel(store, "daily")
+    report = run_fetch_job("intraday_1min", store, _provider(fake), morning, settings,
+                           tickers=symbols)
+    assert fake.count(function="SPLITS") == 1
+    assert report.details["splits"]["recomputed"] == [FORWARD]
+    daily = load_panel(store, "daily")
+    reference = world.upto(world.daily[FORWARD], CAL.previous_session(split_day))
+    _assert_same_bars(_stored(store, "daily", FORWARD), reference)
+
+    def signals(panel: Panel) -> dict[str, list[str]]:
+        data = ScreenInput(session=split_day, as_of=morning, daily=panel,
+                           intraday_1min=load_panel(store, "1min"), demo=False)
+        # a small ADV floor: as traded before the split this symbol trades ~0.8 M shares a day
+        found = run_screeners(data, ("orb", "gap_and_go"), {"orb": {"min_adv": 100_000}})
+        return {k: [s.symbol for s in v] for k, v in found.items()}
+
+    assert FORWARD in signals(raw_daily)["orb"]  # the measured defect, on the unadjusted bars
+    assert FORWARD not in {s for v in signals(daily).values() for s in v}

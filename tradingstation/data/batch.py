@@ -27,7 +27,13 @@ from tradingstation.data.ledger import ledger_row, one_line, put_frame_if_change
 from tradingstation.data.provenance import foreign_reason, frame_source, is_foreign, with_source
 from tradingstation.data.retention import trim_bars
 from tradingstation.data.split_ledger import applied_splits
-from tradingstation.data.splits import Split, SplitCandidate, adjust_bars, find_candidates
+from tradingstation.data.splits import (
+    Split,
+    SplitCandidate,
+    adjust_bars,
+    find_candidates,
+    session_dates,
+)
 from tradingstation.data.volume_profile import record_before_trim
 from tradingstation.errors import (
     ConfigError,
@@ -46,6 +52,9 @@ from tradingstation.storage.locks import object_lock
 log = logging.getLogger(__name__)
 
 FATAL_ERRORS = (InvalidApiKeyError, ConfigError)
+# Datasets whose fetched sessions are scanned for split-like moves: daily, and 1-min because on
+# a split's first morning only the premarket minutes show it (the daily bar comes at the close).
+SPLIT_SCANNED = ("daily", "1min")
 Progress = Callable[[int, int], None]
 
 
@@ -63,7 +72,7 @@ class SymbolOutcome:
         written: Whether the bars object was written (unchanged content is not rewritten).
         transient: Whether the failure may pass on retry.
         hole: Whether a hole deeper than compact remains (``--force-compact``).
-        split_candidates: Split-like moves in the sessions this fetch brought (daily only).
+        split_candidates: Split-like moves in the sessions this fetch brought (daily, 1-min).
     """
 
     symbol: str
@@ -277,8 +286,8 @@ def _process(
     if replaced:
         reason += f"; {replaced}"
     candidates: tuple[SplitCandidate, ...] = ()
-    if dataset == "daily" and len(fresh):  # CPU only: confirming a candidate is a later step
-        since = fresh["timestamp"].iloc[0].date()
+    if dataset in SPLIT_SCANNED and len(fresh):  # CPU only: confirming one is a later step
+        since = session_dates(fresh.iloc[:1], dataset)[0]
         candidates = tuple(find_candidates(symbol, merged, dataset, since=since))
     outcome = SymbolOutcome(symbol, request.action, state, one_line(reason, secrets),
                             counter[0], written=written, hole=request.hole,

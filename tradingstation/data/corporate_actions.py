@@ -99,6 +99,13 @@ class SplitReport:
         return lines
 
 
+def _asks_again(entry: dict[str, Any], candidate: SplitCandidate) -> bool:
+    """A daily bar showing a move an intraday scan alone got dismissed is asked about again:
+    the daily bar brings the volume evidence the premarket minutes could not."""
+    return (entry["state"] == "dismissed" and entry.get("source") != "operator"
+            and entry.get("dataset") != "daily" and candidate.dataset == "daily")
+
+
 def check_candidates(
     provider: MarketDataProvider, ledger: SplitLedger, candidates: Iterable[SplitCandidate],
     retry_unchecked: bool = True,
@@ -115,7 +122,7 @@ def check_candidates(
              if retry_unchecked and e["state"] == "unchecked"]
     for c in [*candidates, *retry]:
         entry = ledger.get(c.symbol, c.effective_date)
-        if entry is None or entry["state"] == "unchecked":
+        if entry is None or entry["state"] == "unchecked" or _asks_again(entry, c):
             todo.setdefault((c.symbol, c.effective_date), c)
     by_symbol: dict[str, list[SplitCandidate]] = {}
     for (symbol, _), c in sorted(todo.items()):
@@ -167,7 +174,8 @@ def apply_verdicts(
     replaceable = ("unchecked", "unconfirmed", "dismissed") if overrule else ("unchecked",)
     for v in verdicts:
         entry = ledger.get(v.candidate.symbol, v.candidate.effective_date)
-        if entry is not None and entry["state"] not in replaceable:
+        if entry is not None and entry["state"] not in replaceable and not _asks_again(
+                entry, v.candidate):
             continue  # another run resolved it meanwhile
         ledger.put(new_entry(v.candidate, v.state, v.factor, v.source, v.reason, now))
     pending = [e for e in ledger.entries.values() if e["state"] == "applying"]

@@ -21,7 +21,13 @@ import pandas as pd
 
 from tradingstation.calendar import NY, MarketCalendar, get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.batch import FATAL_ERRORS, BatchResult, SymbolOutcome, fetch_batch
+from tradingstation.data.batch import (
+    FATAL_ERRORS,
+    SPLIT_SCANNED,
+    BatchResult,
+    SymbolOutcome,
+    fetch_batch,
+)
 from tradingstation.data.corporate_actions import reconcile_splits
 from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
 from tradingstation.data.job import JobPlan, JobReport
@@ -316,7 +322,7 @@ def run_fetch_job(
         if result.fatal_error:
             break  # the rest would be refused too; summarize_job lists them as not attempted
     report = summarize_job(plan, results, provider)
-    if plan.dataset == "daily" and not report.fatal_error:
+    if plan.dataset in SPLIT_SCANNED and not report.fatal_error:
         splits = reconcile_splits(store, provider, report.split_candidates, plan.now)
         report.calls += splits.calls
         report.details["splits"] = splits.to_dict()

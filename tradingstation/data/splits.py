@@ -153,7 +153,8 @@ def find_candidates(
         after = volumes[i + 1: i + 1 + VOLUME_AFTER]
         with np.errstate(divide="ignore", invalid="ignore"):
             shift = float(np.log(np.median(after) / np.median(before)) / np.log(ratio))
-        strong = bool(np.isfinite(shift) and shift >= VOLUME_SHIFT)
+        # intraday sessions are compared partial (a premarket) with whole: volume says nothing
+        strong = bool(dataset == "daily" and np.isfinite(shift) and shift >= VOLUME_SHIFT)
         found.append(SplitCandidate(symbol, day, ratio, float(observed[i]), shift, strong,
                                     dataset))
     return found
