@@ -219,6 +219,7 @@ def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.Mo
     import tasks.maintenance
     import tasks.ops
     from tests.reliability.cli_harness import invoke
+    from tradingstation.data import corporate_actions
     from tradingstation.data import fetch as fetch_module
 
     root = tmp_path / "data"
@@ -250,6 +251,7 @@ def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.Mo
     spy(tasks.maintenance, "fill_gaps", lambda args: ["daily", "1min"])
     spy(tasks.maintenance, "restore_backup", lambda args: keys.DATASETS)
     spy(tasks.maintenance, "rebuild_symbols", lambda args: [args[1]])
+    spy(corporate_actions, "apply_verdicts", lambda args: keys.DATASETS)  # split adjustment
     env = {"TS_DATA_DIR": str(root), "TS_PROVIDER": "demo",
            "TS_DEMO_SYMBOLS": str(SETTINGS["demo_symbols"])}
     for name, value in env.items():
@@ -261,12 +263,14 @@ def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.Mo
                  ["data", "backup", "--as-of", at],
                  ["data", "restore", "--date", "2025-11-24", "--as-of", at],
                  ["data", "rebuild-daily", "--symbols", symbol, "--as-of", at],
+                 ["data", "splits", "--symbol", symbol, "--date", "2025-11-20", "--dismiss",
+                  "--as-of", at],
                  ["run", "daily", "--force", "--as-of", at]):
         result = invoke(argv)
         assert result.code in (0, 1) and "Traceback" not in result.stderr, (argv, result.stderr)
     writers = {name for name, _, _ in seen}
     assert writers == {"fetch_batch", "cleanup", "fill_gaps", "restore_backup",
-                       "rebuild_symbols"}, writers
+                       "rebuild_symbols", "apply_verdicts"}, writers
     assert [(n, d) for n, d, held in seen if not held] == []
 
 
