@@ -28,13 +28,13 @@ from tradingstation import indicators as ind
 from tradingstation.anchors import find_anchors
 from tradingstation.calendar import NY
 from tradingstation.config import Settings
-from tradingstation.data.corporate_actions import resolve_split
+from tradingstation.data.corporate_actions import reconcile_splits, resolve_split
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.provenance import frame_source, with_source
 from tradingstation.data.split_ledger import drop_unresolved, load_split_ledger
-from tradingstation.errors import InputError
+from tradingstation.errors import InputError, StorageError
 from tradingstation.ops.rebuild import rebuild_symbols
 from tradingstation.ops.verify import verify_store
 from tradingstation.providers.alphavantage import AlphaVantageProvider
@@ -310,3 +310,37 @@ def test_on_the_split_morning_the_premarket_minutes_reveal_it(world, fake, store
 
     assert FORWARD in signals(raw_daily)["orb"]  # the measured defect, on the unadjusted bars
     assert FORWARD not in {s for v in signals(daily).values() for s in v}
+
+
+def test_a_run_dying_mid_adjustment_is_finished_once_never_twice(world, fake, store) -> None:
+    """The ledger records the intent (each object's hash before and after) before any bars
+    object is written; a run dying after the first write leaves an ``applying`` entry that the
+    next run finishes without adjusting the written object again."""
+    _fetch_all(store, fake, jobs=("intraday_30min",))  # 30-min bars are not scanned
+    writes: list[str] = []
+    real_put, real_json = store.put_bytes, store.put_json
+    armed = []
+
+    def arm(key, doc):  # the intent is recorded: the adjustment writes come next
+        armed.append(any(e["state"] == "applying" for e in doc.get("splits", [])))
+        return real_json(key, doc)
+
+    def dying_put(key, data, content_type=None):
+        if armed and armed[-1] and key.startswith("bars/"):
+            writes.append(key)
+            if len(writes) == 2:
+                raise StorageError("the process died here")
+        return real_put(key, data, content_type)
+
+    store.put_bytes, store.put_json = dying_put, arm
+    with pytest.raises(StorageError):
+        _fetch_all(store, fake, jobs=("daily",))
+    store.put_bytes, store.put_json = real_put, real_json
+    pending = [e for e in load_split_ledger(store).entries.values() if e["state"] == "applying"]
+    assert pending and len(writes) == 2
+    report = reconcile_splits(store, _provider(fake), [], AS_OF)  # the next run
+    assert {e["state"] for e in load_split_ledger(store).entries.values()} == {"applied"}
+    assert report.applied
+    for symbol in SYMBOLS:
+        _assert_same_bars(_stored(store, "daily", symbol), world.daily[symbol])
+        _assert_same_bars(_stored(store, "30min", symbol), world.intraday[(symbol, "30min")])
