@@ -35,6 +35,7 @@ from tradingstation.data.panel_store import load_panel
 from tradingstation.data.provenance import frame_source, with_source
 from tradingstation.data.split_ledger import drop_unresolved, load_split_ledger
 from tradingstation.errors import InputError, StorageError
+from tradingstation.ops.health import check_data
 from tradingstation.ops.rebuild import rebuild_symbols
 from tradingstation.ops.verify import verify_store
 from tradingstation.providers.alphavantage import AlphaVantageProvider
@@ -197,8 +198,10 @@ def test_a_split_the_provider_does_not_report_is_caught_by_verify_and_not_screen
     assert day in forward.detail and "unconfirmed" in forward.detail
     assert forward.repair.startswith(
         f"tradingstation data splits --symbol {FORWARD} --date {day} --factor 4")
-    # Not screened: the panel every session step works on leaves them out.
+    # Not screened: the panel every session step works on leaves them out; health says so.
     assert drop_unresolved(store, load_panel(store, "daily")).symbols == [PLAIN]
+    health = check_data(store, AS_OF, SYMBOLS)
+    assert health.level == "warn" and "FWD, REV" in health.detail
     # Asked once: the next day's fetch makes no SPLITS call for them.
     fake.reset_requests()
     world.serve(fake, NEXT_AS_OF.date(), report_splits=False)

@@ -17,6 +17,7 @@ import pandas as pd
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.ledger import load_ledger
+from tradingstation.data.split_ledger import load_split_ledger
 from tradingstation.errors import InputError, TradingStationError, TransientError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.providers.usage import load_usage, usage_day
@@ -133,19 +134,25 @@ def _expected_last_bar(dataset: str, now: datetime) -> pd.Timestamp:
 
 
 def check_data(store: ObjectStore, now: datetime, universe: list[str] | None) -> Check:
-    """Coverage: how many universe symbols have daily bars, and failed fetches per dataset."""
+    """Coverage: how many universe symbols have daily bars, failed fetches per dataset, and
+    symbols under an unresolved split-like move (they are not screened)."""
     ledgers = {d: load_ledger(store, d) for d in keys.DATASETS}
     daily = ledgers["daily"]
     have = set(daily.loc[daily["bar_count"] > 0, "symbol"])
     failed = {d: int((f["outcome"] == "failed").sum()) for d, f in ledgers.items()}
+    splits = sorted(load_split_ledger(store).unresolved())
     data = {"universe": len(universe or []), "daily_covered": len(have), "failed": failed,
-            "symbols": {d: len(f) for d, f in ledgers.items()}}
+            "symbols": {d: len(f) for d, f in ledgers.items()}, "unresolved_splits": splits}
     if not universe:
         return Check("data", "fail", "no universe yet: run `tradingstation fetch universe`", data)
     missing = len(set(universe) - have)
     if missing == len(universe):
         return Check("data", "fail", "no daily bars stored: run `tradingstation fetch daily`",
                      data)
+    if splits:
+        return Check("data", "warn", f"{len(splits)} symbols not screened under an unresolved "
+                     f"split-like move: {', '.join(splits[:10])} (`tradingstation data verify` "
+                     "names the repair)", data)
     if missing or any(failed.values()):
         return Check("data", "warn", f"{missing} of {len(universe)} symbols without daily bars; "
                      f"failed fetches {failed}", data)
