@@ -86,7 +86,8 @@ def anchors(lookback_days: int = 30, ticker: str | None = None,
         raise InputError(f"--lookback-days must be positive, got {lookback_days}")
     symbols = _tickers(ticker)
     run = _run("anchors", as_of)
-    count = find_session_anchors(run.store, run.session, run.as_of, lookback_days, symbols)
+    count = find_session_anchors(run.store, run.session, run.as_of, lookback_days, symbols,
+                                 source=run.source)
     return {"session": run.session.isoformat(), "anchors": count}
 
 

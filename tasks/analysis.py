@@ -56,6 +56,7 @@ def find_session_anchors(
     symbols: Sequence[str] | None = None,
     daily: Panel | None = None,
     only_if_stored: bool = False,
+    source: str = "",
 ) -> int:
     """Find AVWAP anchors for ``session`` and store them.
 
@@ -72,6 +73,8 @@ def find_session_anchors(
         daily: The daily panel when already loaded (``load_daily``); read when None.
         only_if_stored: Do nothing unless the session's anchors are stored already (a split
             applied mid-session recomputes its symbols' anchors, never starts a partial set).
+        source: The provider's name: symbols holding another provider's data are left out
+            of a panel read here.
 
     Returns:
         Number of anchors found.
@@ -80,7 +83,7 @@ def find_session_anchors(
         if only_if_stored and not store.exists(keys.anchors_key(session)):
             return 0
         if daily is None:
-            daily = drop_unresolved(store, load_panel(store, "daily", symbols))
+            daily = drop_unresolved(store, load_panel(store, "daily", symbols, source=source))
         elif symbols is not None:
             daily = daily.select(symbols)
         anchors = anchors_at(daily, session, as_of, lookback_days=lookback_days)
