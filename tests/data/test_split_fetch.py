@@ -347,3 +347,21 @@ def test_a_run_dying_mid_adjustment_is_finished_once_never_twice(world, fake, st
     for symbol in SYMBOLS:
         _assert_same_bars(_stored(store, "daily", symbol), world.daily[symbol])
         _assert_same_bars(_stored(store, "30min", symbol), world.intraday[(symbol, "30min")])
+
+
+def test_a_provider_that_adjusted_its_history_does_not_move_the_split(world, fake, store) -> None:
+    """The stored history no longer matches a compact refetch's overlapping bars: the provider
+    back-adjusted them for the split. The stored bars win the overlap, so the move stays on the
+    split day, the provider confirms that date, and the history ends up adjusted once."""
+    split_day = SPLITS[FORWARD][0][0]
+    before = CAL.previous_session(split_day)
+    fake.set_daily(FORWARD, as_traded(world.upto(world.daily[FORWARD], before), SPLITS[FORWARD]))
+    run_fetch_job("daily", store, _provider(fake), datetime.combine(before, time(21), NY),
+                  Settings(), tickers=[FORWARD])
+    fake.set_daily(FORWARD, world.upto(world.daily[FORWARD], AS_OF.date()))  # adjusted by AV
+    fake.reset_requests()
+    report = run_fetch_job("daily", store, _provider(fake), AS_OF, Settings(), tickers=[FORWARD])
+    assert fake.count(function="SPLITS") == 1
+    assert report.details["splits"]["applied"] == [
+        f"{FORWARD} {split_day.isoformat()} x4 (daily)"]
+    _assert_same_bars(_stored(store, "daily", FORWARD), world.daily[FORWARD])

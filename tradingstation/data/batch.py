@@ -32,6 +32,7 @@ from tradingstation.data.splits import (
     SplitCandidate,
     adjust_bars,
     find_candidates,
+    keep_consistent,
     session_dates,
 )
 from tradingstation.data.volume_profile import record_before_trim
@@ -261,7 +262,7 @@ def _process(
             base = stored
             if is_foreign(frame_source(stored), source):
                 replaced, base = foreign_reason(frame_source(stored), source), None
-            untrimmed = merge_bars(base, fresh)
+            untrimmed = merge_bars(base, keep_consistent(base, fresh))
             merged = with_source(trim_bars(dataset, untrimmed, now, settings), source)
             written = put_frame_if_changed(store, key, merged, stored=stored)
             if dataset == "1min":  # keep what Gap & Go's relative volume needs beyond retention

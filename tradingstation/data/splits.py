@@ -160,6 +160,32 @@ def find_candidates(
     return found
 
 
+def keep_consistent(stored: pd.DataFrame | None, fresh: pd.DataFrame) -> pd.DataFrame:
+    """``fresh`` without the bars that disagree with the stored ones by a split ratio.
+
+    A provider that back-adjusted its history for a split the ledger does not know yet serves
+    overlapping bars that no longer match the stored ones by the split factor. Letting them win
+    the merge would move the discontinuity to the start of the overlap (a wrong date no
+    ``SPLITS`` answer confirms); keeping the stored bars leaves it at the split itself, where
+    :func:`find_candidates` sees it and the provider confirms it.
+    """
+    if stored is None or not len(stored) or not len(fresh):
+        return fresh
+    both = stored[["timestamp", "close"]].merge(fresh[["timestamp", "close"]], on="timestamp",
+                                                suffixes=("_stored", "_fresh"))
+    if not len(both):
+        return fresh
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = both["close_stored"].to_numpy(float) / both["close_fresh"].to_numpy(float)
+        far = np.abs(np.log(ratio)) > np.log(1.0 + 4 * RATIO_TOLERANCE)  # cheap first cut
+    split_like = np.zeros(len(ratio), dtype=bool)
+    split_like[far] = [nearest_ratio(float(r)) is not None for r in ratio[far]]
+    if not split_like.any():
+        return fresh
+    stale = set(both["timestamp"][split_like])
+    return fresh[~fresh["timestamp"].isin(stale)].reset_index(drop=True)
+
+
 def shows_split(frame: pd.DataFrame | None, dataset: str, split: Split) -> bool:
     """Whether ``frame`` still has the unadjusted discontinuity of ``split``: bars on both
     sides of its effective date whose overnight ratio is within tolerance of its factor."""
