@@ -3,11 +3,12 @@
 The record of every split is the corporate-actions ledger (:mod:`tradingstation.data.
 split_ledger`); a symbol with an unresolved entry is not screened.
 
-Flow of a split (see :func:`check_candidates` and :func:`apply_verdicts`): the daily fetch sees
-a split-like discontinuity in the bars it merged (:func:`tradingstation.data.splits.
-find_candidates`, no call); after the fetch released its lock, one ``SPLITS`` call per symbol
-with a new candidate confirms it; then, holding the write locks of every dataset, the symbol's
-daily, 30-min and 1-min objects are back-adjusted and the entry is marked ``applied``. Every
+Flow of a split (see :func:`check_candidates` and :func:`apply_verdicts`): the daily fetch (or,
+on the split's first morning, the 1-min fetch) sees a split-like discontinuity in the bars it
+merged (:func:`tradingstation.data.splits.find_candidates`, no call); after the fetch released
+its lock, one ``SPLITS`` call per symbol with a new candidate confirms it; then, holding the
+write locks of every dataset, the symbol's daily, 30-min and 1-min objects (and its premarket
+volume profile) are back-adjusted and the entry is marked ``applied``. Every
 later fetch adjusts what it receives by the applied splits before merging (providers serve
 as-traded bars), so a split is applied exactly once. Idempotence across a crash: the entry is
 written ``applying`` with each object's hash before and after adjustment before any object is
