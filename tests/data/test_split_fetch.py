@@ -24,6 +24,7 @@ from tests.data.split_world import (
 )
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tests.support.fake_av_data import as_traded
+from tests.support.frame_provider import FrameProvider
 from tradingstation import indicators as ind
 from tradingstation.anchors import find_anchors
 from tradingstation.calendar import NY
@@ -365,3 +366,19 @@ def test_a_provider_that_adjusted_its_history_does_not_move_the_split(world, fak
     assert report.details["splits"]["applied"] == [
         f"{FORWARD} {split_day.isoformat()} x4 (daily)"]
     _assert_same_bars(_stored(store, "daily", FORWARD), world.daily[FORWARD])
+
+
+def test_without_corporate_action_data_a_big_move_never_blocks_a_symbol(world, store) -> None:
+    """The demo market has no splits, and its planted moves can look like one (a -33 % day on
+    heavy volume is a 3-for-2 ratio): with no one to confirm it, a move is recorded as
+    dismissed (no call, still screened), and verify ignores demo-sourced bars."""
+    daily = world.upto(world.daily[FORWARD], AS_OF.date())
+    provider = FrameProvider(daily={FORWARD: as_traded(daily, SPLITS[FORWARD])})
+    report = run_fetch_job("daily", store, provider, AS_OF, Settings(), tickers=[FORWARD])
+    assert report.details["splits"]["calls"] == 0 and report.details["splits"]["unresolved"] == {}
+    entry = load_split_ledger(store).get(FORWARD, SPLITS[FORWARD][0][0])
+    assert entry["state"] == "dismissed" and "no corporate-action data" in entry["reason"]
+    assert drop_unresolved(store, load_panel(store, "daily")).symbols == [FORWARD]
+    demo = with_source(as_traded(daily, SPLITS[FORWARD]), "demo")
+    store.put_frame(keys.bars_key("daily", REVERSE), demo)  # no ledger entry, demo source
+    assert not [p for p in verify_store(store, AS_OF, Settings()).problems if p.kind == "split"]

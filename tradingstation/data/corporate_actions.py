@@ -131,6 +131,11 @@ def check_candidates(
     verdicts, calls = [], 0
     source = f"{provider.name} SPLITS"
     for symbol, found in by_symbol.items():
+        if not provider.reports_splits:
+            verdicts += [Verdict(c, "dismissed", c.ratio, source,
+                                 f"{provider.name} has no corporate-action data")
+                         for c in found]
+            continue
         calls += 1
         try:
             listed = provider.splits(symbol)

@@ -19,6 +19,7 @@ from tradingstation.config import Settings
 from tradingstation.data.bars import BAR_COLUMNS, bar_problems
 from tradingstation.data.ledger import load_ledger
 from tradingstation.data.panel_store import snapshot_problems
+from tradingstation.data.provenance import DEMO_SOURCE, frame_source
 from tradingstation.data.retention import retention_horizon
 from tradingstation.data.split_ledger import entry_split, load_split_ledger
 from tradingstation.data.split_ledger import repair_command as split_repair
@@ -236,6 +237,8 @@ def _check_splits(store: ObjectStore, bars: dict[str, pd.DataFrame]) -> list[Pro
                 f"{entry['reason']}", split_repair(symbol, split.effective_date, split.factor),
                 symbol, "daily"))
     for symbol, frame in sorted(bars.items()):
+        if frame_source(frame) == DEMO_SOURCE:
+            continue  # the demo market has no splits: its planted moves are meant
         for c in find_candidates(symbol, _sorted(frame), "daily"):
             if c.strong and ledger.get(symbol, c.effective_date) is None:
                 problems.append(Problem(

@@ -91,6 +91,7 @@ class AlphaVantageProvider(MarketDataProvider):
     name = "alphavantage"
     is_demo = False
     compact_bars = 100
+    reports_splits = True
 
     def __init__(
         self,

@@ -30,11 +30,15 @@ class MarketDataProvider(ABC):
         name: Short provider name (``alphavantage``, ``demo``).
         is_demo: True when the data is synthetic; everything made from it is marked DEMO.
         compact_bars: Bars a compact (cheap) request returns; deeper holes need ``full``.
+        reports_splits: Whether :meth:`splits` answers from real corporate-action data. When
+            False (the demo market: its big planted moves are never splits) a split-like move
+            has no one to confirm it and is recorded as dismissed, never blocking a symbol.
     """
 
     name: str = "provider"
     is_demo: bool = False
     compact_bars: int = 100
+    reports_splits: bool = False
 
     @abstractmethod
     def listing(self) -> pd.DataFrame:
