@@ -68,7 +68,10 @@ def start_ephemeral_server() -> int | None:
     # then returns this one, so the flow uses the guarded server.
     server = SubprocessASGIServer._instances.get(None) or GuardedServer()
     server.start(timeout=STARTUP_TIMEOUT_SECONDS)
-    return server.server_process.pid if server.server_process is not None else None
+    if server.server_process is None:
+        return None
+    guard_server(server.server_process.pid)  # once per pid: a server started before this too
+    return server.server_process.pid
 
 
 def run_once(flow_fn, **params: Any) -> Any:
