@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -128,3 +128,17 @@ def test_stop_releases_a_held_timeout_answer():
     assert fake.count(outcome="timeout") == 1
     with pytest.raises(RuntimeError):
         _ = fake.url
+
+
+def test_a_taped_symbol_is_quoted_from_its_tape_only() -> None:
+    from tests.support import tape
+    from tradingstation.calendar import ny_time
+
+    clock = {"now": ny_time(tape.SESSION, 9, 30) + timedelta(seconds=30)}
+    with FakeAlphaVantage(KEY, now=lambda: clock["now"]) as fake:
+        fake.set_tape("HOLD", tape.tapes()["HOLD"])
+        provider = AlphaVantageProvider(KEY, fake.url, RateLimiter(6000))
+        assert provider.session_quotes(["HOLD"]).empty  # no minute completed yet: no quote
+        clock["now"] = ny_time(tape.SESSION, 9, 55)
+        quote = provider.session_quotes(["HOLD"]).iloc[0]
+    assert (quote["price"], quote["high"], quote["low"]) == (10.2, 10.25, 9.45)

@@ -340,7 +340,8 @@ class FakeAlphaVantage:
             symbols = [s for s in symbol.split(",") if s][:100]
             with self._lock:
                 skip = {s for s in symbols if self._symbol_faults.get(s) in _BULK_OMITS}
-            quotes = [self._quote(s) for s in symbols if s not in skip and self._known(s)]
+            quotes = [q for s in symbols if s not in skip and self._known(s)
+                      if (q := self._quote(s)) is not None]
             return "wrong_symbol" if wrong else "ok", "application/json", json.dumps(
                 data.bulk_quotes(quotes, wrong))
         if not symbol or not self._known(symbol):
@@ -354,6 +355,8 @@ class FakeAlphaVantage:
             if fault == "empty_global_quote":
                 return fault, "application/json", json.dumps({"Global Quote": {}})
             quote = self._quote(symbol)
+            if quote is None:  # a tape with no completed minute yet: no quote
+                return fault or "ok", "application/json", json.dumps({"Global Quote": {}})
             return fault or "ok", "application/json", json.dumps(data.global_quote(quote, wrong))
         full = params.get("outputsize") == "full"
         month = params.get("month")
@@ -402,16 +405,17 @@ class FakeAlphaVantage:
                     self.seed, symbol, interval, self.now())
             return self._intraday[(symbol, interval)]
 
-    def _quote(self, symbol: str) -> dict[str, Any]:
+    def _quote(self, symbol: str) -> dict[str, Any] | None:
         with self._lock:
             if symbol in self._quotes:
                 return {"symbol": symbol, **self._quotes[symbol]}
             tape = self._tapes.get(symbol)
-        if tape is not None:
+        if tape is not None:  # a taped symbol is quoted from its tape only
             quote = quote_at(tape, self.now())
-            if quote is not None:
-                return {"symbol": symbol, **quote, "previous_close": quote["open"],
-                        "close": quote["price"]}
+            if quote is None:
+                return None
+            return {"symbol": symbol, **quote, "previous_close": quote["open"],
+                    "close": quote["price"]}
         daily = self._daily_frame(symbol)
         last = daily.iloc[-1]
         prev = daily.iloc[-2] if len(daily) > 1 else last
