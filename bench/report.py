@@ -263,6 +263,37 @@ def _track_update(r: dict) -> list[str]:
     ]
 
 
+def _watch(r: dict) -> list[str]:
+    first = r["runs"][0]
+    lines = [
+        "## 6. Live triggers: calls and alert delay (issue 18) - `bench/watch_triggers.py`",
+        "",
+        f"{first['ideas']} watched ideas on a planted 1-min tape ({first['window_minutes']} "
+        f"session minutes at {first['scale']:.0f}x real time; delays in session time), the "
+        "real watcher, provider, rate limiter and notification block, the fake Alpha Vantage "
+        "in its own process, alerts to a webhook on 127.0.0.1. Delay = arrival - end of the "
+        "minute that crossed the entry. Reference: the 15-minute market cycle (1-min bars of "
+        "300 watchlist symbols per cycle, fetch time at the rate-limit bound).",
+        "",
+        "| rate | calls/hour (share of plan) | alerts (missed, duplicated, unexpected) | "
+        "delay median / p95 | market cycle calls/hour | market cycle median / p95 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in r["runs"]:
+        w, m = run["watcher"], run["market_cycle_reference"]
+        lines.append(
+            f"| {run['rate_per_min']}/min | {w['calls_per_hour']:.0f} "
+            f"({w['share_of_plan_budget'] * 100:.1f} %) | {w['alerts_received']} of "
+            f"{w['alerts_expected']} ({len(w['missed'])}, {len(w['duplicates'])}, "
+            f"{len(w['unexpected'])}) | {w['delay_median_s']:.0f} s / {w['delay_p95_s']:.0f} s "
+            f"| {m['calls_per_hour']} | {m['delay_median_s']:.0f} s / {m['delay_p95_s']:.0f} s |")
+    g = r["goals"]
+    lines += ["", f"Goals: p95 <= 60 s at 75/min: {_ok(g['p95_le_60s_at_75'])}; "
+              f"<= 10 % of the plan's calls: {_ok(g['calls_le_10pct_of_budget'])}; "
+              f"0 missed / 0 duplicate alerts: {_ok(g['none_missed_or_duplicated'])}.", ""]
+    return lines
+
+
 def write_results(command: str, info: dict, out: Path) -> Path:
     """Write bench/RESULTS.md from the JSON results in ``out``."""
     partial = info.get("rerun_only")
@@ -290,7 +321,7 @@ def write_results(command: str, info: dict, out: Path) -> Path:
     ]
     for name, render in (("fetch_rate", _fetch), ("screeners", _screeners),
                          ("session", _session), ("backtest", _backtest),
-                         ("track_update", _track_update)):
+                         ("track_update", _track_update), ("watch_triggers", _watch)):
         result = _load(out, name)
         lines += render(result) if result else [f"## {name}: not run", ""]
     notes = Path(__file__).resolve().parent / "NOTES.md"

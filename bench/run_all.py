@@ -22,6 +22,7 @@ FULL = {
     "session": [],
     "backtest": ["--measure-sessions", "10", "--reference-sessions", "5"],
     "track_update": [],
+    "watch_triggers": ["--scale", "20", "--window", "60"],
 }
 QUICK = {
     "fetch_rate": ["--fresh", "10", "--stale", "6", "--deep", "4", "--rate", "6000"],
@@ -29,6 +30,7 @@ QUICK = {
     "session": ["--symbols", "40", "--rate", "6000", "--naive-every", "8"],
     "backtest": ["--symbols", "40", "--sessions", "6", "--reference-sessions", "2"],
     "track_update": ["--symbols", "40", "--signal-sessions", "4", "--per-session", "5"],
+    "watch_triggers": ["--ideas", "20", "--rates", "600", "--scale", "60", "--window", "12"],
 }
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import write_json
+from bench.common import emit, write_json
 from tradingstation.calendar import ny_time
 
 SESSION = date(2026, 12, 2)
@@ -177,17 +177,9 @@ def _figures(rate, ideas, scale, window, poll, expected, arrivals, requests, pol
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
+def run(ideas: int, rates: list[int], scale: float, window: int, poll: float) -> dict:
     """Run the benchmark at each rate and write bench/out/watch_triggers.json."""
-    parser = argparse.ArgumentParser(prog="python -m bench.watch_triggers", description=__doc__)
-    parser.add_argument("--ideas", type=int, default=300)
-    parser.add_argument("--rates", default="75,600")
-    parser.add_argument("--scale", type=float, default=30.0)
-    parser.add_argument("--window", type=int, default=120, help="session minutes replayed")
-    parser.add_argument("--poll", type=float, default=30.0, help="TS_WATCH_POLL_SECONDS")
-    args = parser.parse_args(argv)
-    runs = [run_rate(int(r), args.ideas, args.scale, args.window, args.poll)
-            for r in args.rates.split(",")]
+    runs = [run_rate(rate, ideas, scale, window, poll) for rate in rates]
     first = runs[0]["watcher"]
     result = {
         "runs": runs,
@@ -204,5 +196,18 @@ def main(argv: list[str] | None = None) -> dict:
     return result
 
 
+def main(argv: list[str] | None = None) -> dict:
+    """Command line: ``python -m bench.watch_triggers [...]``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.watch_triggers", description=__doc__)
+    parser.add_argument("--ideas", type=int, default=300)
+    parser.add_argument("--rates", default="75,600")
+    parser.add_argument("--scale", type=float, default=30.0)
+    parser.add_argument("--window", type=int, default=120, help="session minutes replayed")
+    parser.add_argument("--poll", type=float, default=30.0, help="TS_WATCH_POLL_SECONDS")
+    args = parser.parse_args(argv)
+    return run(args.ideas, [int(r) for r in args.rates.split(",")], args.scale, args.window,
+               args.poll)
+
+
 if __name__ == "__main__":
-    print(main())
+    emit(main())

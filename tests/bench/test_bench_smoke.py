@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench import backtest, fetch_rate, screeners, track_update
+from bench import backtest, fetch_rate, screeners, track_update, watch_triggers
 from bench.common import run_child
 
 
@@ -61,3 +61,11 @@ def test_session_flow_makes_the_minimum_calls(bench_out):
     assert first["task_runs"]["total"] <= 200
     assert result["rerun"]["calls"] < first["calls"]
     assert result["naive_reference"]["task_runs"]["total"] == 3
+
+
+def test_watch_triggers_alerts_every_planted_idea_once(bench_out):
+    result = watch_triggers.run(ideas=12, rates=[600], scale=60.0, window=12, poll=30.0)
+    watcher = result["runs"][0]["watcher"]
+    assert watcher["alerts_received"] == watcher["alerts_expected"] > 0
+    assert (watcher["missed"], watcher["duplicates"], watcher["unexpected"]) == ([], [], [])
+    assert watcher["throttled"] == 0 and watcher["calls"] > 0
