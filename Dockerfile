@@ -16,6 +16,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TS_APP_DIR=/app \
     TS_LOG_FORMAT=json \
     PREFECT_LOGGING_EXTRA_LOGGERS=tradingstation \
+    PREFECT_LOGGING_SETTINGS_PATH=/app/prefect-logging.yml \
     PREFECT_SERVER_ANALYTICS_ENABLED=false
 
 WORKDIR /app
@@ -29,7 +30,7 @@ COPY tradingstation ./tradingstation
 COPY tasks ./tasks
 COPY flows ./flows
 COPY blocks ./blocks
-COPY prefect.yaml ./
+COPY prefect.yaml prefect-logging.yml ./
 RUN pip install --no-deps -e . \
     && useradd --create-home --uid 1000 trader \
     && mkdir -p /app/data && chown trader /app/data

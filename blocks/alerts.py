@@ -29,21 +29,31 @@ OVERDUE_AUTOMATION = "tradingstation-run-overdue"
 FAILURE_STATES = ("Failed", "Crashed", "TimedOut")
 TERMINAL_STATES = ("Completed", "Failed", "Crashed", "Cancelled", "TimedOut")
 
-FAILED_SUBJECT = "TradingStation: {{ flow.name }} run {{ flow_run.name }} {{ flow_run.state.name }}"
+# The deployment is named as Prefect's CLI names it (premarket/default). A failed run's state
+# message names the failed task and its error's first line (flows/runs.names_failed_task). A
+# crash only says "Process exited with status code: 1", so the body says what that means.
+FAILED_SUBJECT = ("TradingStation: {{ flow.name }}/{{ deployment.name }} run {{ flow_run.name }} "
+                  "{{ flow_run.state.name }}")
 FAILED_BODY = """\
 TradingStation run {{ flow_run.state.name }}
 flow: {{ flow.name }}
-deployment: {{ deployment.name }}
+deployment: {{ flow.name }}/{{ deployment.name }}
 run: {{ flow_run.name }} ({{ flow_run.id }})
 parameters: {{ flow_run.parameters }}
 what failed: {{ flow_run.state.message }}
+{% if flow_run.state.name == 'Crashed' %}\
+why: the run's process stopped before it could report an error (killed, out of memory, or \
+the code could not be loaded on the worker: is TS_APP_DIR set there?). Its last lines are in \
+the run's logs (link below) and in the worker's output.
+{% endif %}\
 link: {{ flow_run|ui_url }}
 """
-OVERDUE_SUBJECT = "TradingStation: {{ flow.name }} run {{ flow_run.name }} is overdue"
+OVERDUE_SUBJECT = ("TradingStation: {{ flow.name }}/{{ deployment.name }} run {{ flow_run.name }} "
+                   "is overdue")
 OVERDUE_BODY = """\
 TradingStation session run has not completed on time
 flow: {{ flow.name }}
-deployment: {{ deployment.name }}
+deployment: {{ flow.name }}/{{ deployment.name }}
 run: {{ flow_run.name }} ({{ flow_run.id }})
 state now: {{ flow_run.state.name }} {{ flow_run.state.message or '' }}
 expected start: {{ flow_run.expected_start_time }}

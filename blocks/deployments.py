@@ -149,7 +149,7 @@ def check_deployments(expected: list[ExpectedDeployment]) -> list[Finding]:
                 continue
             if getattr(got, "paused", False) and want.schedules:
                 findings.append(Finding(name, "warn", "paused: its schedules do not run",
-                                        f"prefect deployment resume {want.full_name}"))
+                                        f"tradingstation resume --deployment {want.full_name}"))
                 continue
             findings.append(Finding(name, "pass",
                                     f"{len(want.schedules)} schedule(s) as in prefect.yaml"))

@@ -57,15 +57,22 @@ def s3_config_from_block(settings: Settings):
 
 
 def resolve_store(settings: Settings) -> ObjectStore:
-    """The object store a flow writes to.
+    """The object store a flow or command works on: the same one wherever it runs.
 
-    The local backend opens ``settings.data_dir``. The s3 backend uses the ``S3Bucket`` block
-    named by ``TS_S3_BLOCK`` when it exists, else the ``TS_S3_*`` settings.
+    The s3 backend uses the ``S3Bucket`` block named by ``TS_S3_BLOCK`` when it exists, else the
+    ``TS_S3_*`` settings. With ``TS_STORAGE_BACKEND`` unset and a Prefect API configured (an
+    operator's shell, a worker), the block's bucket is used when the block exists, as the flows
+    use it; else ``settings.data_dir``. ``TS_STORAGE_BACKEND=local`` always opens the directory.
 
     Raises:
         ConfigError: The s3 backend is selected but neither a block nor settings configure it.
     """
     if settings.storage_backend != "s3":
+        if "storage_backend" in settings.model_fields_set or not api_configured():
+            return open_store(settings)
+        config = s3_config_from_block(settings)
+        if config is not None:
+            return open_store(settings.model_copy(update={"storage_backend": "s3"}), config)
         return open_store(settings)
     logs.add_secrets(settings.secret_values())
     config = s3_config_from_block(settings)

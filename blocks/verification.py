@@ -9,6 +9,7 @@ deployed to check, and local runs work without them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from blocks.deployments import (
     Finding,
@@ -19,11 +20,17 @@ from blocks.deployments import (
 )
 from tradingstation.config import Settings
 from tradingstation.errors import ConfigError, TradingStationError
+from tradingstation.storage.local import LocalStore
 
 NOTIFICATION_BLOCK = "tradingstation-alerts"
 NOTIFICATION_TYPES = ("slack-webhook", "custom-webhook")
 NO_API = "no Prefect API configured (PREFECT_API_URL unset)"
 SET_API = "export PREFECT_API_URL=http://<server>:4200/api, then rerun"
+# A worker heartbeats every 30 s (PREFECT_WORKER_HEARTBEAT_SECONDS): silent for longer than a
+# few beats means nothing would pick up a scheduled run.
+WORKER_SILENCE = timedelta(minutes=2)
+START_WORKER = ("on the worker host: TS_APP_DIR=$PWD prefect worker start --pool {pool} "
+                "(or the Docker image)")
 
 
 def _block_exists(block_cls, name: str) -> tuple[bool, str]:
@@ -54,13 +61,18 @@ def check_prefect_api() -> Finding:
 
 def check_storage_block(settings: Settings) -> Finding:
     """The S3Bucket block (with its AwsCredentials) exists and loads, for the s3 backend."""
-    if settings.storage_backend != "s3":
-        return Finding("block S3Bucket", "skip", "local storage backend: no bucket block used")
+    if settings.storage_backend != "s3" and "storage_backend" in settings.model_fields_set:
+        return Finding("block S3Bucket", "skip", "TS_STORAGE_BACKEND=local: no bucket block used")
     from prefect_aws import S3Bucket
 
     ok, detail = _block_exists(S3Bucket, settings.s3_block)
     if ok:
         return Finding(f"block S3Bucket {settings.s3_block}", "pass", detail)
+    if settings.storage_backend != "s3" and detail == "missing":
+        return Finding(f"block S3Bucket {settings.s3_block}", "warn",
+                       f"missing: storage is the local directory {settings.data_dir}",
+                       "set TS_S3_* and run `tradingstation blocks register` (or "
+                       "TS_STORAGE_BACKEND=local to keep a local store on purpose)")
     fix = "set TS_S3_* and run `tradingstation blocks register`"
     if settings.s3_bucket and detail == "missing":
         return Finding(f"block S3Bucket {settings.s3_block}", "warn",
@@ -113,6 +125,13 @@ def check_bucket(settings: Settings) -> Finding:
     from tradingstation.ops.health import check_storage
 
     store = resolve_store(settings)
+    if isinstance(store, LocalStore) and api_configured() and not settings.data_dir.is_dir():
+        # With a server the flows keep their data elsewhere: probing would create an empty
+        # store here and report on it.
+        return Finding("storage", "fail", f"local directory {settings.data_dir} does not exist "
+                       f"and there is no S3Bucket block {settings.s3_block!r}",
+                       "point TS_DATA_DIR at the flows' data directory, or set TS_S3_* and run "
+                       "`tradingstation blocks register`")
     result = check_storage(store)
     if result.level == "ok":
         return Finding("storage", "pass", result.detail)
@@ -149,6 +168,49 @@ def check_api_key(settings: Settings) -> Finding:
                    "" if status == "pass" else "check TS_ALPHAVANTAGE_API_KEY / the Secret block")
 
 
+def check_workers(pool: str, now: datetime | None = None) -> Finding:
+    """A worker polled the pool within the last ``WORKER_SILENCE``: scheduled runs get picked up."""
+    from blocks.deployments import _client
+
+    now = now or datetime.now(UTC)
+    name = f"worker {pool}"
+    with _client() as client:
+        workers = client.read_workers_for_work_pool(pool)
+    beats = sorted((w.last_heartbeat_time for w in workers if w.last_heartbeat_time),
+                   reverse=True)
+    if not beats:
+        return Finding(name, "fail", "no worker has ever polled this pool: scheduled runs "
+                       "would wait and go Late", START_WORKER.format(pool=pool))
+    silent = now - beats[0]
+    if silent > WORKER_SILENCE:
+        return Finding(name, "fail", f"no worker polled for {int(silent.total_seconds() // 60)} "
+                       "min: scheduled runs would wait and go Late",
+                       START_WORKER.format(pool=pool))
+    recent = sum(now - beat <= WORKER_SILENCE for beat in beats)
+    return Finding(name, "pass", f"{recent} worker(s) polling; last poll "
+                   f"{int(silent.total_seconds())} s ago")
+
+
+def check_automations() -> list[Finding]:
+    """The alert automations exist and are enabled (else a failed run alerts nobody)."""
+    from blocks.alerts import FAILED_AUTOMATION, OVERDUE_AUTOMATION
+    from blocks.deployments import _client
+
+    fix = "tradingstation alerts create  (recreates them, enabled)"
+    findings = []
+    with _client() as client:
+        for wanted in (FAILED_AUTOMATION, OVERDUE_AUTOMATION):
+            found = client.read_automations_by_name(wanted)
+            name = f"automation {wanted}"
+            if not found:
+                findings.append(Finding(name, "fail", "missing: no alert is sent", fix))
+            elif not any(a.enabled for a in found):
+                findings.append(Finding(name, "fail", "disabled: no alert is sent", fix))
+            else:
+                findings.append(Finding(name, "pass", "enabled"))
+    return findings
+
+
 def _guarded(name: str, fn: Callable[[], Finding | list[Finding]]) -> list[Finding]:
     try:
         found = fn()
@@ -167,7 +229,7 @@ def verify_deployment(settings: Settings) -> list[Finding]:
     findings += api
     if api[0].status != "pass":
         reason = api[0].detail if api[0].status == "fail" else NO_API
-        for name in ("blocks", "deployments", "work pool"):
+        for name in ("blocks", "deployments", "work pool", "worker", "automations"):
             findings.append(Finding(name, "skip", reason,
                                     SET_API if api[0].status == "skip" else api[0].fix))
         return findings
@@ -181,5 +243,9 @@ def verify_deployment(settings: Settings) -> list[Finding]:
         wanted = expected_deployments()
         findings += _guarded("deployments", lambda: check_deployments(wanted))
         for pool in sorted({d.work_pool for d in wanted if d.work_pool}):
-            findings += _guarded(f"work pool {pool}", lambda pool=pool: check_work_pool(pool))
+            pool_check = _guarded(f"work pool {pool}", lambda pool=pool: check_work_pool(pool))
+            findings += pool_check
+            if pool_check[0].status != "fail":
+                findings += _guarded(f"worker {pool}", lambda pool=pool: check_workers(pool))
+    findings += _guarded("automations", check_automations)
     return findings

@@ -11,6 +11,7 @@ from datetime import datetime
 from prefect import flow
 
 from flows.console import print_summary
+from flows.runs import names_failed_task, session_run_name
 from flows.session import finish_closed, publish, run_script, start_session
 from tasks.locks import dataset_locks
 from tasks.maintenance import find_gaps, recompute_ledger, run_checks
@@ -22,7 +23,9 @@ from tradingstation.storage import keys
 from tradingstation.track.run import rules_from_settings
 
 
-@flow(name="daily", log_prints=True)
+@flow(name="daily", log_prints=True,
+      flow_run_name=session_run_name("daily"))
+@names_failed_task
 def daily(as_of: datetime | None = None, force: bool = False) -> dict:
     """Daily maintenance flow.
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from prefect import flow
 
 from blocks.resolve import resolve_store
+from flows.runs import command_run_name, configure_run_logging, names_failed_task
 from flows.session import parse_as_of
 from tasks.trade_plan import publish_trade_plan
 from tradingstation.config import get_settings
@@ -18,7 +19,8 @@ from tradingstation.dashboard.build import risk_from_settings
 from tradingstation.dashboard.export import idea_to_dict
 
 
-@flow(name="dashboard")
+@flow(name="dashboard", flow_run_name=command_run_name("dashboard"))
+@names_failed_task
 def dashboard(
     hours_lookback: float = 24,
     verbose: bool = False,
@@ -46,6 +48,7 @@ def dashboard(
         "markdown"}``; ideas carry ``reasons`` only when ``verbose``.
     """
     settings = get_settings()
+    configure_run_logging(settings)
     # Bad sizing values fail here, before the store is opened or anything is written.
     risk = risk_from_settings(settings, equity=equity, risk_per_trade=risk_per_trade,
                               max_position_pct=max_position_pct, max_open_risk=max_open_risk,

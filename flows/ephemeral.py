@@ -79,6 +79,12 @@ def run_once(flow_fn, **params: Any) -> Any:
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
     from prefect.settings import temporary_settings
 
+    from flows.runs import configure_run_logging
+    from tradingstation.config import get_settings
+
     with temporary_settings({STARTUP: max(STARTUP.value(), STARTUP_TIMEOUT_SECONDS)}):
         start_ephemeral_server()
+        # Prefect's import replaced the console handler: log as TS_LOG_FORMAT says from the
+        # first line of the run (a JSON log must be JSON throughout).
+        configure_run_logging(get_settings())
         return flow_fn(**params)

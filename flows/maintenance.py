@@ -16,6 +16,7 @@ from prefect.futures import wait
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.resolve import resolve_provider, resolve_store
+from flows.runs import command_run_name, configure_run_logging, names_failed_task
 from flows.session import parse_as_of
 from tasks.data import resolve_symbol_splits
 from tasks.locks import dataset_lock, dataset_locks
@@ -80,7 +81,9 @@ def _gap_rows(gaps: list[Gap]) -> list[dict]:
     return [g.to_dict() for g in gaps]
 
 
-@flow(name="data-ops", task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(name="data-ops", task_runner=ThreadPoolTaskRunner(max_workers=4),
+      flow_run_name=command_run_name("data", "operation", "symbols", "symbol", "date"))
+@names_failed_task
 def data_ops(
     operation: Operation,
     symbols: str | None = None,
@@ -116,6 +119,7 @@ def data_ops(
     now = parse_as_of(as_of)
     check_operation_time(operation, now, datetime.now(UTC))
     settings = get_settings()
+    configure_run_logging(settings)
     store = resolve_store(settings)
     out: dict = {"operation": operation, "as_of": now.isoformat(), "store": store.describe()}
     only = [params.symbol] if params.symbol else None
@@ -182,7 +186,8 @@ def _deployment_check() -> Check:
     return last_runs_check()
 
 
-@flow(name="health")
+@flow(name="health", flow_run_name=command_run_name("health", "checks"))
+@names_failed_task
 def health_check(checks: list[str] | None = None, as_of: datetime | None = None,
                  deployments: bool = True) -> dict:
     """Health checks (``tradingstation health``).
@@ -202,6 +207,7 @@ def health_check(checks: list[str] | None = None, as_of: datetime | None = None,
         raise InputError(f"unknown health check(s): {', '.join(sorted(unknown))}")
     now = parse_as_of(as_of)
     settings = get_settings()
+    configure_run_logging(settings)
     store = resolve_store(settings)
     extra = []
     provider = None

@@ -12,6 +12,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_summary
+from flows.runs import names_failed_task, session_run_name
 from flows.session import finish_closed, publish, run_script, scan_watchlist, start_session
 
 MARKET_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "orb")
@@ -23,7 +24,9 @@ TITLES = {
 }
 
 
-@flow(name="market", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="market", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True,
+      flow_run_name=session_run_name("market"))
+@names_failed_task
 def market(as_of: datetime | None = None, force: bool = False) -> dict:
     """Market session flow.
 

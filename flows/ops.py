@@ -15,7 +15,8 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.resolve import resolve_provider, resolve_store
-from flows.session import SessionRun, configure_run_logging, fetch_stage, parse_as_of
+from flows.runs import command_run_name, configure_run_logging, names_failed_task
+from flows.session import SessionRun, fetch_stage, parse_as_of
 from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors
 from tasks.analysis import screen as screen_task
@@ -41,7 +42,9 @@ def _tickers(tickers: str | None) -> list[str] | None:
     return parse_symbols(tickers)
 
 
-@flow(name="fetch", task_runner=ThreadPoolTaskRunner(max_workers=4))
+@flow(name="fetch", task_runner=ThreadPoolTaskRunner(max_workers=4),
+      flow_run_name=command_run_name("fetch", "job", "tickers"))
+@names_failed_task
 def fetch(
     job: FetchJob,
     tickers: str | None = None,
@@ -72,7 +75,8 @@ def fetch(
     return report.to_dict()
 
 
-@flow(name="anchors")
+@flow(name="anchors", flow_run_name=command_run_name("anchors", "ticker"))
+@names_failed_task
 def anchors(lookback_days: int = 30, ticker: str | None = None,
             as_of: datetime | None = None) -> dict:
     """Find AVWAP anchors for the session (``tradingstation anchors``).
@@ -91,7 +95,8 @@ def anchors(lookback_days: int = 30, ticker: str | None = None,
     return {"session": run.session.isoformat(), "anchors": count}
 
 
-@flow(name="screen")
+@flow(name="screen", flow_run_name=command_run_name("screen", "name", "tickers"))
+@names_failed_task
 def screen(
     name: str,
     tickers: str | None = None,

@@ -12,6 +12,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_summary
+from flows.runs import names_failed_task, session_run_name
 from flows.session import finish_closed, publish, run_script, scan_watchlist, start_session
 from tasks.plan import risk_settings
 from tasks.trade_plan import publish_trade_plan
@@ -19,7 +20,9 @@ from tasks.trade_plan import publish_trade_plan
 POSTMARKET_SCREENERS = ("exhaustion_reversal",)
 
 
-@flow(name="postmarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="postmarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True,
+      flow_run_name=session_run_name("postmarket"))
+@names_failed_task
 def postmarket(as_of: datetime | None = None, force: bool = False) -> dict:
     """Postmarket session flow.
 

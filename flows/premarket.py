@@ -15,6 +15,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_premarket
+from flows.runs import names_failed_task, session_run_name
 from flows.session import (
     check_sources,
     fetch_stage,
@@ -31,7 +32,9 @@ from tasks.plan import build_session_plan
 PREMARKET_SCREENERS = ("gap_and_go", "orb")
 
 
-@flow(name="premarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="premarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True,
+      flow_run_name=session_run_name("premarket"))
+@names_failed_task
 def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     """Premarket session flow.
 

@@ -15,11 +15,11 @@ from prefect import get_run_logger
 from prefect.futures import wait
 
 from blocks.resolve import resolve_provider, resolve_store
+from flows.runs import configure_run_logging
 from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors, load_daily, screen
 from tasks.locks import dataset_lock
 from tasks.report import publish_summary, session_summary_markdown, signal_rows
-from tradingstation import logs
 from tradingstation.calendar import NY, check_supported, get_calendar
 from tradingstation.config import Settings, get_settings
 from tradingstation.data.batch import SPLIT_SCANNED
@@ -138,20 +138,6 @@ def _from_deployment() -> bool:
     from prefect.runtime import deployment
 
     return bool(deployment.id)
-
-
-def configure_run_logging(settings: Settings) -> None:
-    """JSON log lines (with run ids) on stderr when ``TS_LOG_FORMAT=json`` (workers, Docker).
-
-    Prefect's own handlers are left alone, so the same records still reach the Prefect UI.
-    Other formats keep Prefect's console output as it is (no duplicate lines on a terminal).
-    """
-    if settings.log_format == "json":
-        logs.configure_logging(settings.log_level, "json", settings.secret_values())
-        # Every Prefect API call is an httpx INFO line; they would drown the useful ones.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-    else:
-        logs.add_secrets(settings.secret_values())
 
 
 def closed_message(run: SessionRun) -> str:

@@ -24,6 +24,7 @@ from flows.daily import daily
 from flows.market import market
 from flows.postmarket import postmarket
 from flows.premarket import premarket
+from flows.runs import command_run_name, configure_run_logging, names_failed_task
 from flows.session import parse_as_of
 from tradingstation.calendar import get_calendar, ny_time
 from tradingstation.config import Settings, get_settings
@@ -129,7 +130,8 @@ def _prove_redirect(base: ObjectStore, prefix: str) -> None:
     scratch.delete(MARKER)  # through the base store, so its checksum sidecar goes too
 
 
-@flow(name="smoke-test")
+@flow(name="smoke-test", flow_run_name=command_run_name("smoke-test"))
+@names_failed_task
 def smoke_test(use_configured_provider: bool = False, demo_symbols: int = 30,
                as_of: datetime | None = None) -> dict:
     """Run premarket, market, postmarket and daily on the last completed session in a scratch
@@ -144,6 +146,7 @@ def smoke_test(use_configured_provider: bool = False, demo_symbols: int = 30,
         ``{"ok", "session", "prefix", "modes": {mode: {"ok", "state", "missing"}}, "deleted"}``.
     """
     settings = get_settings()
+    configure_run_logging(settings)
     now = parse_as_of(as_of)
     session = get_calendar().last_completed_session(now)
     run_id = f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"

@@ -11,6 +11,7 @@ from datetime import datetime
 from prefect import flow
 
 from blocks.resolve import resolve_provider, resolve_store
+from flows.runs import command_run_name, names_failed_task
 from flows.session import configure_run_logging, parse_as_of
 from tasks.track import backtest as backtest_task
 from tradingstation.config import get_settings
@@ -31,7 +32,8 @@ def parse_screeners(text: str | None) -> list[str] | None:
     return check_names([n.strip() for n in text.split(",") if n.strip()])
 
 
-@flow(name="backtest")
+@flow(name="backtest", flow_run_name=command_run_name("backtest", "screeners"))
+@names_failed_task
 def backtest(screeners: str | None = None, sessions: int | None = None,
              tickers: str | None = None, as_of: datetime | None = None,
              time_stop: int | None = None, fill_sessions: int | None = None,

@@ -13,6 +13,7 @@ from prefect import flow
 
 from blocks.resolve import resolve_provider, resolve_store
 from flows.ephemeral import run_once
+from flows.runs import names_failed_task, session_run_name
 from flows.session import configure_run_logging, parse_as_of
 from tasks.plan import risk_settings
 from tasks.watch import alert_sender, poll_ideas
@@ -38,7 +39,8 @@ def parse_until(until: str | None) -> time | None:
         raise InputError(f"invalid --until {until!r}: expected HH:MM (New York)") from None
 
 
-@flow(name="watch", log_prints=True)
+@flow(name="watch", log_prints=True, flow_run_name=session_run_name("watch"))
+@names_failed_task
 def watch(as_of: datetime | None = None, until: str | None = None, speed: float = 1.0) -> dict:
     """Watch the session's open ideas until the close (or ``until``) and alert on triggers.
 

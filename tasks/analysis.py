@@ -27,7 +27,7 @@ from tradingstation.signals import Signal
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
-log = logging.getLogger("tradingstation.tasks")
+log = logging.getLogger("tradingstation.screeners")
 
 
 # The panel is a hand-off in memory: never written to result storage, even where results

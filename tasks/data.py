@@ -31,7 +31,7 @@ from tradingstation.providers.usage import persist_usage
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
-log = logging.getLogger("tradingstation.tasks")
+log = logging.getLogger("tradingstation.data.fetch")
 
 # Between attempts of one batch task, what is left to fetch and what was already done, keyed
 # by task run id. Retries run in the same process, so this is where a retry learns to fetch

@@ -33,7 +33,7 @@ from blocks.deployments import api_configured
 from tradingstation.storage.base import ObjectStore
 from tradingstation.storage.locks import hold_dataset_locks
 
-log = logging.getLogger("tradingstation.tasks")
+log = logging.getLogger("tradingstation.locks")
 
 LOCK_PREFIX = "tradingstation-write-"
 # A killed holder's slot is free again this long after its last renewal (+ the repossessor's

@@ -30,7 +30,7 @@ from tradingstation.ops.rebuild import RebuildReport, rebuild_symbols
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage.base import ObjectStore
 
-log = logging.getLogger("tradingstation.tasks")
+log = logging.getLogger("tradingstation.ops")
 
 
 @task(name="detect-gaps", cache_policy=NO_CACHE, **retry_options())

@@ -15,7 +15,7 @@ from tradingstation.ops.cleanup import CleanupReport, cleanup
 from tradingstation.ops.verify import VerifyReport, verify_store
 from tradingstation.storage.base import ObjectStore
 
-log = logging.getLogger("tradingstation.tasks")
+log = logging.getLogger("tradingstation.ops")
 
 
 @task(name="verify-integrity", cache_policy=NO_CACHE, **retry_options())

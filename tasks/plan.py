@@ -20,7 +20,7 @@ from tradingstation.signals import Signal
 from tradingstation.storage.base import ObjectStore
 from tradingstation.track.ideas import plan_with_track_record
 
-log = logging.getLogger("tradingstation.tasks")
+log = logging.getLogger("tradingstation.plan")
 TABLE_COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
                  "targets", "reward_risk", "conflict", "shares", "risk_dollars")
 

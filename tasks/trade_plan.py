@@ -18,7 +18,7 @@ from tradingstation.dashboard.export import idea_to_dict
 from tradingstation.plan import RiskSettings
 from tradingstation.storage.base import ObjectStore
 
-log = logging.getLogger("tradingstation.tasks")
+log = logging.getLogger("tradingstation.dashboard")
 
 MARKDOWN_KEY = "trade-plan"
 TABLE_KEY = "trade-plan-table"

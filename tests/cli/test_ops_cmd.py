@@ -44,6 +44,14 @@ def test_verify_deployment_reports_bad_settings(capsys: pytest.CaptureFixture[st
     assert "fix: fix the named TS_ variable" in out
 
 
+@pytest.mark.parametrize("command", ["pause", "resume"])
+def test_pause_and_resume_without_prefect_api_are_one_line(command: str, tmp_path: Path) -> None:
+    proc = run_script(command, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "pausing schedules needs a Prefect server: set PREFECT_API_URL" in error_line(
+        proc.stderr)
+
+
 def test_cancel_without_prefect_api_is_one_line(tmp_path: Path) -> None:
     proc = run_script("cancel", "--all", "--yes", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stdout == ""

@@ -76,7 +76,7 @@ class BatchProgress(logging.Handler):
 
     def _update(self, record: logging.LogRecord) -> None:
         # Parse the formatted text: redaction may already have merged args into the message.
-        plan = PLAN_RE.match(record.getMessage()) if record.name == "tradingstation.tasks" \
+        plan = PLAN_RE.match(record.getMessage()) if record.name == "tradingstation.data.fetch" \
             else None
         if plan:
             job, symbols, to_fetch = plan.groups()
@@ -96,7 +96,7 @@ class BatchProgress(logging.Handler):
 
 
 # Loggers the tracker listens to: the plan task's, and Prefect's task-run logger.
-_PROGRESS_LOGGERS = ("tradingstation.tasks", "prefect.task_runs")
+_PROGRESS_LOGGERS = ("tradingstation.data.fetch", "prefect.task_runs")
 
 
 def run_fetch_flow(job: str, batch_size: int, **params: Any) -> tuple[dict, BatchProgress]:

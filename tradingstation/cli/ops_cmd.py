@@ -141,3 +141,34 @@ def cancel(
         verb = "cancelling" if row["accepted"] else "not accepted"
         console.print(f"{verb}: {row['deployment']} {row['name']} -> {row['state']}",
                       highlight=False)
+
+
+DeploymentOption = Annotated[str | None, typer.Option(
+    "--deployment", help="Only this deployment (flow/name or flow name); default: every "
+    "scheduled deployment of prefect.yaml.")]
+
+
+def _set_paused(paused: bool, deployment: str | None, json_out: bool) -> None:
+    from blocks.schedules import set_paused
+
+    rows = set_paused(paused, deployment)
+    if json_out:
+        print_json({"paused": paused, "deployments": [r.__dict__ for r in rows]})
+        return
+    verb = "paused" if paused else "resumed"
+    for row in rows:
+        note = verb if row.was_paused != row.paused else f"already {verb}"
+        console.print(f"{row.deployment}: {note}", highlight=False)
+
+
+def pause(deployment: DeploymentOption = None, json_out: JsonOption = False) -> None:
+    """Pause the schedules of TradingStation's deployments (those in prefect.yaml) through the
+    Prefect API: no new scheduled runs, and runs already scheduled are removed. Running runs
+    go on (stop them with `tradingstation cancel`). Undo with `tradingstation resume`.
+    """
+    _set_paused(True, deployment, json_out)
+
+
+def resume(deployment: DeploymentOption = None, json_out: JsonOption = False) -> None:
+    """Resume the schedules paused by `tradingstation pause`."""
+    _set_paused(False, deployment, json_out)

@@ -88,9 +88,10 @@ def check(json_out: JsonOption = False) -> None:
     result: dict[str, Any] = {"ok": False, "backend": settings.storage_backend}
     started = time.perf_counter()
     try:
-        from tradingstation.storage.factory import open_store
+        # The store the flows use: with a Prefect API, the S3Bucket block's bucket.
+        from blocks.resolve import resolve_store
 
-        store = open_store(settings)
+        store = resolve_store(settings)
         result["store"] = one_line(store.describe())
         result.update(run_probe(store))
     except Exception as exc:
