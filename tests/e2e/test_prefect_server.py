@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from tests.support.moto_server import (
     moto_s3_config,
     running_moto_server,
 )
+from tests.support.webhook import WebhookReceiver
 from tradingstation.calendar import NY
 from tradingstation.screeners.store import save_signals
 from tradingstation.signals import Signal, make_signal_id
@@ -63,37 +63,6 @@ def wait_for(what: str, check: Callable[[], Any], deadline_s: float, every: floa
     pytest.fail(f"timed out after {deadline_s}s waiting for {what} (last error: {last_error})")
 
 
-class Hook:
-    """A webhook receiver on 127.0.0.1 recording every POST body."""
-
-    def __init__(self) -> None:
-        self.bodies: list[str] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                hook.bodies.append(self.rfile.read(length).decode("utf-8", "replace"))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook?token={HOOK_TOKEN}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-
 def _free_port() -> int:
     import socket
 
@@ -117,7 +86,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def stack(tmp_path: Path) -> Iterator[dict]:
     """Prefect server + moto S3 + fake Alpha Vantage + webhook receiver, all on 127.0.0.1."""
     procs: list[subprocess.Popen] = []
-    hook = Hook()
+    hook = WebhookReceiver(f"/hook?token={HOOK_TOKEN}")
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     base_env = {k: v for k, v in os.environ.items()
@@ -383,7 +352,7 @@ def test_deploy_run_alert_and_schedule(stack: dict) -> None:
     failed_id = _run_deployment(
         "fetch/default", {"job": "daily", "tickers": "AAPL,MSFT", "force": True}, worker_env)
     assert _final_state(api, failed_id, 180)["type"] == "FAILED"
-    bodies = wait_for("the failure alert", lambda: [b for b in stack["hook"].bodies
+    bodies = wait_for("the failure alert", lambda: [b for b in stack["hook"].received()
                                                     if failed_id in b], 90)
     alert = bodies[0]
     assert "fetch/default" in alert and "Failed" in alert and "fetch-daily" in alert
@@ -460,14 +429,14 @@ def _watch_alerts_once(stack: dict, worker_env: dict) -> None:
         risk_per_share=round(entry - stop, 4), reasons=["planted"], data_as_of=published)
     store = S3Store(moto_s3_config(stack["endpoint"], stack["bucket"], ""))
     save_signals(store, published.date(), "breakout", [planted])
-    before = len(stack["hook"].bodies)
+    before = len(stack["hook"].received())
     run_id = _run_deployment("watch/default", {
         "as_of": datetime(2025, 11, 24, 9, 35, tzinfo=NY).isoformat(), "until": "09:40",
         "speed": 300}, worker_env)
     state = _final_state(stack["api"], run_id, 180)
     assert state["type"] == "COMPLETED", (state, (stack["tmp"] / "worker.log").read_text()[-3000:])
     bodies = wait_for("the trigger alert", lambda: [
-        b for b in stack["hook"].bodies[before:] if "WTCH long TRIGGERED" in b], 60)
+        b for b in stack["hook"].received()[before:] if "WTCH long TRIGGERED" in b], 60)
     assert len(bodies) == 1
     assert f"entry {entry:.2f}" in json.loads(bodies[0])["text"]
     assert not any(secret in bodies[0] for secret in SECRETS)
