@@ -251,8 +251,10 @@ class MarketCalendar:
     def before_window(self, mode: str, instant: datetime) -> bool:
         """Whether ``instant`` is on a session day before that day's ``mode`` window opens
         (premarket at 02:13, for example: today's premarket data does not exist yet)."""
+        if mode not in WINDOW_OPENS or mode == "daily":  # daily, watch...: no such window
+            return False
         day = self.session_for(instant)
-        return day is not None and mode != "daily" and instant < self.window_opens(mode, day)
+        return day is not None and instant < self.window_opens(mode, day)
 
     def last_completed_session(self, instant: datetime) -> date:
         """The latest session whose regular close is at or before ``instant``."""
