@@ -26,6 +26,7 @@ from tradingstation.data.batch import SPLIT_SCANNED
 from tradingstation.data.fetch import JOBS, JobReport, split_batches
 from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError, PermanentError
+from tradingstation.ops.operations import check_operation_time
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.signals import Signal
 from tradingstation.storage.base import ObjectStore
@@ -99,6 +100,7 @@ def start_session(mode: str, as_of: datetime | str | None, force: bool) -> Sessi
     A forced run on a closed day works on the last completed session.
     """
     instant = parse_as_of(as_of)
+    check_operation_time(mode, instant, datetime.now(UTC))  # daily's cleanup, far ahead
     settings = get_settings()
     configure_run_logging(settings)
     calendar = get_calendar()

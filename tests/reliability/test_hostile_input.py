@@ -111,6 +111,7 @@ DATE_CASES = [
         (["data", "rebuild-ledger", "--as-of", "2100-01-01T00:00:00+00:00"], "future"),
         (["data", "rebuild-all", "--as-of", "2100-01-01T00:00:00+00:00"], "future"),
         (["data", "fill-gaps", "--as-of", "2100-01-01T00:00:00+00:00"], "future"),
+        (["run", "daily", "--as-of", "2100-01-01T21:00:00-05:00"], "future"),
         (["data", "restore", "--date", "2025-11-21", "--as-of", "2100-01-01T00:00:00+00:00"],
          "future"),
     ]

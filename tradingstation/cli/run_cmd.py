@@ -21,6 +21,12 @@ def _run_mode(mode: str, as_of: str | None, force: bool, json_out: bool) -> None
     module = importlib.import_module(f"flows.{mode}")
     console = importlib.import_module("flows.console")
     instant = session.parse_as_of(as_of)
+    if as_of is not None:
+        from datetime import UTC, datetime
+
+        from tradingstation.ops.operations import check_operation_time
+
+        check_operation_time(mode, instant, datetime.now(UTC))
     flow_fn = getattr(module, mode)
     printer = console.print_premarket if mode == "premarket" else console.print_summary
     result = session.run_flow_once(flow_fn, instant, force)

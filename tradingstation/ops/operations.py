@@ -19,7 +19,7 @@ OPERATIONS = ("rebuild-all", "rebuild-daily", "verify", "detect-gaps", "fill-gap
 # and a backup would take a label no real day will ever reach.
 WRITING_OPERATIONS = frozenset(
     {"rebuild-all", "rebuild-daily", "fill-gaps", "cleanup", "backup", "restore",
-     "rebuild-ledger", "splits"})
+     "rebuild-ledger", "splits", "daily"})  # the daily session flow runs retention cleanup
 MAX_AHEAD = timedelta(days=1)
 
 
