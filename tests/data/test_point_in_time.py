@@ -219,3 +219,24 @@ def test_health_at_night_does_not_report_the_next_sessions_signals():
     assert check.level == "warn" and nxt.isoformat() not in check.detail
     save_signals(store, SESSION, "breakout", [])
     assert check_signals(store, night).detail == f"signals present for {SESSION.isoformat()}"
+
+
+def test_a_symbol_without_minute_bars_gets_its_developing_bar_from_its_session_quote():
+    daily = daily_panel([get_calendar().previous_session(SESSION)])
+    intraday = minute_panel(ny_time(SESSION, 9, 30), [90.0, 91.0])
+    quotes = pd.DataFrame({
+        "symbol": ["AAA", "BBB", "BBB", "BBB"],
+        "timestamp": [ny_time(SESSION, 10, 0), ny_time(SESSION, 9, 0),
+                      ny_time(SESSION, 10, 0), ny_time(SESSION, 10, 5)],
+        "price": [1.0, 20.0, 21.0, 22.0], "high": [1.0, 20.0, 23.0, 24.0],
+        "low": [1.0, 20.0, 19.0, 18.0], "volume": [1, 5, 500, 600]})
+    panel, developing = pit.daily_with_developing(daily, intraday, SESSION,
+                                                  ny_time(SESSION, 10, 1), quotes=quotes)
+    assert developing is not None and panel.index[-1] == pit.utc_day(SESSION)
+    assert panel.close["AAA"].iloc[-1] == 91.0  # its 1-min bars, never its quote
+    last = {f: getattr(panel, f)["BBB"].iloc[-1] for f in ("high", "low", "close", "volume")}
+    assert last == {"high": 23.0, "low": 19.0, "close": 21.0, "volume": 500}  # 10:05 not yet
+    assert pd.isna(panel.open["BBB"].iloc[-1])  # a quote without an open does not invent one
+    assert developing.newest["BBB"] == pd.Timestamp(ny_time(SESSION, 10, 0))
+    before_open = pit.quote_daily_bar(quotes, SESSION, ny_time(SESSION, 9, 29))
+    assert before_open is None  # a premarket quote is not part of the regular bar

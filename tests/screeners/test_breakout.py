@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.screeners.helpers import (
@@ -105,6 +106,37 @@ def test_volume_pace_from_intraday_bars_mid_session() -> None:
     thin = minute_bars(SESSION, "09:30", closes, 700_000 / 195)
     data = screen_input({"BRKO": based(12)}, intraday={"BRKO": thin}, as_of=at("12:45"))
     assert get_screener("breakout").screen(data) == []
+
+
+def session_quote(symbol: str, when: str, *, price: float, high: float, low: float,
+                  volume: float) -> pd.DataFrame:
+    return pd.DataFrame({"symbol": [symbol], "timestamp": [at(when)], "price": [price],
+                         "high": [high], "low": [low], "volume": [volume]})
+
+
+def test_breakout_found_from_a_session_quote_without_minute_bars() -> None:
+    # A market cycle fetches 1-min bars only for ORB/AVWAP candidates: BRKO has none today,
+    # so its developing bar comes from its session quote (running high/low, price, volume).
+    quote = session_quote("BRKO", "12:44", price=52.0, high=52.3, low=50.8, volume=800_000)
+    data = screen_input({"BRKO": based(12)}, quotes=quote, as_of=at("12:45"))
+    sig = only(get_screener("breakout").screen(data), "BRKO")
+    assert (sig.entry, sig.stop) == (52.00, 50.80)
+    assert sig.metrics["volume_pace"] == pytest.approx(1_600_000, rel=1e-3)
+    assert sig.data_as_of == at("12:44")
+    thin = session_quote("BRKO", "12:44", price=52.0, high=52.3, low=50.8, volume=700_000)
+    data = screen_input({"BRKO": based(12)}, quotes=thin, as_of=at("12:45"))
+    assert get_screener("breakout").screen(data) == []
+    later = screen_input({"BRKO": based(12)}, quotes=quote, as_of=at("12:43"))
+    assert get_screener("breakout").screen(later) == []  # the quote did not exist yet
+
+
+def test_minute_bars_win_over_the_session_quote() -> None:
+    closes = np.r_[np.full(194, 50.9), 52.0]
+    today = minute_bars(SESSION, "09:30", closes, 800_000 / 195)
+    quote = session_quote("BRKO", "12:44", price=50.0, high=50.5, low=49.0, volume=10)
+    data = screen_input({"BRKO": based(12)}, intraday={"BRKO": today}, quotes=quote,
+                        as_of=at("12:45"))
+    assert only(get_screener("breakout").screen(data), "BRKO").entry == 52.00
 
 
 def test_only_hits_become_signals_across_a_universe() -> None:

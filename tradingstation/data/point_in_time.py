@@ -12,7 +12,10 @@ The rule:
 * An **intraday bar** (stamped at its start) exists once complete: ``start + interval <= as_of``.
 * During a session, **today's developing daily bar** is built from the regular-session 1-min
   bars complete at ``as_of`` (:func:`developing_daily_bar`).
-* A **quote** exists from its timestamp on (``timestamp <= as_of``).
+* A **quote** exists from its timestamp on (``timestamp <= as_of``). A symbol with no 1-min
+  bar of the session gets its developing daily bar from its newest regular-session **session
+  quote** instead (:func:`quote_daily_bar`: the running high/low, last price, volume), so a
+  market cycle need not fetch 1-min bars for every watchlist symbol to screen the daily chart.
 * A **signal** exists from its timestamp on (``timestamp <= as_of``).
 * **Anchors** at ``as_of`` are found on the daily bars known at ``as_of``
   (:func:`daily_through`), their AVWAPs run through the last of them; a screen only uses
@@ -28,6 +31,7 @@ API (all pure; none reads storage):
 ``daily_through(panel, session, as_of)``       daily bars known at ``as_of``, up to ``session``
 ``sessions_before(panel, session)``            daily bars of the sessions strictly before it
 ``developing_daily_bar(intraday, session, ..)``  today's bar from 1-min bars, and its pace
+``quote_daily_bar(quotes, session, as_of)``    today's bar from session quotes, and its pace
 ``daily_with_developing(daily, intraday, ..)``  daily bars through ``as_of``, today's included
 ``cut_quotes(quotes, as_of)``                  quotes stamped at or before ``as_of``
 ``cut_anchors(anchors, session)``              anchors dated before ``session``
@@ -132,6 +136,14 @@ def _session_rows(intraday: Panel, session: date, as_of: pd.Timestamp) -> Panel:
     return rows(intraday, mask)
 
 
+def session_pace(session: date, stamp: pd.Timestamp) -> float:
+    """Elapsed share (0, 1] of ``session``'s regular hours at ``stamp`` (at least a minute)."""
+    times = get_calendar().session_times(session)
+    start, end = pd.Timestamp(times.market_open), pd.Timestamp(times.market_close)
+    elapsed = (min(stamp, end) - start) / ONE_MINUTE
+    return float(min(1.0, max(elapsed, 1.0) / ((end - start) / ONE_MINUTE)))
+
+
 @dataclass(frozen=True)
 class DevelopingBar:
     """Today's daily bar as far as the session has gone at ``as_of``.
@@ -164,10 +176,7 @@ def developing_daily_bar(
     today = _session_rows(intraday, session, stamp)
     if not len(today.index):
         return None
-    times = get_calendar().session_times(session)
-    start, end = pd.Timestamp(times.market_open), pd.Timestamp(times.market_close)
-    elapsed = (min(stamp, end) - start) / ONE_MINUTE
-    pace = float(min(1.0, max(elapsed, 1.0) / ((end - start) / ONE_MINUTE)))
+    pace = session_pace(session, stamp)
     closes = today.close
     has = closes.notna()
     index = pd.DatetimeIndex([utc_day(session)])
@@ -186,14 +195,69 @@ def developing_daily_bar(
     return DevelopingBar(bar, pace, newest)
 
 
+def quote_daily_bar(
+    quotes: pd.DataFrame | None, session: date, as_of: datetime | pd.Timestamp
+) -> DevelopingBar | None:
+    """Today's regular-session bar from session quotes (``symbol, timestamp, price, high, low,
+    volume``, optionally ``open``) stamped in ``session``'s regular hours and at or before
+    ``as_of``: the newest quote per symbol gives high, low, close (= price) and volume; open is
+    the quote's ``open`` when it carries one, else NaN (the quote does not know it).
+
+    Returns:
+        The bar (``newest`` = each symbol's quote time), or None without such a quote.
+    """
+    if quotes is None or quotes.empty or "high" not in quotes.columns:
+        return None
+    stamp = to_timestamp(as_of)
+    times = get_calendar().session_times(session)
+    start, end = pd.Timestamp(times.market_open), pd.Timestamp(times.market_close)
+    stamps = pd.to_datetime(quotes["timestamp"], utc=True)
+    keep = ((stamps >= start) & (stamps < end) & (stamps <= stamp)).to_numpy()
+    if not keep.any():
+        return None
+    seen = quotes.loc[keep].assign(timestamp=stamps[keep])
+    last = seen.sort_values("timestamp", kind="stable").drop_duplicates("symbol", keep="last")
+    last = last.set_index("symbol").sort_index()
+    opens = last["open"] if "open" in last.columns else pd.Series(np.nan, index=last.index)
+    values = {"open": opens, "high": last["high"], "low": last["low"], "close": last["price"],
+              "volume": last["volume"]}
+    index = pd.DatetimeIndex([utc_day(session)])
+    bar = Panel(**{f: pd.DataFrame([values[f].astype("float64").to_numpy()], index=index,
+                                   columns=list(last.index)) for f in FIELDS})
+    return DevelopingBar(bar, session_pace(session, stamp), last["timestamp"])
+
+
+def developing_bar(
+    intraday: Panel | None, quotes: pd.DataFrame | None, session: date,
+    as_of: datetime | pd.Timestamp,
+) -> DevelopingBar | None:
+    """Today's bar per symbol from its 1-min bars, or from its session quote when it has no
+    1-min bar of the session (a symbol with 1-min bars never looks at its quote)."""
+    minutes = developing_daily_bar(intraday, session, as_of)
+    quoted = quote_daily_bar(quotes, session, as_of)
+    if quoted is None:
+        return minutes
+    if minutes is not None:
+        extra = [s for s in quoted.bar.close.columns if s not in minutes.bar.close.columns]
+        if not extra:
+            return minutes
+        frames = {f: pd.concat([getattr(minutes.bar, f), getattr(quoted.bar, f)[extra]], axis=1)
+                  for f in FIELDS}
+        newest = pd.concat([minutes.newest, quoted.newest[extra]])
+        return DevelopingBar(Panel(**frames), minutes.pace, newest)
+    return quoted
+
+
 def daily_with_developing(
-    daily: Panel, intraday: Panel | None, session: date, as_of: datetime | pd.Timestamp
+    daily: Panel, intraday: Panel | None, session: date, as_of: datetime | pd.Timestamp,
+    quotes: pd.DataFrame | None = None,
 ) -> tuple[Panel, DevelopingBar | None]:
     """Daily bars known at ``as_of`` through ``session``, today's developing bar appended.
 
     Stored bars of sessions closed at ``as_of`` come first (a stored bar of ``session`` itself
     counts only once the session has closed); when ``session``'s bar is not among them, its
-    developing bar (if any 1-min bar is complete) is appended as the last row.
+    developing bar (:func:`developing_bar`: from 1-min bars, or from ``quotes`` for symbols
+    without 1-min bars) is appended as the last row.
 
     Returns:
         ``(panel, developing)``; ``developing`` is None when the last row is a stored bar (or
@@ -202,7 +266,7 @@ def daily_with_developing(
     known = daily_through(daily, session, as_of)
     if len(known.index) and known.index[-1] == utc_day(session):
         return known, None
-    developing = developing_daily_bar(intraday, session, as_of)
+    developing = developing_bar(intraday, quotes, session, as_of)
     if developing is None:
         return known, None
     columns = known.close.columns.union(developing.bar.close.columns)
