@@ -84,6 +84,23 @@ def resolve_store(settings: Settings) -> ObjectStore:
     return open_store(settings, config)
 
 
+def missing_operator_store(settings: Settings, store: ObjectStore) -> str | None:
+    """Why ``store`` is not the flows' store, for an operator's command with a Prefect API.
+
+    With a server the flows keep their data in the S3Bucket block's bucket; an operator's
+    shell that finds no block and no local data directory would otherwise create an empty
+    local store and report on it. ``None`` when ``store`` is fine to use.
+    """
+    if settings.storage_backend == "s3" or not api_configured():
+        return None
+    root = getattr(store, "root", None)
+    if root is None or root.is_dir():
+        return None
+    return (f"no data to check here: local directory {settings.data_dir} does not exist and "
+            f"there is no S3Bucket block {settings.s3_block!r}; set TS_S3_* and run "
+            "`tradingstation blocks register`, or point TS_DATA_DIR at the flows' data")
+
+
 def resolve_api_key(settings: Settings) -> str | None:
     """The Alpha Vantage key: ``TS_ALPHAVANTAGE_API_KEY``, else the ``Secret`` block, else None.
 

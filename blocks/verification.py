@@ -20,7 +20,6 @@ from blocks.deployments import (
 )
 from tradingstation.config import Settings
 from tradingstation.errors import ConfigError, TradingStationError
-from tradingstation.storage.local import LocalStore
 
 NOTIFICATION_BLOCK = "tradingstation-alerts"
 NOTIFICATION_TYPES = ("slack-webhook", "custom-webhook")
@@ -121,17 +120,14 @@ def check_notification_block() -> Finding:
 
 def check_bucket(settings: Settings) -> Finding:
     """The store the flows use is reachable and writable (write/read/delete probe)."""
-    from blocks.resolve import resolve_store
+    from blocks.resolve import missing_operator_store, resolve_store
     from tradingstation.ops.health import check_storage
 
     store = resolve_store(settings)
-    if isinstance(store, LocalStore) and api_configured() and not settings.data_dir.is_dir():
-        # With a server the flows keep their data elsewhere: probing would create an empty
-        # store here and report on it.
-        return Finding("storage", "fail", f"local directory {settings.data_dir} does not exist "
-                       f"and there is no S3Bucket block {settings.s3_block!r}",
-                       "point TS_DATA_DIR at the flows' data directory, or set TS_S3_* and run "
-                       "`tradingstation blocks register`")
+    missing = missing_operator_store(settings, store)
+    if missing is not None:  # probing would create an empty store here and report on it
+        detail, fix = missing.split("; ", 1)
+        return Finding("storage", "fail", detail, fix)
     result = check_storage(store)
     if result.level == "ok":
         return Finding("storage", "pass", result.detail)

@@ -242,6 +242,13 @@ def test_deploy_run_alert_and_schedule(stack: dict) -> None:
     api, admin_env, worker_env = stack["api"], stack["admin_env"], stack["worker_env"]
     operator_env, operator_data = stack["operator_env"], stack["tmp"] / "operator-data"
     ts = str(BIN / "tradingstation")
+    # Before any block exists, an operator's health check has no store to look at: one line,
+    # exit 2, and no empty local store created to report on.
+    refused = _cli([ts, "health", "--check-storage"], operator_env, code=2)
+    assert refused.strip().splitlines() == [next(
+        line for line in refused.splitlines() if line.startswith("error: no data to check"))]
+    assert "blocks register" in refused
+    assert not operator_data.exists()
     out = _cli([ts, "blocks", "register"], admin_env)
     _cli([ts, "blocks", "register"], admin_env)  # idempotent: a second run just updates
     assert not any(secret in out for secret in SECRETS)

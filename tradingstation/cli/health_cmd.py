@@ -14,6 +14,7 @@ from rich.table import Table
 
 from tradingstation.cli.common import JsonOption, console, load_settings, print_json
 from tradingstation.cli.data_cmd import run_flow
+from tradingstation.errors import ConfigError
 
 LEVEL_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
 
@@ -40,7 +41,8 @@ def health(
 
     Exit code 0: healthy. 1: degraded (warnings). 2: failing.
     """
-    load_settings()  # a bad TS_ variable is one line, exit 2, before Prefect starts
+    settings = load_settings()  # a bad TS_ variable is one line, exit 2, before Prefect starts
+    _check_store(settings)
     flags = {"api": check_api, "api_limits": check_api_limits, "data": check_data,
              "signals": check_signals, "storage": check_storage, "api_usage": api_usage,
              "storage_usage": storage_usage, "data_freshness": data_freshness}
@@ -56,6 +58,15 @@ def health(
     else:
         print_report(report)
     raise typer.Exit(report["exit_code"])
+
+
+def _check_store(settings) -> None:
+    """With a Prefect API, refuse to report on an empty local store the flows never use."""
+    from blocks.resolve import missing_operator_store, resolve_store
+
+    problem = missing_operator_store(settings, resolve_store(settings))
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def print_report(report: dict) -> None:
