@@ -11,7 +11,7 @@ from tests.data.counting_provider import CountingProvider
 from tests.data.memory_store import MemoryStore
 from tradingstation.data.quotes import FETCHED_AT, fetch_quotes
 from tradingstation.errors import InputError
-from tradingstation.providers.base import QUOTE_COLUMNS
+from tradingstation.providers.base import QUOTE_COLUMNS, SESSION_QUOTE_COLUMNS
 from tradingstation.storage import keys
 
 SESSION = date(2024, 6, 18)
@@ -97,3 +97,16 @@ def test_a_later_quote_keeps_the_earlier_one_for_replays():
     at_noon = stored[pd.to_datetime(stored["timestamp"], utc=True) <= pd.Timestamp(NOON)]
     assert sorted(at_noon["symbol"]) == SYMBOLS[:2]
     assert len(stored) == 4
+
+
+def test_session_quotes_of_a_300_symbol_watchlist_cost_3_bulk_calls_stored_apart():
+    # The market cycle's quotes: 100 symbols a call, kept in their own object with the running
+    # session high/low, so the premarket quotes (what ORB and Gap & Go read) stay as they were.
+    symbols = [f"W{i:03d}" for i in range(300)]
+    provider = CountingProvider(symbols, NOON)
+    store = MemoryStore()
+    quotes = fetch_quotes(store, provider, SESSION, symbols, now=NOON, session_extremes=True)
+    assert provider.total_calls == 3
+    assert list(quotes.columns) == [*SESSION_QUOTE_COLUMNS, FETCHED_AT, "source"]
+    assert store.get_frame(keys.market_quotes_key(SESSION)).equals(quotes)
+    assert not store.exists(keys.quotes_key(SESSION))

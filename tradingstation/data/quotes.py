@@ -1,4 +1,5 @@
-"""Premarket quotes of the universe, stored per session with when each was fetched and from
+"""Quotes of the universe (premarket quotes; session quotes with the running regular-session
+high/low for the market cycle), stored per session with when each was fetched and from
 which provider (``source``).
 
 The stored object keeps every distinct quote of the session (one row per symbol and quote
@@ -17,13 +18,18 @@ import pandas as pd
 from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.provenance import SOURCE, is_foreign
 from tradingstation.errors import ObjectNotFoundError
-from tradingstation.providers.base import QUOTE_COLUMNS, MarketDataProvider
+from tradingstation.providers.base import (
+    QUOTE_COLUMNS,
+    SESSION_QUOTE_COLUMNS,
+    MarketDataProvider,
+)
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
 QUOTES_PER_CALL = 100
 FETCHED_AT = "fetched_at"
 STORED_COLUMNS = [*QUOTE_COLUMNS, FETCHED_AT, SOURCE]
+SESSION_STORED_COLUMNS = [*SESSION_QUOTE_COLUMNS, FETCHED_AT, SOURCE]
 
 
 def fetch_quotes(
@@ -34,8 +40,11 @@ def fetch_quotes(
     max_age_seconds: float = 0.0,
     now: datetime | None = None,
     concurrency: int = 1,
+    session_extremes: bool = False,
 ) -> pd.DataFrame:
-    """Fetch premarket quotes of ``symbols`` and store them at ``keys.quotes_key(session)``.
+    """Fetch premarket quotes of ``symbols`` and store them at ``keys.quotes_key(session)``
+    (with ``session_extremes``: ``provider.session_quotes``, which add the running
+    regular-session high/low, stored at ``keys.market_quotes_key(session)``).
 
     Calls ``provider.quotes`` in chunks of 100 symbols. Quotes already stored for the session
     are kept; a symbol quoted again gets a row per quote time (the newest fetch of one quote
@@ -53,14 +62,17 @@ def fetch_quotes(
         max_age_seconds: Reuse stored quotes fetched this recently (0 = always refetch).
         now: The wall-clock time the age is measured at (default: now).
         concurrency: Provider calls in flight at once.
+        session_extremes: Fetch and store session quotes (the market cycle's kind).
 
     Returns:
-        The newest stored quote of each symbol (``QUOTE_COLUMNS`` plus ``fetched_at``,
-        ``source``).
+        The newest stored quote of each symbol (``QUOTE_COLUMNS``, or
+        ``SESSION_QUOTE_COLUMNS`` with ``session_extremes``, plus ``fetched_at``, ``source``).
     """
     wanted = sorted({keys.validate_symbol(s) for s in symbols})
     now = now or datetime.now(UTC)
-    key = keys.quotes_key(session)
+    key = keys.market_quotes_key(session) if session_extremes else keys.quotes_key(session)
+    columns = SESSION_STORED_COLUMNS if session_extremes else STORED_COLUMNS
+    call = provider.session_quotes if session_extremes else provider.quotes
     try:
         stored = _with_fetched_at(store.get_frame(key))
     except ObjectNotFoundError:
@@ -76,11 +88,11 @@ def fetch_quotes(
         # the provider's rate limiter paces the calls; running them side by side keeps its
         # budget busy while an answer is in flight
         chunks = [c.assign(**{FETCHED_AT: pd.Timestamp(now), SOURCE: provider.name})
-                  for c in pool.map(provider.quotes, groups)]
-    frames = [f[STORED_COLUMNS] for f in ([kept] if kept is not None else []) + chunks]
+                  for c in pool.map(call, groups)]
+    frames = [f[columns] for f in ([kept] if kept is not None else []) + chunks]
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame({c: [] for c in STORED_COLUMNS})
+        return pd.DataFrame({c: [] for c in columns})
     quotes = pd.concat(frames, ignore_index=True)
     quotes["timestamp"] = pd.to_datetime(quotes["timestamp"], utc=True)
     quotes[FETCHED_AT] = pd.to_datetime(quotes[FETCHED_AT], utc=True)

@@ -9,6 +9,7 @@ Layout (all relative to the store's root / bucket prefix)::
     corporate_actions/splits.json                corporate-actions ledger (splits found/applied)
     panels/<dataset>.parquet                     snapshot of a dataset's bars (derived, rebuilt)
     quotes/<YYYY-MM-DD>/premarket.parquet        premarket quotes of a session
+    quotes/<YYYY-MM-DD>/market.parquet           session quotes (running high/low) of a session
     anchors/<YYYY-MM-DD>.parquet                 AVWAP anchors found for a session
     signals/<YYYY-MM-DD>/<screener>.json         signals of one screener for a session
     dashboards/<YYYY-MM-DD>/<stamp>/<file>       one published dashboard file
@@ -160,6 +161,11 @@ def universe_history_key(day: date) -> str:
 def quotes_key(session: date) -> str:
     """Key of the premarket quotes of ``session``."""
     return f"quotes/{_day(session)}/premarket.parquet"
+
+
+def market_quotes_key(session: date) -> str:
+    """Key of the regular-session quotes of ``session`` (with the running high/low)."""
+    return f"quotes/{_day(session)}/market.parquet"
 
 
 def anchors_key(session: date) -> str:
