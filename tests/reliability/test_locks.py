@@ -310,7 +310,7 @@ def test_killed_command_leaves_no_server_and_blocks_nothing(tmp_path: Path) -> N
     at = NOW.isoformat()
     # (command, a line printed while it holds its locks: the kill comes right after it). A
     # restore holds all three; "an interrupted restore can simply be rerun" hung before.
-    trials = [(["data", "restore", "--date", "2025-11-24", "--as-of", at], "Flow run '")]
+    trials = [(["data", "restore", "--date", "2025-11-24", "--as-of", at], "pre-restore-")]
     for argv, marker in trials:
         proc = subprocess.Popen([str(SCRIPT), *argv], env=env, cwd=ROOT, text=True,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -88,10 +88,13 @@ def check(json_out: JsonOption = False) -> None:
     result: dict[str, Any] = {"ok": False, "backend": settings.storage_backend}
     started = time.perf_counter()
     try:
-        # The store the flows use: with a Prefect API, the S3Bucket block's bucket.
+        # The store the flows use: with a Prefect API, the S3Bucket block's bucket; without
+        # one, the settings alone (no temporary Prefect server just to look for a block).
+        from blocks.deployments import api_configured
         from blocks.resolve import resolve_store
+        from tradingstation.storage.factory import open_store
 
-        store = resolve_store(settings)
+        store = resolve_store(settings) if api_configured() else open_store(settings)
         result["store"] = one_line(store.describe())
         result.update(run_probe(store))
     except Exception as exc:
