@@ -193,9 +193,15 @@ def test_health_exit_codes_and_json(store: LocalStore, invoke: Invoke, tmp_path:
     assert code == 0 and report["status"] == "healthy", report
     assert [c["name"] for c in report["checks"]] == ["data", "data_freshness", "signals",
                                                      "storage"]
+    # With a Prefect API (this harness has one) and no S3Bucket block, a data directory that
+    # does not exist is not the flows' store: one line, nothing created to report on.
     empty = tmp_path / "empty"
     monkeypatch.setenv("TS_DATA_DIR", str(empty))
     get_settings.cache_clear()
+    code, out, err = invoke("health", "--check-data", "--as-of", AS_OF_TEXT)
+    assert code == 2 and "error: no data to check here" in err and "blocks register" in err
+    assert not empty.exists()
+    empty.mkdir()  # an existing store without data is reported on
     code, out, _ = invoke("health", "--check-data", "--as-of", AS_OF_TEXT)
     assert code == 2 and "no universe yet" in out
 
