@@ -10,13 +10,13 @@ from prefect.blocks.core import Block
 from prefect.cache_policies import NO_CACHE
 
 from blocks.register import NOTIFICATION_BLOCK, notification_block
+from blocks.verification import NOTIFICATION_TYPES
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
 from tradingstation.live.watcher import PollReport, Send, Watcher
 
 log = logging.getLogger("tradingstation.tasks")
-NOTIFICATION_TYPES = ("slack-webhook", "custom-webhook")
 
 
 def alert_sender(settings: Settings) -> tuple[Send | None, str]:
