@@ -71,12 +71,15 @@ def find_anchors(bars: pd.DataFrame, lookback: int = 30) -> list[dict]:
             add("swing_high", t, (h.iloc[t] - around_lo.iloc[t]) / h.iloc[t])
         if lo.iloc[t] < before_lo.iloc[t] and lo.iloc[t] <= after_lo.iloc[t]:
             add("swing_low", t, (around_hi.iloc[t] - lo.iloc[t]) / lo.iloc[t])
-    first = max(0, n - 252)
-    last_close = c.iloc[-1]
-    hi = first + _latest_extreme(h.iloc[first:], True)
-    low = first + _latest_extreme(lo.iloc[first:], False)
-    add("high_52w", hi, last_close / h.iloc[hi])
-    add("low_52w", low, lo.iloc[low] / last_close)
+    # A 52-week extreme needs a whole year of history (DESIGN: 252 sessions); a shorter
+    # history's extreme is not reported under that name.
+    if n >= 252:
+        first = n - 252
+        last_close = c.iloc[-1]
+        hi = first + _latest_extreme(h.iloc[first:], True)
+        low = first + _latest_extreme(lo.iloc[first:], False)
+        add("high_52w", hi, last_close / h.iloc[hi])
+        add("low_52w", low, lo.iloc[low] / last_close)
     out.sort(key=lambda a: (a["pos"], TYPE_ORDER.index(a["type"])))
     return out
 

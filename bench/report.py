@@ -116,6 +116,13 @@ def _screeners(r: dict) -> list[str]:
                     f"{len(c['only_reference'])} | {c['ours_full_universe']} |")
     rows += [
         "",
+        f"Each side is timed {o.get('repeats', 1)} times in its own process and the best run "
+        "counts (as `timeit` advises); the first runs took "
+        f"{o.get('first_run_seconds', o['seconds']):.2f} s (ours) and "
+        f"{ref.get('first_run_seconds_on_subset', ref['seconds_on_subset']):.1f} s (reference "
+        "subset): on this VM a process's first touch of fresh memory costs about 10 ms per MB, "
+        "which ours (one wide panel) pays far more than the per-symbol loop does.",
+        "",
         "The reference takes minutes for the whole universe, so it runs on every 10th symbol and"
         " its time is extrapolated linearly (it is a per-symbol loop); signals are compared on "
         "exactly those symbols as the set of (screener, symbol, direction). Each side runs in its"
