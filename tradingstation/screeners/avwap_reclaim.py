@@ -7,7 +7,7 @@ import pandas as pd
 from pydantic import Field
 
 from tradingstation.anchors import find_anchors
-from tradingstation.indicators import anchored_vwap, atr, average_volume, sma
+from tradingstation.indicators import anchored_vwap, average_volume, sma
 from tradingstation.screeners import views
 from tradingstation.screeners.base import (
     Screener,
@@ -99,7 +99,7 @@ class AvwapReclaim(Screener):
         m = len(symbols)
 
         h, lo, c = (getattr(d, f).iloc[-1].to_numpy() for f in ("high", "low", "close"))
-        atr_now = atr(d.high, d.low, d.close, p.atr_length).iloc[-1].to_numpy()
+        atr_now = views.daily_atr(data, p.atr_length).iloc[-1].to_numpy()
         trend = sma(d.close.iloc[-p.trend_sma:], p.trend_sma).iloc[-1].to_numpy()
         avg_vol = average_volume(d.volume.iloc[-(p.volume_length + 1):], p.volume_length)
         vol = d.volume.iloc[-1].to_numpy()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
@@ -54,6 +54,7 @@ class ScreenInput:
     anchors: pd.DataFrame | None = None
     demo: bool = False
     volume_profiles: Mapping[str, pd.DataFrame] | None = None
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.session, date) or isinstance(self.session, datetime):
@@ -70,6 +71,14 @@ class ScreenInput:
         }
         for name, value in cut.items():
             object.__setattr__(self, name, value)
+
+    def memo[T](self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per input and ``key``: several screeners of one screen share the
+        daily view and its ATR. The inputs are fixed after the as-of cut, so a value cannot go
+        stale; callers must not mutate what they get."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def as_of_ts(self) -> pd.Timestamp:

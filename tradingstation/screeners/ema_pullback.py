@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from tradingstation.indicators import atr, ema, sma
+from tradingstation.indicators import ema, sma
 from tradingstation.screeners import views
 from tradingstation.screeners.base import (
     Screener,
@@ -67,7 +67,7 @@ class EmaPullback(Screener):
         e_now = ema_f.iloc[-1].to_numpy()
         e_then = ema_f.iloc[-1 - p.slope_days].to_numpy()
         trend = sma(d.close.iloc[-p.trend_sma:], p.trend_sma).iloc[-1].to_numpy()
-        atr_now = atr(d.high, d.low, d.close, p.atr_length).iloc[-1].to_numpy()
+        atr_now = views.daily_atr(data, p.atr_length).iloc[-1].to_numpy()
         o, h, lo, c = (getattr(d, f).iloc[-1].to_numpy() for f in ("open", "high", "low", "close"))
         prev_c = d.close.iloc[-2].to_numpy()
         stop = d.low.iloc[-p.pullback_days:].min().to_numpy()

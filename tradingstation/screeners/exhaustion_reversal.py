@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from tradingstation.indicators import atr, average_volume, rsi, sma
+from tradingstation.indicators import average_volume, rsi, sma
 from tradingstation.screeners import views
 from tradingstation.screeners.base import (
     Screener,
@@ -77,7 +77,7 @@ class ExhaustionReversal(Screener):
         tail20 = d.close.iloc[-20:]
         sma10 = sma(tail20.iloc[-10:], 10).iloc[-1].to_numpy()
         sma20 = sma(tail20, 20).iloc[-1].to_numpy()
-        atr_prev = atr(d.high, d.low, d.close, p.atr_length).iloc[-2].to_numpy()
+        atr_prev = views.daily_atr(data, p.atr_length).iloc[-2].to_numpy()
         rsi_prev = rsi(d.close, p.rsi_length).iloc[-2].to_numpy()
         avg_vol = average_volume(d.volume.iloc[-(p.volume_length + 1):], p.volume_length)
         avg_vol = avg_vol.iloc[-1].to_numpy()

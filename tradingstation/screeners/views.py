@@ -11,6 +11,7 @@ import pandas as pd
 from tradingstation.calendar import get_calendar
 from tradingstation.data import point_in_time
 from tradingstation.data.panel import Panel
+from tradingstation.indicators import atr
 from tradingstation.screeners.base import NY, ScreenInput
 
 ONE_MINUTE = point_in_time.ONE_MINUTE
@@ -143,6 +144,8 @@ class DailyView:
 def daily_view(data: ScreenInput) -> DailyView:
     """The daily bars to screen, ending with today's bar when it exists at ``as_of``.
 
+    Built once per input (:meth:`ScreenInput.memo`) and shared by the daily screeners.
+
     Order of preference (see :func:`point_in_time.daily_with_developing`): a stored daily bar
     dated ``session`` once that session has closed (complete); else today's regular session
     aggregated from the 1-min bars complete at ``as_of`` (from the symbol's session quote when
@@ -150,6 +153,17 @@ def daily_view(data: ScreenInput) -> DailyView:
     screener needs minutes); else the last prior session's bar
     (a screen run before the open looks at yesterday's close).
     """
+    return data.memo("daily_view", lambda: _build_daily_view(data))
+
+
+def daily_atr(data: ScreenInput, length: int) -> pd.DataFrame:
+    """ATR(``length``) of :func:`daily_view`'s panel, computed once per input."""
+    panel = daily_view(data).panel
+    return data.memo(("daily_atr", length),
+                     lambda: atr(panel.high, panel.low, panel.close, length))
+
+
+def _build_daily_view(data: ScreenInput) -> DailyView:
     panel, developing = point_in_time.daily_with_developing(
         data.daily, data.intraday_1min, data.session, data.as_of_ts, quotes=data.quotes)
     if developing is None:
