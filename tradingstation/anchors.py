@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from tradingstation import indicators as ind
+from tradingstation.calendar import NY
 from tradingstation.data import point_in_time
 from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError
@@ -356,7 +357,7 @@ def avwap_with_intraday(daily: Panel, intraday: Panel, anchors: pd.DataFrame) ->
     ih, il, ic, iv = (
         getattr(intraday, f).reindex(columns=daily.symbols).to_numpy(dtype="float64") for f in _HLCV
     )
-    local = intraday.index.tz_convert(ind.NEW_YORK)
+    local = intraday.index.tz_convert(NY)
     ny_days = local.normalize().tz_localize(None).as_unit("ns").asi8
     later = ny_days[:, None] > last_day.to_numpy()[None, :]
     with np.errstate(invalid="ignore"):

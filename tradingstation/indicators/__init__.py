@@ -16,7 +16,7 @@ Intentional differences from pandas-ta 0.4 (tested in tests/test_indicators.py):
 * ``relative_volume_by_time``, ``pivots``, ``anchored_vwap`` have no pandas-ta counterpart.
 """
 
-from tradingstation.indicators.layout import NEW_YORK, Frame
+from tradingstation.indicators.layout import Frame
 from tradingstation.indicators.trend import (
     adv,
     atr,
@@ -39,7 +39,6 @@ from tradingstation.indicators.vwap import (
 )
 
 __all__ = [
-    "NEW_YORK",
     "Frame",
     "adv",
     "anchored_vwap",

@@ -7,8 +7,6 @@ import pandas as pd
 
 from tradingstation.errors import InputError
 
-NEW_YORK = "America/New_York"
-
 type Frame = pd.Series | pd.DataFrame
 
 

@@ -7,9 +7,9 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from tradingstation.calendar import NY
 from tradingstation.errors import InputError
 from tradingstation.indicators.layout import (
-    NEW_YORK,
     Frame,
     aligned,
     check_length,
@@ -34,7 +34,7 @@ def _local_index(index: pd.Index) -> pd.DatetimeIndex:
         raise InputError("intraday indicators need a DatetimeIndex")
     if not index.is_monotonic_increasing or not index.is_unique:
         raise InputError("intraday indicators need a sorted index without duplicates")
-    return index if index.tz is None else index.tz_convert(NEW_YORK)
+    return index if index.tz is None else index.tz_convert(NY)
 
 
 def _day_codes(index: pd.Index) -> np.ndarray:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from tradingstation.calendar import NY
 from tradingstation.data.bars import canonicalize_bars, validate_bars
 from tradingstation.data.splits import Split
 from tradingstation.errors import (
@@ -27,7 +28,6 @@ from tradingstation.errors import (
 from tradingstation.logs import redact_values
 from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS
 
-NEW_YORK = ZoneInfo("America/New_York")
 REGULAR_OPEN, REGULAR_CLOSE = time(9, 30), time(16, 0)
 OHLCV_FIELDS = {"open": "1. open", "high": "2. high", "low": "3. low", "close": "4. close",
                 "volume": "5. volume"}
@@ -162,7 +162,7 @@ def intraday_stamps_to_utc(stamps: list[str], meta: Mapping[str, Any]) -> pd.Dat
     """
     zone_name = str(meta.get("6. Time Zone") or "US/Eastern")
     try:
-        zone = ZoneInfo("America/New_York" if zone_name == "US/Eastern" else zone_name)
+        zone = NY if zone_name == "US/Eastern" else ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError("unknown time zone") from None
     local = pd.to_datetime(stamps, format="%Y-%m-%d %H:%M:%S")
@@ -239,7 +239,7 @@ def bulk_quote_row(entry: Mapping[str, Any], what: str) -> dict[str, Any] | None
     ``extended_hours_quote`` (premarket / after hours); during it, ``close``.
     """
     try:
-        local = pd.Timestamp(str(entry.get("timestamp", ""))).tz_localize(NEW_YORK)
+        local = pd.Timestamp(str(entry.get("timestamp", ""))).tz_localize(NY)
     except (ValueError, TypeError):
         return None
     extended = _number(entry.get("extended_hours_quote"))
@@ -257,11 +257,11 @@ def global_quote_row(quote: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     it was received; an older one with that session's 16:00 New York close.
     """
     day = date.fromisoformat(str(quote.get("07. latest trading day", "")).strip())
-    local_now = now.astimezone(NEW_YORK)
+    local_now = now.astimezone(NY)
     if day >= local_now.date():
         stamp = pd.Timestamp(now).tz_convert("UTC")
     else:
-        stamp = pd.Timestamp(datetime.combine(day, REGULAR_CLOSE, NEW_YORK)).tz_convert("UTC")
+        stamp = pd.Timestamp(datetime.combine(day, REGULAR_CLOSE, NY)).tz_convert("UTC")
     return {"symbol": str(quote.get("01. symbol", "")).strip().upper(), "timestamp": stamp,
             "price": quote.get("05. price"), "volume": quote.get("06. volume"),
             "high": quote.get("03. high"), "low": quote.get("04. low")}

@@ -9,11 +9,10 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Protocol, runtime_checkable
-from zoneinfo import ZoneInfo
 
+from tradingstation.calendar import NY
 from tradingstation.errors import InputError, PermanentError
 
-NEW_YORK = ZoneInfo("America/New_York")
 # Float slack so that waking exactly at a computed instant counts as "at" it.
 _EPSILON = 1e-9
 
@@ -39,7 +38,7 @@ class Limiter(Protocol):
 
 def new_york_today() -> date:
     """The current date in New York (Alpha Vantage's quota day)."""
-    return datetime.now(UTC).astimezone(NEW_YORK).date()
+    return datetime.now(UTC).astimezone(NY).date()
 
 
 class RateLimiter:

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from tradingstation.calendar import NY
 from tradingstation.errors import DataError, ObjectNotFoundError
-from tradingstation.providers.ratelimit import NEW_YORK
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
@@ -29,7 +29,7 @@ def usage_day(now: datetime | None = None) -> date:
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(NEW_YORK).date()
+    return moment.astimezone(NY).date()
 
 
 def _count(value: object, where: str) -> int:

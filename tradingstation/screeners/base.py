@@ -8,18 +8,16 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tradingstation.calendar import NY
 from tradingstation.data import point_in_time
 from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError
 from tradingstation.signals import Signal, make_signal_id
-
-NY = ZoneInfo("America/New_York")
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
-from tradingstation.calendar import get_calendar
+from tradingstation.calendar import NY, get_calendar
 from tradingstation.data import point_in_time
 from tradingstation.data.panel import Panel
 from tradingstation.indicators import atr
-from tradingstation.screeners.base import NY, ScreenInput
+from tradingstation.screeners.base import ScreenInput
 
 ONE_MINUTE = point_in_time.ONE_MINUTE
 
