@@ -19,7 +19,7 @@ REPORT = (
     " **get_current_settings().to_environment_variables(exclude_unset=True)}\n"
     "print('server', server_env.get('PREFECT_SERVER_ANALYTICS_ENABLED'))\n"
 )
-CLI = ("from tradingstation.cli import main\n"
+CLI = ("from cli import main\n"
        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n")
 SCRIPT = (
     "import runpy, sys\n"

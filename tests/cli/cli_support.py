@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import tradingstation.cli as cli
+import cli
 
 SCRIPT = Path(sys.executable).parent / "tradingstation"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import typer
 
-import tradingstation.cli as cli
+import cli
 from tradingstation import __version__, logs
 from tradingstation.errors import ConfigError, InputError, ProviderError
 from tradingstation.logs import REDACTED, add_secrets

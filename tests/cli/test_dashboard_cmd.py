@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from cli.dashboard_cmd import object_location, print_plan
 from tests.cli.cli_support import error_line, run_main
-from tradingstation.cli.dashboard_cmd import object_location, print_plan
 from tradingstation.storage.local import LocalStore
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.analysis_cmd import screen_params
 from tests.cli.cli_support import error_line, run_main, run_script
-from tradingstation.cli.analysis_cmd import screen_params
 from tradingstation.errors import InputError
 from tradingstation.screeners import screener_names
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.health_cmd import print_report
 from tests.cli.cli_support import error_line, run_main
-from tradingstation.cli.health_cmd import print_report
 from tradingstation.ops.health import Check, HealthReport
 
 

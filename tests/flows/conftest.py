@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-import tradingstation.cli as cli
+import cli
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

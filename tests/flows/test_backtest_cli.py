@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.fetch_cmd import run_fetch_flow
 from tests.flows.conftest import Invoke
-from tradingstation.cli.fetch_cmd import run_fetch_flow
 from tradingstation.config import get_settings
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore

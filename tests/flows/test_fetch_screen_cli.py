@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.fetch_cmd import BatchProgress, run_fetch_flow
 from tests.flows.conftest import Invoke
-from tradingstation.cli.fetch_cmd import BatchProgress, run_fetch_flow
 from tradingstation.config import get_settings
 from tradingstation.providers.demo import PLANTED
 from tradingstation.storage import keys

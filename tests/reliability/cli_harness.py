@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tradingstation.cli import main
+from cli import main
 from tradingstation.config import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from tradingstation.cli.analysis_cmd import check_stored
-from tradingstation.cli.common import JsonOption, console, load_settings, print_json
-from tradingstation.cli.data_cmd import run_flow
+from cli.analysis_cmd import check_stored
+from cli.common import JsonOption, console, load_settings, print_json
+from cli.data_cmd import run_flow
 from tradingstation.errors import InputError
 
 DEMO_NOTE = "DEMO DATA: synthetic market, not real prices. These are not real results."

@@ -13,8 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradingstation.cli.common import JsonOption, console, load_settings, print_json
-from tradingstation.cli.data_cmd import run_flow
+from cli.common import JsonOption, console, load_settings, print_json
+from cli.data_cmd import run_flow
 from tradingstation.errors import ConfigError, InputError
 
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from tradingstation.cli.common import (
+from cli.common import (
     JsonOption,
     VerboseOption,
     console,
@@ -25,7 +25,7 @@ from tradingstation.cli.common import (
     load_settings,
     print_json,
 )
-from tradingstation.cli.fetch_cmd import check_as_of
+from cli.fetch_cmd import check_as_of
 from tradingstation.errors import InputError
 
 MAX_LOOKBACK_DAYS = 250  # daily retention keeps 252 sessions; more finds nothing new

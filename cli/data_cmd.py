@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradingstation.cli.common import (
+from cli.common import (
     JsonOption,
     console,
     err_console,

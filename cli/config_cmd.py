@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tradingstation.cli.common import JsonOption, console, load_settings, print_json
+from cli.common import JsonOption, console, load_settings, print_json
 from tradingstation.config import Settings
 from tradingstation.logs import redact
 

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from tradingstation.cli.common import (
+from cli.common import (
     JsonOption,
     console,
     exit_code_for,

@@ -12,8 +12,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tradingstation.cli.common import JsonOption, console, load_settings, print_json
-from tradingstation.cli.data_cmd import run_flow
+from cli.common import JsonOption, console, load_settings, print_json
+from cli.data_cmd import run_flow
 from tradingstation.errors import ConfigError
 
 LEVEL_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}

@@ -12,14 +12,14 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from tradingstation.cli.common import (
+from cli.common import (
     JsonOption,
     VerboseOption,
     console,
     load_settings,
     print_json,
 )
-from tradingstation.cli.data_cmd import run_flow
+from cli.data_cmd import run_flow
 
 COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
            "targets", "reward_risk", "shares", "risk_dollars", "track")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tradingstation.cli.common import JsonOption, console, load_settings, print_json
+from cli.common import JsonOption, console, load_settings, print_json
 from tradingstation.errors import InputError
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tradingstation.cli.common import JsonOption, console, load_settings, print_json
+from cli.common import JsonOption, console, load_settings, print_json
 
 app = typer.Typer(
     help="Prefect blocks: Spaces storage, the Alpha Vantage key, the alert webhook.",

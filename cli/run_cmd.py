@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tradingstation.cli.common import JsonOption, print_json
+from cli.common import JsonOption, print_json
 
 MODES = ("premarket", "market", "postmarket", "daily")
 

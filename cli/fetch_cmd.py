@@ -28,7 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from tradingstation.cli.common import (
+from cli.common import (
     JsonOption,
     console,
     err_console,

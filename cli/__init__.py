@@ -1,6 +1,6 @@
 """The ``tradingstation`` console script: one Typer app that every area registers commands on.
 
-To add a command group, create ``tradingstation/cli/<area>_cmd.py`` with
+To add a command group, create ``cli/<area>_cmd.py`` with
 ``app = typer.Typer(help=..., no_args_is_help=True)`` and its ``@app.command()`` functions, then add
 one line to the registration block below. Commands raise ``tradingstation.errors`` exceptions;
 :func:`main` turns them into one ``error: ...`` line and an exit code.
@@ -16,8 +16,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from tradingstation import __version__
-from tradingstation.cli import (
+from cli import (
     analysis_cmd,
     blocks_cmd,
     config_cmd,
@@ -31,12 +30,13 @@ from tradingstation.cli import (
     track_cmd,
     watch_cmd,
 )
-from tradingstation.cli.common import (
+from cli.common import (
     exit_code_for,
     is_expected,
     print_error,
     settings_error_message,
 )
+from tradingstation import __version__
 from tradingstation.config import get_settings
 from tradingstation.logs import LEVELS, configure_logging, redact
 
