@@ -7,14 +7,9 @@ from typing import Any
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.tasks import exponential_backoff
 
-from tradingstation.config import Settings
+from tradingstation.config import get_settings
 from tradingstation.errors import TransientError
 
-# Read once at import: task decorators fix their retry policy when the module loads.
-_SETTINGS = Settings()
-TASK_RETRIES = _SETTINGS.task_retries
-# First retry after ~backoff s, then 2x, 4x ... (tests shrink it with TS_TASK_BACKOFF_SECONDS).
-BACKOFF_SECONDS = _SETTINGS.task_backoff_seconds
 JITTER = 0.5
 
 
@@ -34,11 +29,21 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
 
 
 def retry_options(retries: int | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``@task`` giving the standard transient-only retry policy."""
-    count = TASK_RETRIES if retries is None else retries
+    """Keyword arguments for ``@task`` giving the standard transient-only retry policy.
+
+    The count (``task_retries``) and first delay (``task_backoff_seconds``; then 2x, 4x ...)
+    come from :func:`get_settings` when this is called, i.e. when a task module applies the
+    policy in its decorator, so the policy follows the process's one settings object.
+
+    Args:
+        retries: Overrides the configured retry count.
+    """
+    settings = get_settings()
+    count = settings.task_retries if retries is None else retries
     return {
         "retries": count,
-        "retry_delay_seconds": exponential_backoff(backoff_factor=BACKOFF_SECONDS)(count)
+        "retry_delay_seconds": exponential_backoff(
+            backoff_factor=settings.task_backoff_seconds)(count)
         if count
         else 0,
         "retry_jitter_factor": JITTER,

@@ -58,3 +58,18 @@ def test_slack_hooks_use_the_slack_block_others_keep_the_url_secret() -> None:
     request = generic._build_request_args("body text", "subject line")
     assert request["url"].endswith("token=s3cr3t")
     assert request["json"] == {"subject": "subject line", "text": "body text"}
+
+
+def test_retry_options_read_the_settings_get_settings_returns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TS_TASK_RETRIES", "2")
+    monkeypatch.setenv("TS_TASK_BACKOFF_SECONDS", "7")
+    get_settings.cache_clear()
+    try:
+        options = retry_options()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert options["retries"] == 2
+    assert options["retry_delay_seconds"] == [7, 14]
