@@ -137,14 +137,14 @@ def dashboard(
         else:
             console.print(locations["files"]["index.html"], highlight=False, soft_wrap=True)
         return
-    from tradingstation.dashboard.build import risk_from_settings
     from tradingstation.errors import InputError
+    from tradingstation.plan import RiskSettings
 
     settings = load_settings()
     # Bad values fail here with one line, before Prefect starts or anything is written.
-    risk_from_settings(settings, equity=equity, risk_per_trade=risk_per_trade,
-                       max_position_pct=max_position_pct, max_open_risk=max_open_risk,
-                       min_reward_risk=min_reward_risk)
+    RiskSettings.from_settings(settings, equity=equity, risk_per_trade=risk_per_trade,
+                               max_position_pct=max_position_pct, max_open_risk=max_open_risk,
+                               min_reward_risk=min_reward_risk)
     if not 0 < hours_lookback <= 744:
         raise InputError(f"invalid --hours-lookback {hours_lookback!r}: must be in (0, 744]")
     if as_of is not None:

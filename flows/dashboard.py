@@ -13,10 +13,10 @@ from prefect import flow
 from blocks.resolve import resolve_store
 from flows.runs import command_run_name, configure_run_logging, names_failed_task
 from flows.session import parse_as_of
-from tasks.trade_plan import publish_trade_plan
+from tasks.plan import publish_trade_plan
 from tradingstation.config import get_settings
-from tradingstation.dashboard.build import risk_from_settings
 from tradingstation.dashboard.export import idea_to_dict
+from tradingstation.plan import RiskSettings
 
 
 @flow(name="dashboard", flow_run_name=command_run_name("dashboard"))
@@ -50,9 +50,9 @@ def dashboard(
     settings = get_settings()
     configure_run_logging(settings)
     # Bad sizing values fail here, before the store is opened or anything is written.
-    risk = risk_from_settings(settings, equity=equity, risk_per_trade=risk_per_trade,
-                              max_position_pct=max_position_pct, max_open_risk=max_open_risk,
-                              min_reward_risk=min_reward_risk)
+    risk = RiskSettings.from_settings(settings, equity=equity, risk_per_trade=risk_per_trade,
+                                      max_position_pct=max_position_pct,
+                                      max_open_risk=max_open_risk, min_reward_risk=min_reward_risk)
     now = parse_as_of(as_of)
     store = resolve_store(settings)
     result = publish_trade_plan(store, now, settings, hours_lookback, risk)

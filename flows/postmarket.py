@@ -14,8 +14,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.console import print_summary
 from flows.runs import names_failed_task, session_run_name
 from flows.session import finish_closed, publish, run_script, scan_watchlist, start_session
-from tasks.plan import risk_settings
-from tasks.trade_plan import publish_trade_plan
+from tasks.plan import publish_trade_plan
+from tradingstation.plan import RiskSettings
 
 POSTMARKET_SCREENERS = ("exhaustion_reversal",)
 
@@ -39,7 +39,7 @@ def postmarket(as_of: datetime | None = None, force: bool = False) -> dict:
         return finish_closed(run)
     _, found = scan_watchlist(run, "intraday_30min", POSTMARKET_SCREENERS, force)
     dashboard = publish_trade_plan(run.store, run.as_of, run.settings, 24,
-                                   risk_settings(run.settings))
+                                   RiskSettings.from_settings(run.settings))
     run.notes.append(f"dashboard: {len(dashboard.plan.ideas)} ideas, "
                      f"published {dashboard.pointer.get('stamp')}")
     sections = {"Exhaustion Reversal": found["exhaustion_reversal"]}

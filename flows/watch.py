@@ -15,7 +15,6 @@ from blocks.resolve import resolve_provider, resolve_store
 from flows.ephemeral import run_once
 from flows.runs import names_failed_task, session_run_name
 from flows.session import configure_run_logging, parse_as_of
-from tasks.plan import risk_settings
 from tasks.watch import alert_sender, poll_ideas
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import get_settings
@@ -23,6 +22,7 @@ from tradingstation.errors import InputError
 from tradingstation.live.alerts import AlertPolicy
 from tradingstation.live.pacing import Clock, poll_interval
 from tradingstation.live.watcher import Watcher
+from tradingstation.plan import RiskSettings
 
 
 def parse_until(until: str | None) -> time | None:
@@ -69,7 +69,8 @@ def watch(as_of: datetime | None = None, until: str | None = None, speed: float 
     store = resolve_store(settings)
     send, destination = alert_sender(settings)
     clock = Clock(start, speed)
-    watcher = Watcher(store, resolve_provider(settings, start), session, risk_settings(settings),
+    watcher = Watcher(store, resolve_provider(settings, start), session,
+                      RiskSettings.from_settings(settings),
                       AlertPolicy.parse(settings.watch_quiet_hours, settings.watch_alert_cap),
                       send, settings.dashboard_url)
     print(f"watching session {session} until {end.astimezone(NY):%H:%M} New York; "

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypedDict
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tradingstation.config import Settings
 from tradingstation.errors import InputError
 from tradingstation.plan_checks import ENTRY_DRIFT_MAX, conflicting, entry_off_tape, reward_risk
-from tradingstation.signals import Signal
+from tradingstation.signals import Direction, Signal, Status
+from tradingstation.storage.keys import SYMBOL_RE
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +23,11 @@ PLAN_SCHEMA_VERSION = 1
 # Each extra screener agreeing on a symbol and direction is worth this many score points.
 CONFLUENCE_BONUS = 1.5
 DEFAULT_MIN_REWARD_RISK = 1.0
+# What the live-trigger watcher last saw of an idea (``tradingstation.live.triggers.STATES``).
+LiveState = Literal["watch", "triggered", "invalidated", "expired"]
 
-__all__ = ["ENTRY_DRIFT_MAX", "Idea", "Plan", "RiskSettings", "build_plan", "merge_signals",
-           "parse_signals", "size_position"]
+__all__ = ["ENTRY_DRIFT_MAX", "Dropped", "Idea", "LiveState", "Plan", "RiskSettings", "build_plan",
+           "merge_signals", "parse_signals", "size_position"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,17 @@ class RiskSettings:
     max_open_risk: float
     min_reward_risk: float = DEFAULT_MIN_REWARD_RISK
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: float | None) -> RiskSettings:
+        """Sizing rules from settings, with command-line overrides where given (not None)."""
+        values = {
+            "equity": settings.equity, "risk_per_trade": settings.risk_per_trade,
+            "max_position_pct": settings.max_position_pct,
+            "max_open_risk": settings.max_open_risk, "min_reward_risk": settings.min_reward_risk,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
     def __post_init__(self) -> None:
         checks = {
             "equity": self.equity > 0,
@@ -59,8 +74,9 @@ class RiskSettings:
                 raise InputError(f"invalid {name} {value!r}: out of range")
 
 
-@dataclass(frozen=True)
-class Idea:
+# Idea fields in the order plan.json and plan.csv list them. The first block is every
+# version-1 idea's; fields with a default were added later (additive, so optional in the schema).
+class Idea(BaseModel):
     """One symbol and direction, merged across every screener that flagged it, with sizing.
 
     Attributes:
@@ -68,10 +84,9 @@ class Idea:
         symbol: Ticker.
         direction: ``long`` or ``short``.
         status: ``triggered`` when any contributing signal triggered, else ``watch``.
-        screeners: Contributing screeners, best first.
-        signal_ids: Ids of the merged signals.
         score: Best contributing score (0-10).
         rank_score: ``score`` plus the confluence bonus; what ranking sorts by.
+        screeners: Contributing screeners, best first.
         entry: Entry of the best signal.
         stop: Stop of the best signal.
         targets: Targets of the best signal (1R/2R/3R unless the screener set its own).
@@ -82,6 +97,7 @@ class Idea:
         sizing_note: Which rule limited the size.
         invalidation: When the idea is void.
         reasons: ``"<screener>: <reason>"`` sentences from every contributing signal.
+        signal_ids: Ids of the merged signals.
         timestamp: Newest contributing signal time.
         data_as_of: Newest data any contributing signal saw.
         demo: Made from demo data.
@@ -97,34 +113,36 @@ class Idea:
         live_at: When ``live_state`` was reached (None while still watched).
     """
 
-    rank: int
-    symbol: str
-    direction: str
-    status: str
-    screeners: list[str]
-    signal_ids: list[str]
-    score: float
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rank: int = Field(ge=1)
+    symbol: str = Field(pattern=SYMBOL_RE.pattern)
+    direction: Direction
+    status: Status
+    score: float = Field(ge=0, le=10)
     rank_score: float
-    entry: float
-    stop: float
+    screeners: list[str] = Field(min_length=1)
+    entry: float = Field(gt=0)
+    stop: float = Field(gt=0)
     targets: list[float]
-    risk_per_share: float
-    shares: int
-    position_value: float
-    risk_dollars: float
+    risk_per_share: float = Field(gt=0)
+    shares: int = Field(ge=0)
+    position_value: float = Field(ge=0)
+    risk_dollars: float = Field(ge=0)
     sizing_note: str
     invalidation: str
     reasons: list[str]
+    signal_ids: list[str]
     timestamp: datetime
     data_as_of: datetime
     demo: bool
     reward_risk: float | None = None
     conflict: bool = False
-    conflict_reasons: list[str] = field(default_factory=list)
+    conflict_reasons: list[str] = Field(default_factory=list)
     track_expectancy_r: float | None = None
-    track_sample: int = 0
+    track_sample: int = Field(default=0, ge=0)
     track_note: str = ""
-    live_state: str | None = None
+    live_state: LiveState | None = None
     live_at: datetime | None = None
 
     @property
@@ -133,12 +151,19 @@ class Idea:
         return len(self.screeners)
 
 
-@dataclass
-class Plan:
+class Dropped(TypedDict):
+    """A signal left out of the plan and why."""
+
+    symbol: str
+    screener: str
+    reason: str
+
+
+class Plan(BaseModel):
     """A ranked, sized trade plan plus what was dropped and why."""
 
     ideas: list[Idea]
-    dropped: list[dict[str, str]] = field(default_factory=list)
+    dropped: list[Dropped] = Field(default_factory=list)
     generated_at: datetime | None = None
     demo: bool = False
     min_reward_risk: float = DEFAULT_MIN_REWARD_RISK
@@ -149,7 +174,9 @@ class Plan:
         return round(sum(i.risk_dollars for i in self.ideas), 2)
 
 
-def parse_signals(raw: Iterable[Signal | Mapping[str, Any]]) -> tuple[list[Signal], list[dict]]:
+def parse_signals(
+    raw: Iterable[Signal | Mapping[str, Any]],
+) -> tuple[list[Signal], list[Dropped]]:
     """Validate signals, keeping the good ones and describing each rejected one.
 
     A stop on the wrong side of entry, zero risk, or a malformed record is dropped with its
@@ -159,7 +186,7 @@ def parse_signals(raw: Iterable[Signal | Mapping[str, Any]]) -> tuple[list[Signa
         ``(signals, dropped)`` where each dropped item has ``symbol``, ``screener``, ``reason``.
     """
     good: list[Signal] = []
-    dropped: list[dict] = []
+    dropped: list[Dropped] = []
     for item in raw:
         if isinstance(item, Signal):
             signal = item

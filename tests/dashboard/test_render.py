@@ -31,6 +31,15 @@ def test_plan_document_matches_its_schema_and_survives_json() -> None:
     assert document["ideas"][0]["screeners"] == ["breakout", "avwap_reclaim"]
 
 
+def test_schema_is_generated_from_the_idea_model_with_version_1_fields_required() -> None:
+    idea = PLAN_JSON_SCHEMA["$defs"]["Idea"]
+    assert list(idea["properties"]) == IDEA_FIELDS
+    assert idea["required"] == IDEA_FIELDS[:IDEA_FIELDS.index("reward_risk")]
+    assert idea["additionalProperties"] is False
+    assert PLAN_JSON_SCHEMA["required"] == ["schema_version", "generated_at", "session", "demo",
+                                            "open_risk", "ideas", "dropped"]
+
+
 @pytest.mark.parametrize(
     ("path", "value"),
     [(("ideas", 0, "direction"), "sideways"), (("ideas", 0, "shares"), -1),

@@ -46,17 +46,6 @@ class DashboardResult:
     html: str
 
 
-def risk_from_settings(settings: Settings, **overrides: float | None) -> RiskSettings:
-    """Sizing rules from settings, with command-line overrides where given."""
-    values = {
-        "equity": settings.equity, "risk_per_trade": settings.risk_per_trade,
-        "max_position_pct": settings.max_position_pct, "max_open_risk": settings.max_open_risk,
-        "min_reward_risk": settings.min_reward_risk,
-    }
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return RiskSettings(**values)
-
-
 def idea_chart(
     bars: pd.DataFrame, anchors: pd.DataFrame, symbol: str, levels: dict[str, float],
     ema_period: int = 21,
@@ -105,7 +94,7 @@ def build_dashboard(
     """
     if not (0 < hours_lookback <= 24 * 31):
         raise InputError(f"invalid --hours-lookback {hours_lookback!r}: must be in (0, 744]")
-    risk = risk or risk_from_settings(settings)
+    risk = risk or RiskSettings.from_settings(settings)
     # Only signals that existed at ``now``: a replay must not plan a later run's ideas.
     signals = load_signals(store, now - timedelta(hours=hours_lookback), until=now)
     plan = plan_with_track_record(signals, risk, now, store, settings.rank_by_expectancy)

@@ -4,85 +4,51 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
-from tradingstation.plan import PLAN_SCHEMA_VERSION, Idea, Plan
+from pydantic import BaseModel, ConfigDict, Field
 
-# Fields every version-1 idea has; later additions are listed in IDEA_FIELDS only (additive).
-REQUIRED_IDEA_FIELDS = [
-    "rank", "symbol", "direction", "status", "score", "rank_score", "screeners", "entry",
-    "stop", "targets", "risk_per_share", "shares", "position_value", "risk_dollars",
-    "sizing_note", "invalidation", "reasons", "signal_ids", "timestamp", "data_as_of", "demo",
-]
-IDEA_FIELDS = [*REQUIRED_IDEA_FIELDS, "reward_risk", "conflict", "conflict_reasons",
-               "track_expectancy_r", "track_sample", "track_note", "live_state", "live_at"]
+from tradingstation.plan import DEFAULT_MIN_REWARD_RISK, PLAN_SCHEMA_VERSION, Dropped, Idea, Plan
 
-# JSON Schema of plan.json (documented in the README). Bump PLAN_SCHEMA_VERSION on any
-# incompatible change; additive fields keep the version.
+# The order of Idea's fields is the order of plan.json's idea keys and plan.csv's columns.
+IDEA_FIELDS = list(Idea.model_fields)
+
+
+class PlanDocument(BaseModel):
+    """plan.json: the plan with its session and lookback (keys in this order).
+
+    Bump ``PLAN_SCHEMA_VERSION`` on any incompatible change; additive fields keep the version.
+
+    Attributes:
+        schema_version: ``PLAN_SCHEMA_VERSION``.
+        generated_at: When the plan was made.
+        session: The session it plans (None when not tied to one).
+        demo: Made from demo data.
+        open_risk: Dollars at risk across the plan.
+        hours_lookback: How many hours of signals it merged (None when not a lookback).
+        min_reward_risk: The lowest reward:risk that was sized.
+        ideas: The ranked ideas.
+        dropped: The signals left out and why.
+    """
+
+    model_config = ConfigDict(title="TradingStation trade plan")
+
+    schema_version: Literal[PLAN_SCHEMA_VERSION]
+    generated_at: datetime
+    session: date | None
+    demo: bool
+    open_risk: float = Field(ge=0)
+    hours_lookback: float | None = None
+    min_reward_risk: float = Field(default=DEFAULT_MIN_REWARD_RISK, ge=0)
+    ideas: list[Idea]
+    dropped: list[Dropped]
+
+
+# JSON Schema of plan.json (documented in the README), generated from the models.
 PLAN_JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "TradingStation trade plan",
-    "type": "object",
-    "required": ["schema_version", "generated_at", "demo", "session", "open_risk", "ideas",
-                 "dropped"],
-    "properties": {
-        "schema_version": {"const": PLAN_SCHEMA_VERSION},
-        "generated_at": {"type": "string", "format": "date-time"},
-        "session": {"type": ["string", "null"], "format": "date"},
-        "demo": {"type": "boolean"},
-        "open_risk": {"type": "number", "minimum": 0},
-        "hours_lookback": {"type": ["number", "null"]},
-        "min_reward_risk": {"type": "number", "minimum": 0},
-        "ideas": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": REQUIRED_IDEA_FIELDS,
-                "properties": {
-                    "rank": {"type": "integer", "minimum": 1},
-                    "symbol": {"type": "string", "pattern": r"^[A-Z][A-Z0-9.\-]{0,9}$"},
-                    "direction": {"enum": ["long", "short"]},
-                    "status": {"enum": ["watch", "triggered"]},
-                    "score": {"type": "number", "minimum": 0, "maximum": 10},
-                    "rank_score": {"type": "number"},
-                    "screeners": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                    "entry": {"type": "number", "exclusiveMinimum": 0},
-                    "stop": {"type": "number", "exclusiveMinimum": 0},
-                    "targets": {"type": "array", "items": {"type": "number"}},
-                    "risk_per_share": {"type": "number", "exclusiveMinimum": 0},
-                    "shares": {"type": "integer", "minimum": 0},
-                    "position_value": {"type": "number", "minimum": 0},
-                    "risk_dollars": {"type": "number", "minimum": 0},
-                    "sizing_note": {"type": "string"},
-                    "invalidation": {"type": "string"},
-                    "reasons": {"type": "array", "items": {"type": "string"}},
-                    "signal_ids": {"type": "array", "items": {"type": "string"}},
-                    "timestamp": {"type": "string", "format": "date-time"},
-                    "data_as_of": {"type": "string", "format": "date-time"},
-                    "demo": {"type": "boolean"},
-                    "reward_risk": {"type": ["number", "null"]},
-                    "conflict": {"type": "boolean"},
-                    "conflict_reasons": {"type": "array", "items": {"type": "string"}},
-                    "track_expectancy_r": {"type": ["number", "null"]},
-                    "track_sample": {"type": "integer", "minimum": 0},
-                    "track_note": {"type": "string"},
-                    "live_state": {"enum": [None, "watch", "triggered", "invalidated",
-                                            "expired"]},
-                    "live_at": {"type": ["string", "null"], "format": "date-time"},
-                },
-                "additionalProperties": False,
-            },
-        },
-        "dropped": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["symbol", "screener", "reason"],
-                "properties": {k: {"type": "string"} for k in ("symbol", "screener", "reason")},
-            },
-        },
-    },
+    **PlanDocument.model_json_schema(),
 }
 
 
@@ -98,8 +64,8 @@ def idea_to_dict(idea: Idea) -> dict[str, Any]:
 def plan_to_document(
     plan: Plan, session: str | None = None, hours_lookback: float | None = None
 ) -> dict[str, Any]:
-    """The plan.json document (see ``PLAN_JSON_SCHEMA``)."""
-    return {
+    """The plan.json document (``PlanDocument``; see ``PLAN_JSON_SCHEMA``)."""
+    values = {
         "schema_version": PLAN_SCHEMA_VERSION,
         "generated_at": (plan.generated_at.isoformat() if plan.generated_at else None),
         "session": session,
@@ -110,6 +76,7 @@ def plan_to_document(
         "ideas": [idea_to_dict(i) for i in plan.ideas],
         "dropped": plan.dropped,
     }
+    return {name: values[name] for name in PlanDocument.model_fields}
 
 
 def plan_to_csv(plan: Plan) -> str:

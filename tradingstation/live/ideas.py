@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import date, datetime
 
 import numpy as np
@@ -114,5 +113,5 @@ def with_live_state(plan: Plan, watch: pd.DataFrame, as_of: datetime) -> Plan:
     ideas = []
     for idea in plan.ideas:
         state, at = seen.get((idea.symbol, idea.direction), (None, None))
-        ideas.append(replace(idea, live_state=state, live_at=at))
-    return replace(plan, ideas=ideas)
+        ideas.append(idea.model_copy(update={"live_state": state, "live_at": at}))
+    return plan.model_copy(update={"ideas": ideas})

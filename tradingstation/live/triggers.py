@@ -22,17 +22,19 @@ quote's high/low at its first observation as a baseline and only a later *new* s
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
 from tradingstation.calendar import NY, get_calendar
+from tradingstation.plan import LiveState
 
 OPEN = "watch"
 TRIGGERED = "triggered"
 INVALIDATED = "invalidated"
 EXPIRED = "expired"
-STATES = (OPEN, TRIGGERED, INVALIDATED, EXPIRED)
+STATES: tuple[str, ...] = get_args(LiveState)  # the plan's live_state values, in this order
 
 # When a watched idea stops being actionable (New York time), by screener. An idea merged
 # from several screeners expires at the latest of theirs. Gap & Go and ORB are opening-drive

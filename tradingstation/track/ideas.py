@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
@@ -29,9 +28,10 @@ def annotate_plan(plan: Plan, table: pd.DataFrame) -> Plan:
     ideas = []
     for idea in plan.ideas:
         found = lookup(table, idea.screeners[0], idea.score, idea.direction)
-        ideas.append(replace(idea, track_expectancy_r=found["expectancy_r"],
-                             track_sample=int(found["sample"]), track_note=str(found["note"])))
-    return replace(plan, ideas=ideas)
+        ideas.append(idea.model_copy(update={
+            "track_expectancy_r": found["expectancy_r"], "track_sample": int(found["sample"]),
+            "track_note": str(found["note"])}))
+    return plan.model_copy(update={"ideas": ideas})
 
 
 def plan_with_track_record(signals: list[Signal], risk: RiskSettings, as_of: datetime,
