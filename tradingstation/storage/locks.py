@@ -24,6 +24,7 @@ import socket
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,11 @@ LOCK_DIR_NAME = ".locks"
 # How long a waiting writer sleeps between tries, at most (it starts at a twentieth of this).
 _POLL_MAX_SECONDS = 0.5
 
-_THREAD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+# Weak values: a lock lives while someone holds (or is about to take) it, then its entry goes,
+# so a long-lived worker touching many stores and objects does not accumulate locks.
+_THREAD_LOCKS: weakref.WeakValueDictionary[tuple[str, str], threading.Lock] = (
+    weakref.WeakValueDictionary()
+)
 _THREAD_LOCKS_GUARD = threading.Lock()
 
 
@@ -44,9 +49,14 @@ def object_lock(store: ObjectStore, name: str) -> threading.Lock:
     """The process-wide thread lock called ``name`` of the data ``store`` describes.
 
     Keyed by :meth:`ObjectStore.describe`, so two store objects on the same data share it.
+    Keep the returned lock referenced while using it (``with object_lock(...):`` does).
     """
+    key = (store.describe(), name)
     with _THREAD_LOCKS_GUARD:
-        return _THREAD_LOCKS.setdefault((store.describe(), name), threading.Lock())
+        lock = _THREAD_LOCKS.get(key)
+        if lock is None:
+            lock = _THREAD_LOCKS[key] = threading.Lock()
+        return lock
 
 
 def lock_directory(store: ObjectStore) -> Path:
