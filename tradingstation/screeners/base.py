@@ -134,8 +134,7 @@ class Screener(ABC):
             InputError: on a bad parameter (before anything is computed).
         """
         parsed = self.parse_params(**params)
-        signals = self.find(data, parsed)
-        return sorted(signals, key=lambda s: (-s.score, s.symbol, s.direction))
+        return rank_signals(self.find(data, parsed))
 
     @abstractmethod
     def find(self, data: ScreenInput, params: Any) -> list[Signal]:
@@ -144,6 +143,11 @@ class Screener(ABC):
 
 # ---------------------------------------------------------------------------------------------
 # Signal building
+
+
+def rank_signals(signals: Iterable[Signal]) -> list[Signal]:
+    """A screen's signals in the order it reports them: by score (best first), then symbol."""
+    return sorted(signals, key=lambda s: (-s.score, s.symbol, s.direction))
 
 
 def round_price(value: float) -> float:

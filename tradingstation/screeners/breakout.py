@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Mapping
+from typing import Any, Self
 
 import numpy as np
+import pandas as pd
 from pydantic import Field, model_validator
 
+from tradingstation.data.panel import Panel
 from tradingstation.indicators import average_volume
 from tradingstation.screeners import views
 from tradingstation.screeners.base import (
@@ -83,84 +86,110 @@ class Breakout(Screener):
 
     def find(self, data: ScreenInput, params: BreakoutParams) -> list[Signal]:
         """Breakouts on the evaluated daily bar."""
-        p = params
         view = views.daily_view(data)
         d = view.panel
-        if len(d.index) < p.min_consolidation_days + 1:
+        if len(d.index) < params.min_consolidation_days + 1:
             return []
-        symbols = d.close.columns
-        shape = base_shape(
-            d.high.to_numpy()[:-1], d.low.to_numpy()[:-1], min(p.max_base_days, len(d.index) - 1)
+        x = breakout_inputs(d, params)
+        e = evaluate_breakout(x, params, view.pace)
+        return breakout_signals(data, view, d.close.columns, x, e, params)
+
+
+def breakout_inputs(d: Panel, p: BreakoutParams) -> dict[str, np.ndarray]:
+    """Per symbol, the base before the panel's last (evaluated) row and that row's numbers."""
+    shape = base_shape(
+        d.high.to_numpy()[:-1], d.low.to_numpy()[:-1], min(p.max_base_days, len(d.index) - 1)
+    )
+    good = shape["valid"] & (shape["depth"] <= p.max_depth)
+    base_len = np.logical_and.accumulate(good, axis=0).sum(axis=0)
+    at_len = np.maximum(base_len - 1, 0)
+    cols = np.arange(len(d.close.columns))
+    tight_at = np.maximum(np.minimum(p.tight_days, base_len) - 1, 0)
+    x = {f: getattr(d, f).iloc[-1].to_numpy() for f in ("open", "high", "low", "close", "volume")}
+    tail = d.volume.iloc[-(p.volume_length + 1):]
+    x.update(
+        base_len=base_len,
+        base_high=shape["high"][at_len, cols],
+        base_low=shape["low"][at_len, cols],
+        depth=shape["depth"][at_len, cols],
+        tight=shape["depth"][tight_at, cols],
+        avg_volume=average_volume(tail, p.volume_length).iloc[-1].to_numpy(),
+    )
+    return x
+
+
+def evaluate_breakout(x: Mapping[str, np.ndarray], p: BreakoutParams,
+                      pace: float) -> dict[str, Any]:
+    """Conditions, stop and score of :func:`breakout_inputs` (any shape, element-wise);
+    ``pace`` is the evaluated bar's share of its session (1 for a complete bar)."""
+    h, lo, c = x["high"], x["low"], x["close"]
+    base_len, tight, base_low = x["base_len"], x["tight"], x["base_low"]
+    pace_vol = x["volume"] / pace
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mult = pace_vol / x["avg_volume"]
+        close_pos = np.where(h > lo, (c - lo) / (h - lo), 1.0)
+        hit = (
+            (base_len >= p.min_consolidation_days)
+            & (tight <= p.max_tight_range)
+            & (c > x["base_high"])
+            & (mult >= p.volume_multiple)
         )
-        good = shape["valid"] & (shape["depth"] <= p.max_depth)
-        base_len = np.logical_and.accumulate(good, axis=0).sum(axis=0)
-        at_len = np.maximum(base_len - 1, 0)
-        cols = np.arange(len(symbols))
-        base_high = shape["high"][at_len, cols]
-        base_low = shape["low"][at_len, cols]
-        depth = shape["depth"][at_len, cols]
-        tight_at = np.maximum(np.minimum(p.tight_days, base_len) - 1, 0)
-        tight = shape["depth"][tight_at, cols]
+    stop = np.where(lo < c, np.maximum(lo, base_low), base_low)
+    capped = (c - stop) > p.max_risk * c
+    stop = np.where(capped, c * (1 - p.max_risk), stop)
+    score = (
+        ramp(mult, p.volume_multiple, 2.5 * p.volume_multiple, 3.0)
+        + ramp(p.max_tight_range - tight, 0, p.max_tight_range, 3.0)
+        + ramp(base_len, p.min_consolidation_days, 4 * p.min_consolidation_days, 2.0)
+        + ramp(close_pos, 0.5, 1.0, 2.0)
+    )
+    return {"pace_volume": pace_vol, "mult": mult, "close_pos": close_pos, "hit": hit,
+            "stop": stop, "capped": capped, "score": score}
 
-        o, h, lo, c = (getattr(d, f).iloc[-1].to_numpy() for f in ("open", "high", "low", "close"))
-        vol = d.volume.iloc[-1].to_numpy()
-        tail = d.volume.iloc[-(p.volume_length + 1):]
-        avg_vol = average_volume(tail, p.volume_length).iloc[-1].to_numpy()
-        pace_vol = vol / view.pace
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mult = pace_vol / avg_vol
-            close_pos = np.where(h > lo, (c - lo) / (h - lo), 1.0)
-            hit = (
-                (base_len >= p.min_consolidation_days)
-                & (tight <= p.max_tight_range)
-                & (c > base_high)
-                & (mult >= p.volume_multiple)
-            )
-        stop = np.where(lo < c, np.maximum(lo, base_low), base_low)
-        capped = (c - stop) > p.max_risk * c
-        stop = np.where(capped, c * (1 - p.max_risk), stop)
-        score = (
-            ramp(mult, p.volume_multiple, 2.5 * p.volume_multiple, 3.0)
-            + ramp(p.max_tight_range - tight, 0, p.max_tight_range, 3.0)
-            + ramp(base_len, p.min_consolidation_days, 4 * p.min_consolidation_days, 2.0)
-            + ramp(close_pos, 0.5, 1.0, 2.0)
+
+def breakout_signals(data: ScreenInput, view: views.DailyView | views.ViewTimes,
+                     symbols: pd.Index, x: Mapping[str, np.ndarray], e: Mapping[str, Any],
+                     p: BreakoutParams) -> list[Signal]:
+    """The signals of the symbols :func:`evaluate_breakout` hit (1-D arrays, one per symbol)."""
+    o, lo, c, vol = x["open"], x["low"], x["close"], x["volume"]
+    base_len, base_high, base_low = x["base_len"], x["base_high"], x["base_low"]
+    depth, tight, avg_vol = x["depth"], x["tight"], x["avg_volume"]
+    pace_vol, mult, close_pos = e["pace_volume"], e["mult"], e["close_pos"]
+    stop, capped, score = e["stop"], e["capped"], e["score"]
+    signals = []
+    for i in np.flatnonzero(e["hit"]):
+        sym = symbols[i]
+        vol_text = (
+            f"volume pace {fmt_volume(pace_vol[i])} ({fmt_volume(vol[i])} at "
+            f"{view.pace:.0%} of the session)" if view.partial
+            else f"volume {fmt_volume(vol[i])}"
         )
-
-        signals = []
-        for i in np.flatnonzero(hit):
-            sym = symbols[i]
-            vol_text = (
-                f"volume pace {fmt_volume(pace_vol[i])} ({fmt_volume(vol[i])} at "
-                f"{view.pace:.0%} of the session)" if view.partial
-                else f"volume {fmt_volume(vol[i])}"
-            )
-            stop_text = (
-                f"capped at {p.max_risk:.0%} below entry" if capped[i]
-                else f"max(breakout-day low {fmt_price(lo[i])}, base low {fmt_price(base_low[i])})"
-            )
-            reasons = [
-                f"closed {fmt_price(c[i])} above the {base_len[i]}-session base high "
-                f"{fmt_price(base_high[i])} ({fmt_pct(c[i] / base_high[i] - 1)})",
-                f"base depth {depth[i]:.1%} (max {p.max_depth:.0%}); last "
-                f"{min(p.tight_days, base_len[i])} sessions range {tight[i]:.1%} "
-                f"(max {p.max_tight_range:.0%})",
-                f"{vol_text} = {fmt_mult(mult[i])} the {p.volume_length}-day average "
-                f"{fmt_volume(avg_vol[i])} (need {fmt_mult(p.volume_multiple)})",
-                f"stop {fmt_price(stop[i])} = {stop_text}",
-            ]
-            signal = build_signal(
-                screener=self.name, symbol=sym, data=data, direction="long",
-                status="triggered", score=score[i], entry=c[i], stop=stop[i],
-                trigger=f"base-{base_len[i]}d", reasons=reasons,
-                metrics={LAST_PRICE_METRIC: c[i],
-                         "base_days": base_len[i], "base_high": base_high[i],
-                         "base_low": base_low[i], "base_depth_pct": depth[i] * 100,
-                         "tight_range_pct": tight[i] * 100, "volume": vol[i],
-                         "volume_pace": pace_vol[i], "volume_multiple": mult[i],
-                         "open": o[i], "close_position": close_pos[i]},
-                data_as_of=view.newest.get(sym),
-            )
-            if signal is not None:
-                signals.append(signal)
-        return signals
-
+        stop_text = (
+            f"capped at {p.max_risk:.0%} below entry" if capped[i]
+            else f"max(breakout-day low {fmt_price(lo[i])}, base low {fmt_price(base_low[i])})"
+        )
+        reasons = [
+            f"closed {fmt_price(c[i])} above the {base_len[i]}-session base high "
+            f"{fmt_price(base_high[i])} ({fmt_pct(c[i] / base_high[i] - 1)})",
+            f"base depth {depth[i]:.1%} (max {p.max_depth:.0%}); last "
+            f"{min(p.tight_days, base_len[i])} sessions range {tight[i]:.1%} "
+            f"(max {p.max_tight_range:.0%})",
+            f"{vol_text} = {fmt_mult(mult[i])} the {p.volume_length}-day average "
+            f"{fmt_volume(avg_vol[i])} (need {fmt_mult(p.volume_multiple)})",
+            f"stop {fmt_price(stop[i])} = {stop_text}",
+        ]
+        signal = build_signal(
+            screener=Breakout.name, symbol=sym, data=data, direction="long",
+            status="triggered", score=score[i], entry=c[i], stop=stop[i],
+            trigger=f"base-{base_len[i]}d", reasons=reasons,
+            metrics={LAST_PRICE_METRIC: c[i],
+                     "base_days": base_len[i], "base_high": base_high[i],
+                     "base_low": base_low[i], "base_depth_pct": depth[i] * 100,
+                     "tight_range_pct": tight[i] * 100, "volume": vol[i],
+                     "volume_pace": pace_vol[i], "volume_multiple": mult[i],
+                     "open": o[i], "close_position": close_pos[i]},
+            data_as_of=view.newest.get(sym),
+        )
+        if signal is not None:
+            signals.append(signal)
+    return signals

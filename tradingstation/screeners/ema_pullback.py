@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
+import pandas as pd
 from pydantic import Field
 
 from tradingstation.indicators import ema, sma
@@ -56,71 +60,101 @@ class EmaPullback(Screener):
 
     def find(self, data: ScreenInput, params: EmaPullbackParams) -> list[Signal]:
         """Pullbacks to the rising EMA on the evaluated daily bar."""
-        p = params
         view = views.daily_view(data)
         d = view.panel
-        n = len(d.index)
-        if n < max(p.ema_period, p.trend_sma) + p.slope_days or n < 2:
+        if not enough_rows(len(d.index), params):
             return []
-        symbols = d.close.columns
-        ema_f = ema(d.close, p.ema_period)
-        e_now = ema_f.iloc[-1].to_numpy()
-        e_then = ema_f.iloc[-1 - p.slope_days].to_numpy()
-        trend = sma(d.close.iloc[-p.trend_sma:], p.trend_sma).iloc[-1].to_numpy()
-        atr_now = views.daily_atr(data, p.atr_length).iloc[-1].to_numpy()
-        o, h, lo, c = (getattr(d, f).iloc[-1].to_numpy() for f in ("open", "high", "low", "close"))
-        prev_c = d.close.iloc[-2].to_numpy()
-        stop = d.low.iloc[-p.pullback_days:].min().to_numpy()
-        swing = d.high.iloc[-1 - p.swing_days:-1].max().to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            close_pos = np.where(h > lo, (c - lo) / (h - lo), 0.5)
-            green = (c > o) & (close_pos >= 0.5)
-            up_close = c > prev_c
-            below = (e_now - c) / atr_now
-            hit = (
-                (c > trend) & (e_now > e_then) & (lo <= e_now)
-                & (c >= e_now - p.max_below_atr * atr_now) & (green | up_close)
-                & (stop < c)
-            )
-            risk = c - stop
-            score = (
-                ramp((c - trend) / atr_now, 0, 3, 1.5)
-                + ramp((e_now - e_then) / atr_now, 0, 1, 1.5)
-                + 3.0 - ramp(below, 0, max(p.max_below_atr, 1e-9), 3.0)
-                + ramp(close_pos, 0.5, 1.0, 2.0)
-                + ramp((swing - c) / risk, 1, 3, 2.0)
-            )
+        x = pullback_inputs(data, params)
+        return pullback_signals(data, view.newest, d.close.columns, x,
+                                evaluate_pullback(x, params), params)
 
-        signals = []
-        for i in np.flatnonzero(hit):
-            sym = symbols[i]
-            bounce = (
-                f"green candle closing at {close_pos[i]:.0%} of its range"
-                if green[i] else f"close {fmt_price(c[i])} above the prior close "
-                f"{fmt_price(prev_c[i])}"
-            )
-            reasons = [
-                f"uptrend: close {fmt_price(c[i])} > SMA{p.trend_sma} {fmt_price(trend[i])}; "
-                f"EMA{p.ema_period} {fmt_price(e_now[i])} rising from {fmt_price(e_then[i])} "
-                f"{p.slope_days} sessions ago",
-                f"pullback: low {fmt_price(lo[i])} touched EMA{p.ema_period} "
-                f"{fmt_price(e_now[i])}; close {below[i] * -1:+.2f} ATR from it (ATR "
-                f"{fmt_price(atr_now[i])}, floor -{p.max_below_atr:g} ATR)",
-                f"bounce: {bounce}",
-                f"stop {fmt_price(stop[i])} = pullback low of {p.pullback_days} sessions; "
-                f"target swing high {fmt_price(swing[i])} ({p.swing_days} sessions) and 2R",
-            ]
-            targets = [swing[i], c[i] + 2 * (round(c[i], 2) - round(stop[i], 2))]
-            signal = build_signal(
-                screener=self.name, symbol=sym, data=data, direction="long",
-                status="triggered", score=score[i], entry=c[i], stop=stop[i],
-                targets=targets, trigger=f"ema{p.ema_period}", reasons=reasons,
-                metrics={LAST_PRICE_METRIC: c[i],
-                         "ema": e_now[i], "ema_prior": e_then[i], "sma_trend": trend[i],
-                         "atr": atr_now[i], "close_vs_ema_atr": -below[i],
-                         "close_position": close_pos[i], "swing_high": swing[i]},
-                data_as_of=view.newest.get(sym),
-            )
-            if signal is not None:
-                signals.append(signal)
-        return signals
+
+def enough_rows(n: int, p: EmaPullbackParams) -> bool:
+    """Whether ``n`` daily rows (the evaluated one included) are enough to screen at all."""
+    return n >= max(p.ema_period, p.trend_sma) + p.slope_days and n >= 2
+
+
+def pullback_inputs(data: ScreenInput, p: EmaPullbackParams) -> dict[str, np.ndarray]:
+    """Per symbol, the numbers of the daily view's last (evaluated) row the conditions read."""
+    d = views.daily_view(data).panel
+    ema_f = ema(d.close, p.ema_period)
+    x = {f: getattr(d, f).iloc[-1].to_numpy() for f in ("open", "high", "low", "close")}
+    x.update(
+        ema=ema_f.iloc[-1].to_numpy(),
+        ema_prior=ema_f.iloc[-1 - p.slope_days].to_numpy(),
+        trend=sma(d.close.iloc[-p.trend_sma:], p.trend_sma).iloc[-1].to_numpy(),
+        atr=views.daily_atr(data, p.atr_length).iloc[-1].to_numpy(),
+        prev_close=d.close.iloc[-2].to_numpy(),
+        stop=d.low.iloc[-p.pullback_days:].min().to_numpy(),
+        swing=d.high.iloc[-1 - p.swing_days:-1].max().to_numpy(),
+    )
+    return x
+
+
+def evaluate_pullback(x: Mapping[str, np.ndarray], p: EmaPullbackParams) -> dict[str, Any]:
+    """Conditions and score of :func:`pullback_inputs` (arrays of any shape, element-wise)."""
+    o, lo, c = x["open"], x["low"], x["close"]
+    e_now, e_then, trend, atr_now = x["ema"], x["ema_prior"], x["trend"], x["atr"]
+    stop, swing = x["stop"], x["swing"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        close_pos = np.where(x["high"] > lo, (c - lo) / (x["high"] - lo), 0.5)
+        green = (c > o) & (close_pos >= 0.5)
+        up_close = c > x["prev_close"]
+        below = (e_now - c) / atr_now
+        hit = (
+            (c > trend) & (e_now > e_then) & (lo <= e_now)
+            & (c >= e_now - p.max_below_atr * atr_now) & (green | up_close)
+            & (stop < c)
+        )
+        risk = c - stop
+        score = (
+            ramp((c - trend) / atr_now, 0, 3, 1.5)
+            + ramp((e_now - e_then) / atr_now, 0, 1, 1.5)
+            + 3.0 - ramp(below, 0, max(p.max_below_atr, 1e-9), 3.0)
+            + ramp(close_pos, 0.5, 1.0, 2.0)
+            + ramp((swing - c) / risk, 1, 3, 2.0)
+        )
+    return {"close_pos": close_pos, "green": green, "below": below, "hit": hit, "score": score}
+
+
+def pullback_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
+                     x: Mapping[str, np.ndarray], e: Mapping[str, Any],
+                     p: EmaPullbackParams) -> list[Signal]:
+    """The signals of the symbols :func:`evaluate_pullback` hit (1-D arrays, one per symbol)."""
+    lo, c = x["low"], x["close"]
+    e_now, e_then, trend, atr_now = x["ema"], x["ema_prior"], x["trend"], x["atr"]
+    prev_c, stop, swing = x["prev_close"], x["stop"], x["swing"]
+    close_pos, green, below, score = e["close_pos"], e["green"], e["below"], e["score"]
+    signals = []
+    for i in np.flatnonzero(e["hit"]):
+        sym = symbols[i]
+        bounce = (
+            f"green candle closing at {close_pos[i]:.0%} of its range"
+            if green[i] else f"close {fmt_price(c[i])} above the prior close "
+            f"{fmt_price(prev_c[i])}"
+        )
+        reasons = [
+            f"uptrend: close {fmt_price(c[i])} > SMA{p.trend_sma} {fmt_price(trend[i])}; "
+            f"EMA{p.ema_period} {fmt_price(e_now[i])} rising from {fmt_price(e_then[i])} "
+            f"{p.slope_days} sessions ago",
+            f"pullback: low {fmt_price(lo[i])} touched EMA{p.ema_period} "
+            f"{fmt_price(e_now[i])}; close {below[i] * -1:+.2f} ATR from it (ATR "
+            f"{fmt_price(atr_now[i])}, floor -{p.max_below_atr:g} ATR)",
+            f"bounce: {bounce}",
+            f"stop {fmt_price(stop[i])} = pullback low of {p.pullback_days} sessions; "
+            f"target swing high {fmt_price(swing[i])} ({p.swing_days} sessions) and 2R",
+        ]
+        targets = [swing[i], c[i] + 2 * (round(c[i], 2) - round(stop[i], 2))]
+        signal = build_signal(
+            screener=EmaPullback.name, symbol=sym, data=data, direction="long",
+            status="triggered", score=score[i], entry=c[i], stop=stop[i],
+            targets=targets, trigger=f"ema{p.ema_period}", reasons=reasons,
+            metrics={LAST_PRICE_METRIC: c[i],
+                     "ema": e_now[i], "ema_prior": e_then[i], "sma_trend": trend[i],
+                     "atr": atr_now[i], "close_vs_ema_atr": -below[i],
+                     "close_position": close_pos[i], "swing_high": swing[i]},
+            data_as_of=newest.get(sym),
+        )
+        if signal is not None:
+            signals.append(signal)
+    return signals

@@ -141,6 +141,16 @@ class DailyView:
         return self.panel.index[-1]
 
 
+@dataclass(frozen=True)
+class ViewTimes:
+    """What the signal builders read of a :class:`DailyView` besides its bars (the same
+    attributes): the evaluated bar's ``pace``, whether it is ``partial``, and ``newest``."""
+
+    pace: float
+    partial: bool
+    newest: pd.Series
+
+
 def daily_view(data: ScreenInput) -> DailyView:
     """The daily bars to screen, ending with today's bar when it exists at ``as_of``.
 

@@ -32,6 +32,8 @@ from tradingstation.screeners import DAILY_SCREENERS, INTRADAY_SCREENERS, Screen
 from tradingstation.signals import Signal
 from tradingstation.track.outcome import OutcomeRules
 from tradingstation.track.paths import evaluate_signals, signal_rows
+from tradingstation.track.sweep import Sweep
+from tradingstation.track.sweep_screens import SWEEPS
 
 WARMUP_SESSIONS = 60  # SMA50 + the EMA slope window + room: no daily screen before this
 GAP_AND_GO_LEAD = pd.Timedelta(minutes=5)  # Gap & Go is replayed at 09:25 New York
@@ -68,10 +70,13 @@ def _screen(names: Sequence[str], data: ScreenInput,
     return found
 
 
-def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
-                 params: Mapping[str, Mapping[str, Any]] | None = None, demo: bool = False,
-                 progress: Progress | None = None) -> list[Signal]:
-    """Signals of the daily screeners ``names`` as of the close of each of ``sessions``."""
+def replay_daily_by_session(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
+                            params: Mapping[str, Mapping[str, Any]] | None = None,
+                            demo: bool = False,
+                            progress: Progress | None = None) -> list[Signal]:
+    """Signals of the daily screeners ``names`` as of the close of each of ``sessions``: one
+    screen of the universe per session, on the panel cut to that session (the simple path,
+    and the reference :func:`replay_daily` is checked against)."""
     params = params or {}
     cal = get_calendar()
     found: list[Signal] = []
@@ -79,6 +84,37 @@ def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *
         as_of = cal.session_times(day).market_close
         data = ScreenInput(session=day, as_of=as_of, daily=pit.cut_daily(daily, as_of), demo=demo)
         found += _screen(names, data, params)
+        if progress:
+            progress(1)
+    return found
+
+
+def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
+                 params: Mapping[str, Mapping[str, Any]] | None = None, demo: bool = False,
+                 progress: Progress | None = None) -> list[Signal]:
+    """The signals :func:`replay_daily_by_session` finds, computed for all sessions at once.
+
+    Screeners with a panel-wide evaluation (:data:`~tradingstation.track.sweep_screens.SWEEPS`)
+    are evaluated on every (session, symbol) of the panel in one pass; any other runs once
+    per session. The order is the by-session one: per session, ``names`` in order.
+
+    Raises:
+        InputError: a bad parameter (before anything is computed).
+    """
+    params = params or {}
+    parsed = {n: get_screener(n).parse_params(**params.get(n, {})) for n in names}
+    sweep = Sweep.over(daily, sessions, demo)
+    per_name = {}
+    for name in names:
+        if name in SWEEPS:
+            per_name[name] = SWEEPS[name](sweep, parsed[name])
+        else:
+            per_name[name] = [replay_daily_by_session(daily, [d], [name], params=params,
+                                                      demo=demo) for d in sessions]
+    found: list[Signal] = []
+    for i in range(len(sessions)):
+        for name in names:
+            found += per_name[name][i]
         if progress:
             progress(1)
     return found

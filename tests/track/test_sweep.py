@@ -1,0 +1,83 @@
+"""The fast daily replay (every session at once) against the per-session replay (the oracle:
+one screen of each session's point-in-time cut with the screeners' own code).
+
+The market is the benchmark's synthetic one, roughened where a panel-wide computation could
+go wrong: symbols listed mid-way (one with fewer bars than the ATR needs), missing bars, a
+delisting, a halted flat stretch (ties), an unadjusted split and a zero-volume day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.synth import daily_panel
+from tradingstation.data.panel import FIELDS, Panel
+from tradingstation.screeners import DAILY_SCREENERS
+from tradingstation.track.replay import daily_sessions, replay_daily, replay_daily_by_session
+
+ROWS, SYMBOLS = 130, 80  # 70 sessions replayed after the 60 of warm-up
+LOOSE = {  # more setups per screener than the defaults find on 80 symbols
+    "avwap_reclaim": {"min_score": 5.0, "reclaim_days": 3},
+    "breakout": {"max_depth": 0.3, "volume_multiple": 1.0, "min_consolidation_days": 3},
+    "ema_pullback": {"max_below_atr": 1.5},
+    "exhaustion_reversal": {"extension_atr": 1.5, "volume_spike_threshold": 1.2},
+}
+
+
+def rough_market() -> Panel:
+    """The synthetic daily panel with the awkward cases planted in its first columns."""
+    panel = daily_panel(SYMBOLS, ROWS, seed=3)
+    f = {name: getattr(panel, name).to_numpy(copy=True) for name in FIELDS}
+    for col, listed in enumerate((75, 90, 100, 118)):  # listings; 118: 12 bars at the end
+        for a in f.values():
+            a[:listed, col] = np.nan
+    for col, gone in ((4, [80, 95, 96, 97, 110]), (5, [61, 62]), (6, [119])):  # missing bars
+        for a in f.values():
+            a[gone, col] = np.nan
+    for a in f.values():  # delisted after row 105
+        a[106:, 9] = np.nan
+    for name in ("open", "high", "low", "close"):  # halted flat: every price equal
+        f[name][90:, 7] = 20.0
+    f["volume"][90:, 7] = 1_000_000.0
+    for name in ("open", "high", "low", "close"):  # an unadjusted 2:1 split
+        f[name][100:, 8] = np.round(f[name][100:, 8] / 2, 2)
+    f["volume"][100:, 8] *= 2
+    f["volume"][[70, 101, 121], 10] = 0.0
+    return Panel(**{name: pd.DataFrame(a, index=panel.index, columns=panel.close.columns)
+                    for name, a in f.items()})
+
+
+@pytest.fixture(scope="module")
+def market() -> Panel:
+    return rough_market()
+
+
+@pytest.mark.parametrize("params", [{}, LOOSE], ids=["defaults", "loose"])
+def test_fast_replay_equals_the_per_session_replay(market, params):
+    days = daily_sessions(market)
+    ticks: list[int] = []
+    oracle = replay_daily_by_session(market, days, DAILY_SCREENERS, params=params, demo=True)
+    fast = replay_daily(market, days, DAILY_SCREENERS, params=params, demo=True,
+                        progress=ticks.append)
+    counts = pd.Series([s.screener for s in oracle]).value_counts()
+    minimum = 10 if params else 3  # every screener finds something to compare
+    assert set(counts.index) == set(DAILY_SCREENERS) and counts.min() >= minimum, counts
+    assert len(fast) == len(oracle) and sum(ticks) == len(days)
+    for mine, theirs in zip(fast, oracle, strict=True):  # every field, reasons and metrics too
+        assert mine.model_dump() == theirs.model_dump(), theirs.id
+
+
+def test_fast_replay_is_point_in_time(market):
+    """The fast replay reads the whole panel: rows after a session must not change its
+    signals (a replay of the panel cut after session N agrees on sessions 1..N)."""
+    days = daily_sessions(market)
+    cut = 40
+    rows = market.index <= pd.Timestamp(days[cut].isoformat(), tz="UTC")
+    short_panel = Panel(*(getattr(market, name).loc[rows] for name in FIELDS))
+    short = replay_daily(short_panel, days[: cut + 1], DAILY_SCREENERS, params=LOOSE)
+    long = replay_daily(market, days, DAILY_SCREENERS, params=LOOSE)
+    shared = [s for s in long if s.session <= days[cut]]
+    assert len(short) > 50
+    assert [s.model_dump() for s in short] == [s.model_dump() for s in shared]

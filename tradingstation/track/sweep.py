@@ -1,0 +1,137 @@
+"""The daily panel as of every replayed session at once: what a session's cut would compute.
+
+The per-session replay (:func:`tradingstation.track.replay.replay_daily_by_session`) cuts the
+panel to each session and screens the cut: the screeners' own code, once per session. The fast
+replay computes the same numbers for every replayed session from the whole panel in one pass.
+It rests on three facts, and this module is where they are used:
+
+* a session's cut is a **prefix** of the panel's rows (:func:`point_in_time.cut_daily` keeps
+  every symbol), so a causal indicator (EMA, ATR, RSI, the pivots' left side, the prior-volume
+  average of :func:`find_anchors`) of the cut equals the whole panel's on the cut's rows; except
+  that an indicator blanks a symbol with too few bars *in the cut* (:meth:`Sweep.as_of`);
+* the screeners' windows over the last rows (the SMA of the last 50 closes, the volume average
+  of the 20 sessions before) are sums the indicator code adds one row after another from the
+  window's first row: :meth:`Sweep.window_sum` adds the same numbers in the same order, so the
+  floats agree to the last bit and a tie is decided the same way;
+* minima and maxima are exact in any order.
+
+:class:`tests.track.test_sweep` checks the fast replay against the per-session one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from tradingstation.calendar import get_calendar
+from tradingstation.data.panel import FIELDS, Panel
+from tradingstation.data.point_in_time import utc_day
+from tradingstation.screeners.base import ScreenInput
+from tradingstation.screeners.views import ViewTimes
+
+_EMPTY = Panel(*(pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC"), dtype="float64")
+                 for _ in FIELDS))
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A daily panel and the rows of the sessions replayed on it.
+
+    Arrays named ``(S, m)`` have one row per replayed session and one column per symbol.
+
+    Attributes:
+        panel: The daily bars (rows beyond the last session may exist; they are never read
+            for an earlier session).
+        sessions: The replayed sessions, each one a row of the panel.
+        rows: Row of each session in the panel.
+        demo: Copied onto every signal.
+    """
+
+    panel: Panel
+    sessions: tuple[date, ...]
+    rows: np.ndarray
+    demo: bool = False
+
+    @classmethod
+    def over(cls, panel: Panel, sessions: Sequence[date], demo: bool = False) -> Sweep:
+        """The sweep of ``sessions`` (each must have a row in ``panel``)."""
+        stamps = pd.DatetimeIndex([utc_day(d) for d in sessions])
+        rows = panel.index.get_indexer(stamps) if len(stamps) else np.array([], dtype=int)
+        if (rows < 0).any():
+            missing = [d for d, r in zip(sessions, rows, strict=True) if r < 0][:3]
+            raise ValueError(f"sessions without a daily row: {missing}")
+        return cls(panel, tuple(sessions), np.asarray(rows, dtype=np.int64), demo)
+
+    @cached_property
+    def bars(self) -> dict[str, np.ndarray]:
+        """The panel's fields as float arrays (rows x symbols)."""
+        return {f: getattr(self.panel, f).to_numpy(dtype="float64") for f in FIELDS}
+
+    @property
+    def symbols(self) -> pd.Index:
+        """The panel's symbols (columns)."""
+        return self.panel.close.columns
+
+    def at(self, arr: np.ndarray, offset: int = 0) -> np.ndarray:
+        """``(S, m)``: ``arr`` at each session's row + ``offset`` (NaN before the first row)."""
+        rows = self.rows + offset
+        out = arr[np.maximum(rows, 0)].astype("float64", copy=True)
+        out[rows < 0] = np.nan
+        return out
+
+    def window_sum(self, arr: np.ndarray, first: int, length: int) -> np.ndarray:
+        """``(S, m)``: the sum of ``arr`` over ``length`` rows from each session's row +
+        ``first``, added row after row from the first (the order of a cumulative sum over a
+        window's rows); NaN where a row is NaN or before the panel's first row."""
+        total = self.at(arr, first)
+        for k in range(1, length):
+            total = total + self.at(arr, first + k)
+        return total
+
+    def window_reduce(self, arr: np.ndarray, first: int, length: int,
+                      how: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """``(S, m)``: ``how`` (``np.fmax``/``np.fmin``: NaN skipped) over ``length`` rows from
+        each session's row + ``first``; rows before the panel's first are left out."""
+        out = self.at(arr, first)
+        for k in range(1, length):
+            out = how(out, self.at(arr, first + k))
+        return out
+
+    def counts(self, valid: np.ndarray) -> np.ndarray:
+        """``(S, m)``: each symbol's number of ``valid`` rows up to each session (included)."""
+        return np.cumsum(valid, axis=0, dtype=np.int64)[self.rows]
+
+    def as_of(self, whole: pd.DataFrame, valid: np.ndarray, minimum: int,
+              offset: int = 0) -> np.ndarray:
+        """``(S, m)``: a causal indicator of the whole panel at each session's row + ``offset``
+        as the session's cut computed it: blank for a symbol with fewer than ``minimum``
+        ``valid`` rows in the cut (the indicators blank a symbol shorter than they need)."""
+        out = self.at(whole.to_numpy(dtype="float64"), offset)
+        out[self.counts(valid) < minimum] = np.nan
+        return out
+
+    @cached_property
+    def newest_rows(self) -> np.ndarray:
+        """``(S, m)``: each symbol's last row with a close up to each session (-1: none)."""
+        valid = ~np.isnan(self.bars["close"])
+        seen = np.where(valid, np.arange(len(valid))[:, None], -1)
+        return np.maximum.accumulate(seen, axis=0)[self.rows]
+
+    def view(self, i: int) -> ViewTimes:
+        """What session ``i``'s daily view tells the signal builders (a complete bar)."""
+        rows = self.newest_rows[i]
+        stamps = self.panel.index[np.maximum(rows, 0)].to_series(index=self.symbols)
+        stamps[rows < 0] = pd.NaT
+        return ViewTimes(pace=1.0, partial=False, newest=stamps)
+
+    def screen_input(self, i: int) -> ScreenInput:
+        """Session ``i``'s screening input as far as a signal reads it (session, as-of, demo);
+        the bars are already in the arrays, so it carries none."""
+        day = self.sessions[i]
+        as_of = get_calendar().session_times(day).market_close
+        return ScreenInput(session=day, as_of=as_of, daily=_EMPTY, demo=self.demo)

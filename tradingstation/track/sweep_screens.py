@@ -1,0 +1,157 @@
+"""Breakout, EMA Pullback and Exhaustion Reversal evaluated on every replayed session at once.
+
+Each function computes its screener's inputs (``*_inputs`` in the screener's module) for every
+(session, symbol) cell from the whole panel (:class:`~tradingstation.track.sweep.Sweep`), runs
+the screener's own condition and score code on those ``(S, m)`` arrays, and builds the signals
+of each session with the screener's own builder: only the inputs are computed differently, and
+they equal what the session's cut computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from tradingstation.indicators import atr, ema, rsi
+from tradingstation.screeners import breakout as bo
+from tradingstation.screeners import ema_pullback as ep
+from tradingstation.screeners import exhaustion_reversal as ex
+from tradingstation.screeners.base import rank_signals
+from tradingstation.signals import Signal
+from tradingstation.track.sweep import Sweep
+
+PerSession = list[list[Signal]]
+Builder = Callable[[Sweep, int, dict[str, np.ndarray], dict[str, Any]], list[Signal]]
+
+
+def _valid(sweep: Sweep, *fields: str) -> np.ndarray:
+    return np.logical_and.reduce([~np.isnan(sweep.bars[f]) for f in fields])
+
+
+def _atr(sweep: Sweep, length: int, offset: int = 0) -> np.ndarray:
+    whole = atr(sweep.panel.high, sweep.panel.low, sweep.panel.close, length)
+    return sweep.as_of(whole, _valid(sweep, "high", "low", "close"), length + 1, offset)
+
+
+def _prior_volume_mean(sweep: Sweep, length: int) -> np.ndarray:
+    """``average_volume`` of the ``length + 1`` last rows at the last row: the mean of the
+    ``length`` volumes before it, blank unless all of them and the last row's exist."""
+    v = sweep.bars["volume"]
+    mean = sweep.window_sum(v, -length, length) / length
+    mean[np.isnan(sweep.at(v))] = np.nan
+    return mean
+
+
+def _per_session(sweep: Sweep, ok: np.ndarray, x: Mapping[str, np.ndarray],
+                 e: Mapping[str, Any], hits: np.ndarray, build: Builder) -> PerSession:
+    """Each session's signals, built only where its rows were enough and something hit."""
+    out: PerSession = []
+    for i in range(len(sweep.rows)):
+        if not ok[i] or not hits[i].any():
+            out.append([])
+            continue
+        row = {k: v[..., i, :] for k, v in x.items()}
+        out.append(rank_signals(build(sweep, i, row, {k: v[i] for k, v in e.items()})))
+    return out
+
+
+def sweep_ema_pullback(sweep: Sweep, p: ep.EmaPullbackParams) -> PerSession:
+    """EMA Pullback of every session
+    (:class:`~tradingstation.screeners.ema_pullback.EmaPullback`)."""
+    b, close = sweep.bars, sweep.panel.close
+    ema_whole = ema(close, p.ema_period)
+    closes = _valid(sweep, "close")
+    x = {f: sweep.at(b[f]) for f in ("open", "high", "low", "close")}
+    x.update(
+        ema=sweep.as_of(ema_whole, closes, p.ema_period),
+        ema_prior=sweep.as_of(ema_whole, closes, p.ema_period, -p.slope_days),
+        trend=sweep.window_sum(b["close"], 1 - p.trend_sma, p.trend_sma) / p.trend_sma,
+        atr=_atr(sweep, p.atr_length),
+        prev_close=sweep.at(b["close"], -1),
+        stop=sweep.window_reduce(b["low"], 1 - p.pullback_days, p.pullback_days, np.fmin),
+        swing=sweep.window_reduce(b["high"], -p.swing_days, p.swing_days, np.fmax),
+    )
+    e = ep.evaluate_pullback(x, p)
+    ok = np.array([ep.enough_rows(int(r) + 1, p) for r in sweep.rows], dtype=bool)
+
+    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list[Signal]:
+        return ep.pullback_signals(sw.screen_input(i), sw.view(i).newest, sw.symbols, row, ev, p)
+
+    return _per_session(sweep, ok, x, e, e["hit"], build)
+
+
+def _base(sweep: Sweep, p: bo.BreakoutParams) -> dict[str, np.ndarray]:
+    """:func:`~tradingstation.screeners.breakout.base_shape` and the base picked from it, for
+    every session: walks back one row at a time from the row before each session's."""
+    b = sweep.bars
+    limit = np.minimum(p.max_base_days, sweep.rows)[:, None]  # rows the cut looks back over
+    run_high, run_low = sweep.at(b["high"], -1), sweep.at(b["low"], -1)
+    whole = ~np.isnan(run_high) & ~np.isnan(run_low)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        depth = (run_high - run_low) / run_high
+    still = whole & (depth <= p.max_depth) & (limit > 0)
+    base = {"base_len": still.astype(np.int64), "base_high": run_high, "base_low": run_low,
+            "depth": depth, "tight": depth}
+    for k in range(1, int(limit.max(initial=0))):
+        h, lo = sweep.at(b["high"], -1 - k), sweep.at(b["low"], -1 - k)
+        whole &= ~np.isnan(h) & ~np.isnan(lo)
+        run_high, run_low = np.fmax(run_high, h), np.fmin(run_low, lo)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            depth = (run_high - run_low) / run_high
+        still &= whole & (depth <= p.max_depth) & (k < limit)
+        base["base_len"] += still
+        for name, value in (("base_high", run_high), ("base_low", run_low), ("depth", depth)):
+            base[name] = np.where(still, value, base[name])
+        if k < p.tight_days:
+            base["tight"] = np.where(still, depth, base["tight"])
+    return base
+
+
+def sweep_breakout(sweep: Sweep, p: bo.BreakoutParams) -> PerSession:
+    """Breakout of every session (:class:`~tradingstation.screeners.breakout.Breakout`)."""
+    b = sweep.bars
+    x = {f: sweep.at(b[f]) for f in ("open", "high", "low", "close", "volume")}
+    x.update(_base(sweep, p), avg_volume=_prior_volume_mean(sweep, p.volume_length))
+    e = bo.evaluate_breakout(x, p, 1.0)
+    ok = sweep.rows + 1 >= p.min_consolidation_days + 1
+
+    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list[Signal]:
+        return bo.breakout_signals(sw.screen_input(i), sw.view(i), sw.symbols, row, ev, p)
+
+    return _per_session(sweep, ok, x, e, e["hit"], build)
+
+
+def sweep_exhaustion_reversal(sweep: Sweep, p: ex.ExhaustionParams) -> PerSession:
+    """Exhaustion Reversal of every session
+    (:class:`~tradingstation.screeners.exhaustion_reversal.ExhaustionReversal`)."""
+    b = sweep.bars
+    c = b["close"]
+    x = {f: sweep.at(b[f]) for f in ("open", "high", "low", "close", "volume")}
+    closes = [sweep.at(c, k) for k in range(-p.streak_days - 1, 0)]
+    x.update(
+        base=sweep.window_sum(c, 1 - p.sma_length, p.sma_length) / p.sma_length,
+        sma10=sweep.window_sum(c, -9, 10) / 10,
+        sma20=sweep.window_sum(c, -19, 20) / 20,
+        atr_prev=_atr(sweep, p.atr_length, -1),
+        rsi_prev=sweep.as_of(rsi(sweep.panel.close, p.rsi_length), _valid(sweep, "close"),
+                             p.rsi_length + 1, -1),
+        avg_volume=_prior_volume_mean(sweep, p.volume_length),
+        steps=np.diff(np.stack(closes), axis=0),
+    )
+    e = ex.evaluate_exhaustion(x, p, 1.0)
+    ok = np.array([ex.enough_rows(int(r) + 1, p) for r in sweep.rows], dtype=bool)
+
+    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list[Signal]:
+        return ex.exhaustion_signals(sw.screen_input(i), sw.view(i).newest, sw.symbols, row,
+                                     ev, p)
+
+    return _per_session(sweep, ok, x, e, e["short"] | e["long"], build)
+
+
+SWEEPS: dict[str, Callable[[Sweep, Any], PerSession]] = {
+    "breakout": sweep_breakout,
+    "ema_pullback": sweep_ema_pullback,
+    "exhaustion_reversal": sweep_exhaustion_reversal,
+}
