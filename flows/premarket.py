@@ -28,8 +28,7 @@ from flows.session import (
 from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors, load_daily, screen
 from tasks.plan import build_session_plan
-
-PREMARKET_SCREENERS = ("gap_and_go", "orb")
+from tradingstation.screeners import PREMARKET_SCREENERS
 
 
 @flow(name="premarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True,

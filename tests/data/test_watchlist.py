@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -11,9 +11,25 @@ from tests.data.memory_store import MemoryStore
 from tests.data.test_bars import make_bars
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.watchlist import select_watchlist
+from tradingstation.screeners.gap_and_go import GapAndGo
+from tradingstation.screeners.orb import OpeningRangeBreakout
+from tradingstation.screeners.store import save_signals
+from tradingstation.signals import Signal, make_signal_id
 from tradingstation.storage import keys
 
 SESSION = date(2024, 6, 18)
+PREMARKET = datetime(2024, 6, 18, 12, 0, tzinfo=UTC)
+
+
+def save(store: MemoryStore, screener: str, scores: dict[str, float],
+         at: datetime = PREMARKET) -> None:
+    """Store ``screener``'s signals of SESSION (one per symbol, with that score) as it does."""
+    save_signals(store, SESSION, screener, [
+        Signal(id=make_signal_id(screener, symbol, SESSION, "t"), screener=screener,
+               symbol=symbol, session=SESSION, timestamp=at, direction="long",
+               status="watch", score=score, entry=10.0, stop=9.0, risk_per_share=1.0,
+               data_as_of=at)
+        for symbol, score in scores.items()])
 
 
 def put_daily(store, symbol, close, volume, days=25):
@@ -28,11 +44,9 @@ def put_daily(store, symbol, close, volume, days=25):
 
 def test_priority_signals_then_gappers_then_anchors_capped():
     store = MemoryStore()
-    store.put_json(keys.signals_key(SESSION, "gap_and_go"),
-                   [{"symbol": "GAP1", "score": 6.0}, {"symbol": "TOP", "score": 9.5},
-                    {"symbol": "bad sym", "score": 10}])
-    store.put_json(keys.signals_key(SESSION, "orb"), {"signals": [{"symbol": "ORB", "score": 7}]})
-    store.put_json(keys.signals_key(SESSION, "breakout"), [{"symbol": "IGNORED", "score": 10}])
+    save(store, "gap_and_go", {"GAP1": 6.0, "TOP": 9.5, "bad sym": 10})
+    save(store, "orb", {"ORB": 7})
+    save(store, "breakout", {"IGNORED": 10})
     for symbol in ("UPX", "DNX", "FLAT", "GAP1"):
         put_daily(store, symbol, 100.0, 1000)
     store.put_frame(keys.quotes_key(SESSION), pd.DataFrame({
@@ -44,6 +58,26 @@ def test_priority_signals_then_gappers_then_anchors_capped():
     full = select_watchlist(store, SESSION, cap=50)
     assert full == ["TOP", "ORB", "GAP1", "DNX", "UPX", "ANC2", "ANC1"]
     assert select_watchlist(store, SESSION, cap=4) == full[:4]
+
+
+def test_signals_are_those_the_premarket_screeners_store_under_their_registry_names():
+    # data/watchlist.py had its own premarket list naming "opening_range_breakout", which no
+    # screener is: it read an object no screener writes (and listed whatever it held).
+    store = MemoryStore()
+    save(store, GapAndGo.name, {"GAP": 8.0})
+    save(store, OpeningRangeBreakout.name, {"ORB": 7.0})
+    save(store, "opening_range_breakout", {"STRAY": 10.0})
+    store.reset_counts()
+    assert select_watchlist(store, SESSION, cap=10) == ["GAP", "ORB"]
+    assert not any("opening_range_breakout" in key for key in store.gets)
+
+
+def test_signals_stamped_after_as_of_did_not_exist_yet():
+    store = MemoryStore()
+    save(store, "orb", {"EARLY": 6.0})
+    save(store, "gap_and_go", {"LATE": 9.0}, at=PREMARKET + timedelta(hours=2))
+    assert select_watchlist(store, SESSION, cap=10, as_of=PREMARKET) == ["EARLY"]
+    assert select_watchlist(store, SESSION, cap=10) == ["LATE", "EARLY"]
 
 
 def test_fallback_is_top_dollar_volume_before_the_session():

@@ -12,12 +12,13 @@ import pandas as pd
 from flows.daily import daily
 from flows.market import MARKET_SCREENERS, market
 from flows.postmarket import POSTMARKET_SCREENERS, postmarket
-from flows.premarket import PREMARKET_SCREENERS, premarket
+from flows.premarket import premarket
 from tradingstation.calendar import get_calendar, ny_time
 from tradingstation.data.bars import merge_bars
 from tradingstation.data.ledger import ledger_row, update_ledger
 from tradingstation.data.point_in_time import utc_day
 from tradingstation.ops.verify import verify_store
+from tradingstation.screeners import PREMARKET_SCREENERS
 from tradingstation.screeners.store import save_signals
 from tradingstation.signals import Signal
 from tradingstation.storage import keys

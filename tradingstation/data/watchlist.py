@@ -11,11 +11,12 @@ from tradingstation.data import point_in_time
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.quotes import newest_quotes
-from tradingstation.errors import DataError, ObjectNotFoundError
+from tradingstation.errors import ObjectNotFoundError
+from tradingstation.screeners import PREMARKET_SCREENERS
+from tradingstation.screeners.store import load_signals
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
-PREMARKET_SCREENERS = ("gap_and_go", "orb", "opening_range_breakout")
 MIN_GAP = 0.04
 DOLLAR_VOLUME_SESSIONS = 20
 
@@ -24,30 +25,11 @@ def _signal_candidates(
     store: ObjectStore, session: date, as_of: datetime | None
 ) -> list[tuple[str, float]]:
     best: dict[str, float] = {}
-    for screener in PREMARKET_SCREENERS:
-        try:
-            document = store.get_json(keys.signals_key(session, screener))
-        except ObjectNotFoundError:
-            continue
-        items = document.get("signals", []) if isinstance(document, dict) else document
-        if not isinstance(items, list):
-            raise DataError(f"object {keys.signals_key(session, screener)} is not a signal list")
-        for item in items:
-            symbol = item.get("symbol") if isinstance(item, dict) else None
-            if not isinstance(symbol, str) or not keys.SYMBOL_RE.fullmatch(symbol):
-                continue
-            if as_of is not None and not _stamped_by(item.get("timestamp"), as_of):
-                continue  # a later run's signal did not exist at as_of
-            score = float(item.get("score") or 0.0)
-            best[symbol] = max(score, best.get(symbol, float("-inf")))
+    # a later run's signals (stamped after as_of) did not exist at as_of
+    for signal in load_signals(store, None, PREMARKET_SCREENERS, until=as_of, session=session):
+        if keys.SYMBOL_RE.fullmatch(signal.symbol):
+            best[signal.symbol] = max(signal.score, best.get(signal.symbol, float("-inf")))
     return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))
-
-
-def _stamped_by(stamp: object, as_of: datetime) -> bool:
-    try:
-        return pd.Timestamp(stamp) <= point_in_time.to_timestamp(as_of)
-    except (TypeError, ValueError):
-        return False
 
 
 def _gap_candidates(

@@ -30,6 +30,8 @@ SCREENERS: dict[str, type[Screener]] = {
 # Screeners that only need daily bars (the rest need today's 1-min bars).
 DAILY_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "exhaustion_reversal")
 INTRADAY_SCREENERS = ("gap_and_go", "orb")
+# The premarket session's screeners: their signals head the intraday watchlist.
+PREMARKET_SCREENERS = (GapAndGo.name, OpeningRangeBreakout.name)
 
 
 def screener_names() -> list[str]:
@@ -86,6 +88,7 @@ def run_screeners(
 __all__ = [
     "DAILY_SCREENERS",
     "INTRADAY_SCREENERS",
+    "PREMARKET_SCREENERS",
     "SCREENERS",
     "ScreenInput",
     "Screener",

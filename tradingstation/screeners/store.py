@@ -108,27 +108,30 @@ def _stored_as_of(store: ObjectStore, key: str) -> datetime | None:
 
 
 def load_signals(
-    store: ObjectStore, since: datetime, screeners: Iterable[str] | None = None,
-    until: datetime | None = None,
+    store: ObjectStore, since: datetime | None, screeners: Iterable[str] | None = None,
+    until: datetime | None = None, session: date | None = None,
 ) -> list[Signal]:
-    """Signals observed at or after ``since`` (and, with ``until``, at or before it) from every
-    stored session document.
+    """Signals observed at or after ``since`` (and, with ``until``, at or before it) from the
+    stored session documents.
 
     Only sessions on or after ``since``'s UTC date minus one day are read (a session's
-    signals are stamped during that session). With ``until`` (the instant of a run or
-    replay), signals stamped later did not exist yet and are left out
+    signals are stamped during that session); with ``session``, only that session's
+    documents (and ``since`` None: however early they were stamped). With ``until`` (the
+    instant of a run or replay), signals stamped later did not exist yet and are left out
     (:func:`point_in_time.cut_signals`). Sorted by timestamp, then screener and symbol.
 
     Raises:
-        InputError: ``since`` is naive.
+        InputError: ``since`` is naive, or neither ``since`` nor ``session`` is given.
         DataError: a stored document is corrupt (naming its key).
     """
-    if since.tzinfo is None:
+    if since is None and session is None:
+        raise InputError("load_signals needs a 'since' or a 'session'")
+    if since is not None and since.tzinfo is None:
         raise InputError("load_signals needs a timezone-aware 'since'")
     wanted = set(screeners) if screeners is not None else None
-    first_day = since.astimezone(UTC).date().toordinal() - 1
+    first_day = since.astimezone(UTC).date().toordinal() - 1 if since is not None else 0
     found: list[Signal] = []
-    for info in store.list_objects(keys.signals_prefix()):
+    for info in store.list_objects(keys.signals_prefix(session)):
         parts = info.key.split("/")
         if len(parts) != 3 or not parts[2].endswith(".json"):
             continue
@@ -143,7 +146,7 @@ def load_signals(
             signals = signals_from_json(store.get_json(info.key))
         except DataError as exc:
             raise DataError(f"{info.key}: {exc}") from None
-        found.extend(s for s in signals if s.timestamp >= since)
+        found.extend(s for s in signals if since is None or s.timestamp >= since)
     if until is not None:
         found = point_in_time.cut_signals(found, until)
     return sorted(found, key=lambda s: (s.timestamp, s.screener, s.symbol, s.direction))
