@@ -30,11 +30,11 @@ from bench.synth import daily_panel as make_panel
 from bench.synth import listing_for, minute_bars, per_symbol_bars, premarket_quote
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tradingstation.calendar import get_calendar
-from tradingstation.data.ledger import frame_to_parquet, ledger_row, update_ledger
+from tradingstation.data.ledger import ledger_row, update_ledger
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.universe import save_universe
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore
+from tradingstation.storage.base import PARQUET_CONTENT_TYPE, ObjectStore, frame_to_parquet
 
 
 class BenchAlphaVantage(FakeAlphaVantage):
@@ -76,7 +76,7 @@ def seed_world(store: ObjectStore, symbols: int, session: date, workers: int = 1
         frame = bars[symbol]
         key, data = keys.bars_key("daily", symbol), frame_to_parquet(frame)
         for target in (store, mirror) if mirror is not None else (store,):
-            target.put_bytes(key, data, "application/vnd.apache.parquet")
+            target.put_bytes(key, data, PARQUET_CONTENT_TYPE)
         return ledger_row(symbol, "daily", frame, fetched, "ok",
                           expected_bar=frame["timestamp"].iloc[-1])
 

@@ -14,7 +14,6 @@ from prefect.cache_policies import NO_CACHE
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.anchors import anchors_at, merge_anchors
-from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.sources import screened_demo, usable_quotes
@@ -25,7 +24,7 @@ from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.screeners.store import save_signals
 from tradingstation.signals import Signal
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore
+from tradingstation.storage.base import ObjectStore, put_frame_if_changed
 
 log = logging.getLogger("tradingstation.screeners")
 

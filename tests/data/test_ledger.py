@@ -12,7 +12,6 @@ from tradingstation.data.ledger import (
     ledger_row,
     load_ledger,
     one_line,
-    put_frame_if_changed,
     rebuild_ledger,
     update_ledger,
 )
@@ -99,16 +98,6 @@ def test_rebuild_from_stored_bars(store):
     assert ledger.loc["AAA", "last_bar"] == make_bars(7, freq="30min")["timestamp"].iloc[-1]
     assert ledger.loc["CCC", "outcome"] == "failed" and "unreadable" in ledger.loc["CCC", "reason"]
     assert load_ledger(store, "30min").set_index("symbol").equals(ledger)
-
-
-def test_put_frame_if_changed_detects_equal_content(store):
-    frame = make_bars(3)
-    assert put_frame_if_changed(store, "bars/daily/AAA.parquet", frame)
-    assert not put_frame_if_changed(store, "bars/daily/AAA.parquet", frame.copy())
-    changed = frame.copy()
-    changed.loc[1, "close"] += 0.01
-    assert put_frame_if_changed(store, "bars/daily/AAA.parquet", changed)
-    assert store.puts["bars/daily/AAA.parquet"] == 2
 
 
 def test_one_line_redacts_and_bounds():

@@ -23,7 +23,7 @@ from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.bars import canonicalize_bars, merge_bars, validate_bars
 from tradingstation.data.fetch_plan import FetchRequest, expected_bar, to_utc
-from tradingstation.data.ledger import ledger_row, one_line, put_frame_if_changed, update_ledger
+from tradingstation.data.ledger import ledger_row, one_line, update_ledger
 from tradingstation.data.provenance import foreign_reason, frame_source, is_foreign, with_source
 from tradingstation.data.retention import trim_bars
 from tradingstation.data.split_ledger import applied_splits
@@ -47,7 +47,12 @@ from tradingstation.errors import (
 )
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
+from tradingstation.storage.base import (
+    ObjectStore,
+    put_frame_if_changed,
+    read_frame_bytes,
+    sha256_hex,
+)
 from tradingstation.storage.locks import object_lock
 
 log = logging.getLogger(__name__)

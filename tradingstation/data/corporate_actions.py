@@ -27,7 +27,6 @@ from typing import Any
 import pandas as pd
 
 from tradingstation.data.bars import canonicalize_bars
-from tradingstation.data.ledger import frame_to_parquet
 from tradingstation.data.split_ledger import (
     SplitLedger,
     candidate_of,
@@ -46,7 +45,13 @@ from tradingstation.errors import (
 )
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
+from tradingstation.storage.base import (
+    PARQUET_CONTENT_TYPE,
+    ObjectStore,
+    frame_to_parquet,
+    read_frame_bytes,
+    sha256_hex,
+)
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +200,7 @@ def apply_verdicts(
         for name, (_, _, data) in plans[id(entry)].items():
             if data is not None:
                 store.put_bytes(_object_key(name, entry["symbol"]), data,
-                                "application/vnd.apache.parquet")
+                                PARQUET_CONTENT_TYPE)
         entry["state"] = "applied"
         entry["applied_at"] = pd.Timestamp(now).isoformat()
         split = entry_split(entry)

@@ -18,7 +18,6 @@ derived data: bars objects are the truth, and ``rebuild_ledger`` recomputes ever
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -28,7 +27,7 @@ from tradingstation.data.provenance import frame_source
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.logs import redact_values
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore, read_frame_bytes, sha256_hex
+from tradingstation.storage.base import ObjectStore, put_frame_if_changed, read_frame_bytes
 from tradingstation.storage.locks import object_lock
 
 OUTCOMES = ("ok", "no_data", "failed")
@@ -48,64 +47,6 @@ LEDGER_COLUMNS = [
 ]
 REASON_MAX = 300
 _READ_CHUNK = 200
-
-
-def frame_to_parquet(frame: pd.DataFrame) -> bytes:
-    """Serialize ``frame`` exactly as ``ObjectStore.put_frame`` does (for content hashing)."""
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
-
-
-def put_frame_if_changed(
-    store: ObjectStore, key: str, frame: pd.DataFrame, stored: pd.DataFrame | None = None
-) -> bool:
-    """Write ``frame`` at ``key`` unless the stored object already holds the same content.
-
-    The stored object's content hash is compared with the new bytes' hash; if they differ
-    only by serialization (an older writer), the frames themselves are compared. A rerun that
-    changes nothing therefore writes nothing.
-
-    Args:
-        store: The object store.
-        key: Object key (from :mod:`tradingstation.storage.keys`).
-        frame: The new content.
-        stored: The stored frame when the caller already read it (saves a read).
-
-    Returns:
-        True if the object was written.
-    """
-    data = frame_to_parquet(frame)
-    if stored is None:
-        try:
-            old = store.get_bytes(key)
-        except ObjectNotFoundError:
-            old = None
-        if old is not None:
-            if sha256_hex(old) == sha256_hex(data):
-                return False
-            try:
-                stored = read_frame_bytes(key, old)
-            except DataError:
-                stored = None  # unreadable: replacing it is the repair
-    if stored is not None and _same_frame(stored, frame):
-        return False
-    store.put_bytes(key, data, "application/vnd.apache.parquet")
-    return True
-
-
-def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
-    if list(a.columns) != list(b.columns) or len(a) != len(b):
-        return False
-    if frame_source(a) != frame_source(b):
-        return False  # the same bars from another provider still change the object
-    try:
-        pd.testing.assert_frame_equal(
-            a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
-        )
-    except AssertionError:
-        return False
-    return True
 
 
 def one_line(text: object, secrets: Iterable[str] = ()) -> str:

@@ -32,7 +32,7 @@ from tradingstation.data.provenance import foreign_symbols
 from tradingstation.data.sources import recorded_sources
 from tradingstation.errors import DataError, ObjectNotFoundError, TradingStationError
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore
+from tradingstation.storage.base import PARQUET_CONTENT_TYPE, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ def _write_snapshot(store: ObjectStore, dataset: str, table: pa.Table,
     buffer = io.BytesIO()
     pq.write_table(table.replace_schema_metadata({_META_KEY: json.dumps(meta)}), buffer)
     try:
-        store.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+        store.put_bytes(key, buffer.getvalue(), PARQUET_CONTENT_TYPE)
     except TradingStationError as exc:
         # the load itself succeeded; the next one simply reads the objects again
         log.warning("could not store panel snapshot %s: %s", key, exc)

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
-from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.provenance import SOURCE, is_foreign
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.providers.base import (
@@ -24,7 +23,7 @@ from tradingstation.providers.base import (
     MarketDataProvider,
 )
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore
+from tradingstation.storage.base import ObjectStore, put_frame_if_changed
 
 QUOTES_PER_CALL = 100
 FETCHED_AT = "fetched_at"

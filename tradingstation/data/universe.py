@@ -8,12 +8,11 @@ from datetime import date
 
 import pandas as pd
 
-from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.provenance import frame_source, with_source
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.providers.base import UNIVERSE_COLUMNS
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore
+from tradingstation.storage.base import ObjectStore, put_frame_if_changed
 
 log = logging.getLogger(__name__)
 

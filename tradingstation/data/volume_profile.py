@@ -20,11 +20,10 @@ import numpy as np
 import pandas as pd
 
 from tradingstation.calendar import NY
-from tradingstation.data.ledger import put_frame_if_changed
 from tradingstation.data.provenance import frame_source, is_foreign, with_source
 from tradingstation.errors import ObjectNotFoundError, TradingStationError
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore, read_frame_bytes
+from tradingstation.storage.base import ObjectStore, put_frame_if_changed, read_frame_bytes
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ import pandas as pd
 
 from tradingstation.config import Settings
 from tradingstation.dashboard.publish import cleanup_dashboards
-from tradingstation.data.ledger import load_ledger, put_frame_if_changed, update_ledger, wall_clock
+from tradingstation.data.ledger import load_ledger, update_ledger, wall_clock
 from tradingstation.data.panel import load_bars
 from tradingstation.data.provenance import frame_source
 from tradingstation.data.retention import trim_bars
 from tradingstation.data.volume_profile import record_before_trim
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore
+from tradingstation.storage.base import ObjectStore, put_frame_if_changed
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ import pandas as pd
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.bars import merge_bars
-from tradingstation.data.ledger import ledger_row, load_ledger, put_frame_if_changed, update_ledger
+from tradingstation.data.ledger import ledger_row, load_ledger, update_ledger
 from tradingstation.data.panel import load_bars
 from tradingstation.data.provenance import REPLACE_COMMANDS, frame_source, is_foreign, with_source
 from tradingstation.data.retention import retention_horizon
@@ -27,7 +27,7 @@ from tradingstation.data.splits import adjust_bars
 from tradingstation.errors import InputError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectStore
+from tradingstation.storage.base import ObjectStore, put_frame_if_changed
 
 log = logging.getLogger(__name__)
 

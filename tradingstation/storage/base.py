@@ -17,6 +17,7 @@ import pandas as pd
 from tradingstation.errors import DataError, ObjectNotFoundError
 
 T = TypeVar("T")
+PARQUET_CONTENT_TYPE = "application/vnd.apache.parquet"
 
 
 @dataclass(frozen=True)
@@ -151,10 +152,8 @@ class ObjectStore(ABC):
         return {k: v for k, v, present in found if present}  # type: ignore[misc]
 
     def put_frame(self, key: str, frame: pd.DataFrame) -> ObjectInfo:
-        """Write a DataFrame as parquet."""
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        return self.put_bytes(key, buffer.getvalue(), "application/vnd.apache.parquet")
+        """Write a DataFrame as parquet (bytes from :func:`frame_to_parquet`)."""
+        return self.put_bytes(key, frame_to_parquet(frame), PARQUET_CONTENT_TYPE)
 
     def get_frame(self, key: str) -> pd.DataFrame:
         """Read a parquet DataFrame. Raises ``DataError`` if the object is not valid parquet."""
@@ -182,6 +181,69 @@ class ObjectStore(ABC):
             entry["objects"] += 1
             entry["bytes"] += info.size
         return totals
+
+
+def frame_to_parquet(frame: pd.DataFrame) -> bytes:
+    """The parquet bytes every frame is stored as (no index; ``attrs`` kept as metadata).
+
+    The one serializer: content hashes of frames compare only because every writer uses it.
+    """
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def put_frame_if_changed(
+    store: ObjectStore, key: str, frame: pd.DataFrame, stored: pd.DataFrame | None = None
+) -> bool:
+    """Write ``frame`` at ``key`` unless the stored object already holds the same content.
+
+    The stored object's content hash is compared with the new bytes' hash; if they differ
+    only by serialization (an older writer), the frames themselves are compared. A rerun that
+    changes nothing therefore writes nothing.
+
+    Args:
+        store: The object store.
+        key: Object key (from :mod:`tradingstation.storage.keys`).
+        frame: The new content.
+        stored: The stored frame when the caller already read it (saves a read).
+
+    Returns:
+        True if the object was written.
+    """
+    data = frame_to_parquet(frame)
+    if stored is None:
+        try:
+            old = store.get_bytes(key)
+        except ObjectNotFoundError:
+            old = None
+        if old is not None:
+            if sha256_hex(old) == sha256_hex(data):
+                return False
+            try:
+                stored = read_frame_bytes(key, old)
+            except DataError:
+                stored = None  # unreadable: replacing it is the repair
+    if stored is not None and _same_frame(stored, frame):
+        return False
+    store.put_bytes(key, data, PARQUET_CONTENT_TYPE)
+    return True
+
+
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    if a.attrs != b.attrs:
+        # parquet keeps ``attrs`` (e.g. the provenance of bars): the same bars from another
+        # provider still change the object
+        return False
+    try:
+        pd.testing.assert_frame_equal(
+            a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
+        )
+    except AssertionError:
+        return False
+    return True
 
 
 def read_frame_bytes(key: str, data: bytes) -> pd.DataFrame:
