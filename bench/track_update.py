@@ -49,12 +49,12 @@ def run(symbols: int = 6000, signal_sessions: int = 20, per_session: int = 40) -
     """Seed a store, time the daily steps and the update; write bench/out/track_update.json."""
     from tradingstation.calendar import get_calendar
     from tradingstation.config import Settings
-    from tradingstation.ops.cleanup import cleanup
-    from tradingstation.ops.verify import verify_store
     from tradingstation.screeners.store import save_signals
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore
     from tradingstation.track.run import update_live_record
+    from tradingstation.upkeep.cleanup import cleanup
+    from tradingstation.upkeep.verify import verify_store
 
     panel = daily_panel(symbols, 250)
     with tempfile.TemporaryDirectory() as root:

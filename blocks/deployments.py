@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from tradingstation.errors import ConfigError, InputError
-from tradingstation.ops.health import Check
+from tradingstation.upkeep.health import Check
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CANCEL_STATES = ("RUNNING", "PENDING", "SCHEDULED")

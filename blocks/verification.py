@@ -121,7 +121,7 @@ def check_notification_block() -> Finding:
 def check_bucket(settings: Settings) -> Finding:
     """The store the flows use is reachable and writable (write/read/delete probe)."""
     from blocks.resolve import missing_operator_store, resolve_store
-    from tradingstation.ops.health import check_storage
+    from tradingstation.upkeep.health import check_storage
 
     store = resolve_store(settings)
     missing = missing_operator_store(settings, store)
@@ -141,7 +141,7 @@ def check_api_key(settings: Settings) -> Finding:
     from datetime import UTC, datetime
 
     from blocks.resolve import resolve_provider
-    from tradingstation.ops.health import check_api, demo_reason
+    from tradingstation.upkeep.health import check_api, demo_reason
 
     demo_fix = "set TS_ALPHAVANTAGE_API_KEY (or the Secret block) for real data"
     if settings.provider != "demo" and not settings.alphavantage_api_key and not api_configured():

@@ -49,13 +49,13 @@ def _preflight(params, as_of: str | None) -> None:
     from blocks.resolve import resolve_store
     from tradingstation.data.universe import load_universe
     from tradingstation.errors import InputError, ObjectNotFoundError
-    from tradingstation.ops.backup import newest_backup
+    from tradingstation.upkeep.backup import newest_backup
 
     if as_of is not None:
         from datetime import UTC, datetime
 
         from flows.session import parse_as_of
-        from tradingstation.ops.operations import check_operation_time
+        from tradingstation.upkeep.operations import check_operation_time
 
         check_operation_time(params.operation, parse_as_of(as_of), datetime.now(UTC))
     # Settings, store and provider are checked before the flow starts: a bad TS_* value is one
@@ -84,7 +84,7 @@ def _preflight(params, as_of: str | None) -> None:
 
 def _operation(operation: str, json_out: bool, as_of: str | None, **options: Any) -> None:
     # Imported here: the ops modules pull in pandas, which `--help` should not pay for.
-    from tradingstation.ops.operations import check_parameters
+    from tradingstation.upkeep.operations import check_parameters
 
     params = check_parameters(operation, options.get("symbols"), options.get("symbol"),
                               options.get("date"), options.get("dataset"),

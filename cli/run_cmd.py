@@ -24,7 +24,7 @@ def _run_mode(mode: str, as_of: str | None, force: bool, json_out: bool) -> None
     if as_of is not None:
         from datetime import UTC, datetime
 
-        from tradingstation.ops.operations import check_operation_time
+        from tradingstation.upkeep.operations import check_operation_time
 
         check_operation_time(mode, instant, datetime.now(UTC))
     flow_fn = getattr(module, mode)

@@ -18,9 +18,9 @@ from tasks.maintenance import find_gaps, recompute_ledger, run_checks
 from tasks.ops import retention_cleanup, verify_integrity
 from tasks.track import update_track_record
 from tradingstation.errors import PermanentError
-from tradingstation.ops.triage import triage
 from tradingstation.storage import keys
 from tradingstation.track.run import rules_from_settings
+from tradingstation.upkeep.triage import triage
 
 
 @flow(name="daily", log_prints=True,

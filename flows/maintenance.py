@@ -34,12 +34,12 @@ from tasks.ops import retention_cleanup, verify_integrity
 from tradingstation.calendar import NY
 from tradingstation.config import Settings, get_settings
 from tradingstation.errors import InputError
-from tradingstation.ops.backup import newest_backup
-from tradingstation.ops.gaps import GAP_DATASETS, Gap
-from tradingstation.ops.health import CHECK_NAMES, Check, HealthReport
-from tradingstation.ops.operations import check_operation_time, check_parameters
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
+from tradingstation.upkeep.backup import newest_backup
+from tradingstation.upkeep.gaps import GAP_DATASETS, Gap
+from tradingstation.upkeep.health import CHECK_NAMES, Check, HealthReport
+from tradingstation.upkeep.operations import check_operation_time, check_parameters
 
 Operation = Literal["rebuild-all", "rebuild-daily", "verify", "detect-gaps", "fill-gaps",
                     "cleanup", "backup", "restore", "rebuild-ledger", "splits"]

@@ -26,10 +26,10 @@ from tradingstation.data.batch import SPLIT_SCANNED
 from tradingstation.data.fetch import JOBS, JobReport, split_batches
 from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError, PermanentError
-from tradingstation.ops.operations import check_operation_time
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.signals import Signal
 from tradingstation.storage.base import ObjectStore
+from tradingstation.upkeep.operations import check_operation_time
 
 log = logging.getLogger("tradingstation.flows")
 

@@ -23,12 +23,12 @@ from tradingstation.data.ledger import rebuild_ledger
 from tradingstation.data.panel_store import repair_snapshot
 from tradingstation.data.universe import load_universe
 from tradingstation.errors import ObjectNotFoundError
-from tradingstation.ops.backup import BackupReport, create_backup, restore_backup
-from tradingstation.ops.gaps import Gap, detect_gaps, fill_gaps
-from tradingstation.ops.health import Check, HealthReport, run_health
-from tradingstation.ops.rebuild import RebuildReport, rebuild_symbols
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage.base import ObjectStore
+from tradingstation.upkeep.backup import BackupReport, create_backup, restore_backup
+from tradingstation.upkeep.gaps import Gap, detect_gaps, fill_gaps
+from tradingstation.upkeep.health import Check, HealthReport, run_health
+from tradingstation.upkeep.rebuild import RebuildReport, rebuild_symbols
 
 log = logging.getLogger("tradingstation.ops")
 

@@ -11,9 +11,9 @@ from prefect.cache_policies import NO_CACHE
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
-from tradingstation.ops.cleanup import CleanupReport, cleanup
-from tradingstation.ops.verify import VerifyReport, verify_store
 from tradingstation.storage.base import ObjectStore
+from tradingstation.upkeep.cleanup import CleanupReport, cleanup
+from tradingstation.upkeep.verify import VerifyReport, verify_store
 
 log = logging.getLogger("tradingstation.ops")
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli.cli_support import error_line, run_main, run_script
 from tradingstation.errors import InputError
-from tradingstation.ops.operations import OPERATIONS, check_parameters
+from tradingstation.upkeep.operations import OPERATIONS, check_parameters
 
 
 def test_help_lists_every_runbook_operation(capsys: pytest.CaptureFixture[str]) -> None:

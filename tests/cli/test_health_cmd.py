@@ -8,7 +8,7 @@ import pytest
 
 from cli.health_cmd import print_report
 from tests.cli.cli_support import error_line, run_main
-from tradingstation.ops.health import Check, HealthReport
+from tradingstation.upkeep.health import Check, HealthReport
 
 
 def test_help_lists_every_runbook_flag(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from tests.dashboard.builders import make_signal
-from tests.ops.test_integrity import NOW, daily_truth
+from tests.upkeep.test_integrity import NOW, daily_truth
 from tradingstation.anchors import find_anchors
 from tradingstation.config import Settings
 from tradingstation.dashboard.build import build_dashboard

@@ -13,7 +13,7 @@ import jsonschema
 import pandas as pd
 
 from tests.dashboard.builders import make_signal, outcomes
-from tests.ops.test_integrity import NOW
+from tests.upkeep.test_integrity import NOW
 from tradingstation.config import Settings
 from tradingstation.dashboard.build import build_dashboard
 from tradingstation.dashboard.export import PLAN_JSON_SCHEMA

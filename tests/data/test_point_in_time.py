@@ -208,8 +208,8 @@ def test_plans_load_no_signal_stamped_after_their_instant():
 
 def test_health_at_night_does_not_report_the_next_sessions_signals():
     from tests.data.memory_store import MemoryStore
-    from tradingstation.ops.health import check_signals
     from tradingstation.screeners.store import save_signals
+    from tradingstation.upkeep.health import check_signals
 
     store = MemoryStore()
     nxt = get_calendar().next_session(SESSION)

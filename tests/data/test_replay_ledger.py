@@ -13,8 +13,8 @@ from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.ledger import load_ledger
-from tradingstation.ops.verify import verify_store
 from tradingstation.storage import keys
+from tradingstation.upkeep.verify import verify_store
 
 TODAY = datetime(2024, 6, 22, 3, 0, tzinfo=UTC)  # live run: expected daily bar 2024-06-21
 YESTERDAY = datetime(2024, 6, 21, 3, 0, tzinfo=UTC)  # replay: expected daily bar 2024-06-20

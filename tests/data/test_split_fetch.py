@@ -36,14 +36,14 @@ from tradingstation.data.panel_store import load_panel
 from tradingstation.data.provenance import frame_source, with_source
 from tradingstation.data.split_ledger import drop_unresolved, load_split_ledger
 from tradingstation.errors import InputError, StorageError
-from tradingstation.ops.health import check_data
-from tradingstation.ops.rebuild import rebuild_symbols
-from tradingstation.ops.verify import verify_store
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
 from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
+from tradingstation.upkeep.health import check_data
+from tradingstation.upkeep.rebuild import rebuild_symbols
+from tradingstation.upkeep.verify import verify_store
 
 SYMBOLS = [FORWARD, PLAIN, REVERSE]
 DAILY_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "exhaustion_reversal")

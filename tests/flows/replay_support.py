@@ -17,12 +17,12 @@ from tradingstation.calendar import get_calendar, ny_time
 from tradingstation.data.bars import merge_bars
 from tradingstation.data.ledger import ledger_row, update_ledger
 from tradingstation.data.point_in_time import utc_day
-from tradingstation.ops.verify import verify_store
 from tradingstation.screeners import PREMARKET_SCREENERS
 from tradingstation.screeners.store import save_signals
 from tradingstation.signals import Signal
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
+from tradingstation.upkeep.verify import verify_store
 
 SESSION = date(2025, 11, 24)  # a Monday
 NEXT = get_calendar().next_session(SESSION)

@@ -11,8 +11,8 @@ from flows.daily import daily
 from tests.flows.ops_seed import AS_OF, DEMO_SYMBOLS, seed_store
 from tradingstation.config import get_settings
 from tradingstation.data.ledger import load_ledger, update_ledger
-from tradingstation.ops.verify import verify_store
 from tradingstation.storage import keys
+from tradingstation.upkeep.verify import verify_store
 
 pytestmark = pytest.mark.slow
 

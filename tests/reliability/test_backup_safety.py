@@ -10,12 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.test_backup import FailingStore
 from tests.reliability.cli_harness import invoke
 from tests.test_panel import bars
+from tests.upkeep.test_backup import FailingStore
 from tradingstation.data.ledger import rebuild_ledger
 from tradingstation.errors import DataError, StorageError
-from tradingstation.ops.backup import (
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectInfo
+from tradingstation.storage.local import LocalStore
+from tradingstation.upkeep.backup import (
     create_backup,
     data_keys,
     list_backups,
@@ -23,9 +26,6 @@ from tradingstation.ops.backup import (
     newest_backup,
     restore_backup,
 )
-from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectInfo
-from tradingstation.storage.local import LocalStore
 
 DAY = date(2025, 11, 24)
 NOW = datetime(2025, 11, 24, 21, 0, tzinfo=UTC)

@@ -26,9 +26,9 @@ import pytest
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
-from tradingstation.ops.verify import verify_store
 from tradingstation.providers.demo import DemoMarket
 from tradingstation.storage.local import LocalStore
+from tradingstation.upkeep.verify import verify_store
 
 pytestmark = pytest.mark.slow
 

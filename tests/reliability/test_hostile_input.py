@@ -31,10 +31,10 @@ from tradingstation.calendar import NY
 from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.errors import DataError
-from tradingstation.ops.verify import verify_store
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
 from tradingstation.storage.local import LocalStore
+from tradingstation.upkeep.verify import verify_store
 
 # Realistic lengths: every configured secret is masked in all later output of the process.
 KEY_ID, SECRET, API_KEY = "AKIAHOSTILETEST0001", "hostile-secret-0001-abcdef", "HOSTILEAVKEY0001"

@@ -32,11 +32,11 @@ from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.universe import load_universe
-from tradingstation.ops.backup import create_backup
 from tradingstation.providers.demo import DemoMarket
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
 from tradingstation.storage.locks import hold_dataset_locks, lock_directory, lock_path
+from tradingstation.upkeep.backup import create_backup
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2025, 11, 24, 21, 0, tzinfo=NY)
@@ -54,9 +54,9 @@ DRIVER = textwrap.dedent("""
     from datetime import datetime
     from tradingstation.config import Settings
     from tradingstation.data.fetch import run_fetch_job
-    from tradingstation.ops.backup import restore_backup
-    from tradingstation.ops.cleanup import cleanup
-    from tradingstation.ops.rebuild import rebuild_symbols
+    from tradingstation.upkeep.backup import restore_backup
+    from tradingstation.upkeep.cleanup import cleanup
+    from tradingstation.upkeep.rebuild import rebuild_symbols
     from tradingstation.providers.demo import DemoMarket
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore

@@ -36,12 +36,12 @@ from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.retention import retention_horizon
 from tradingstation.data.universe import load_universe
-from tradingstation.ops.cleanup import cleanup
 from tradingstation.providers.demo import DemoMarket
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 from tradingstation.storage.local import LocalStore
 from tradingstation.storage.s3 import S3Config, S3Store
+from tradingstation.upkeep.cleanup import cleanup
 
 ROOT = Path(__file__).resolve().parents[2]
 SYMBOLS = 24
@@ -56,7 +56,7 @@ DRIVER = textwrap.dedent("""
     from datetime import datetime
     from tradingstation.config import Settings
     from tradingstation.data.fetch import run_fetch_job
-    from tradingstation.ops.cleanup import cleanup
+    from tradingstation.upkeep.cleanup import cleanup
     from tradingstation.providers.demo import DemoMarket
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore

@@ -15,16 +15,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.ops.test_integrity import NOW, daily_truth
 from tests.storage.conftest import moto_endpoint, s3_bucket  # noqa: F401 (fixtures)
 from tests.support.moto_server import moto_client, moto_s3_config
+from tests.upkeep.test_integrity import NOW, daily_truth
 from tradingstation.config import Settings
 from tradingstation.data.ledger import load_ledger, rebuild_ledger
-from tradingstation.ops.verify import Problem, verify_store
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, sha256_hex
 from tradingstation.storage.local import LocalStore
 from tradingstation.storage.s3 import S3Store
+from tradingstation.upkeep.verify import Problem, verify_store
 
 SYMBOLS = ["AAPL", "MSFT", "NVDA"]
 KEY = keys.bars_key("daily", "MSFT")

@@ -18,9 +18,9 @@ from tests.test_panel import bars
 from tradingstation.calendar import NY
 from tradingstation.config import Settings, get_settings
 from tradingstation.data.panel_store import load_panel, repair_snapshot, snapshot_problems
-from tradingstation.ops.verify import verify_store
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
+from tradingstation.upkeep.verify import verify_store
 
 AS_OF = datetime(2025, 11, 24, 8, 45, tzinfo=NY)
 

@@ -25,11 +25,11 @@ from tests.support.moto_server import (
 from tradingstation.calendar import NY
 from tradingstation.config import Settings
 from tradingstation.errors import StorageError
-from tradingstation.ops.verify import verify_store
 from tradingstation.providers.demo import DemoMarket
 from tradingstation.storage import keys
 from tradingstation.storage.base import sha256_hex
 from tradingstation.storage.s3 import S3Store
+from tradingstation.upkeep.verify import verify_store
 
 NOW = datetime(2025, 11, 24, 20, 30, tzinfo=NY)
 P = 0.2

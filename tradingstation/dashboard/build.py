@@ -22,7 +22,6 @@ from tradingstation.data.panel import load_bars
 from tradingstation.errors import InputError, ObjectNotFoundError
 from tradingstation.live.ideas import with_live_state
 from tradingstation.live.watcher import load_watch
-from tradingstation.ops.health import check_data, check_freshness, check_signals
 from tradingstation.plan import Plan, RiskSettings
 from tradingstation.screeners.store import load_signals
 from tradingstation.storage import keys
@@ -30,6 +29,7 @@ from tradingstation.storage.base import ObjectStore
 from tradingstation.track import stats as track_stats
 from tradingstation.track.ideas import plan_with_track_record
 from tradingstation.track.store import backtest_outcomes, jsonable, latest_summary, read_live
+from tradingstation.upkeep.health import check_data, check_freshness, check_signals
 
 log = logging.getLogger(__name__)
 

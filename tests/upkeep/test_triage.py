@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tradingstation.ops.triage import SHOWN, triage
-from tradingstation.ops.verify import Problem
+from tradingstation.upkeep.triage import SHOWN, triage
+from tradingstation.upkeep.verify import Problem
 
 
 def problem(kind: str, n: int = 0, dataset: str | None = "daily") -> Problem:

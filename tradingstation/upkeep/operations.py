@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from tradingstation.errors import InputError
-from tradingstation.ops.backup import parse_backup_date
 from tradingstation.storage import keys
+from tradingstation.upkeep.backup import parse_backup_date
 
 OPERATIONS = ("rebuild-all", "rebuild-daily", "verify", "detect-gaps", "fill-gaps", "cleanup",
               "backup", "restore", "rebuild-ledger", "splits")

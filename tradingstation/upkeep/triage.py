@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tradingstation.ops.verify import Problem
+from tradingstation.upkeep.verify import Problem
 
 SELF_REPAIRED = {
     "ledger": "rebuilt from the stored bars",

@@ -16,12 +16,12 @@ from tradingstation.config import Settings
 from tradingstation.data.bars import canonicalize_bars
 from tradingstation.data.ledger import rebuild_ledger
 from tradingstation.errors import SymbolNotFoundError
-from tradingstation.ops.cleanup import cleanup
-from tradingstation.ops.gaps import detect_gaps, fill_gaps
-from tradingstation.ops.rebuild import rebuild_symbols
-from tradingstation.ops.verify import verify_store
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
+from tradingstation.upkeep.cleanup import cleanup
+from tradingstation.upkeep.gaps import detect_gaps, fill_gaps
+from tradingstation.upkeep.rebuild import rebuild_symbols
+from tradingstation.upkeep.verify import verify_store
 
 NOW = datetime(2025, 11, 25, 22, 0, tzinfo=UTC)  # after Tuesday's close
 SYMBOLS = ["AAPL", "MSFT", "NVDA"]

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.test_integrity import NOW, SYMBOLS, daily_truth
 from tests.support.frame_provider import FrameProvider
+from tests.upkeep.test_integrity import NOW, SYMBOLS, daily_truth
 from tradingstation.config import Settings
 from tradingstation.data.ledger import rebuild_ledger
 from tradingstation.errors import InputError, StorageError
-from tradingstation.ops.health import run_health
 from tradingstation.providers.usage import persist_usage
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectInfo
 from tradingstation.storage.local import LocalStore
+from tradingstation.upkeep.health import run_health
 
 
 def healthy_store(root: Path) -> LocalStore:

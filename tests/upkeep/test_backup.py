@@ -10,16 +10,16 @@ import pytest
 
 from tests.test_panel import bars
 from tradingstation.errors import DataError, InputError, StorageError
-from tradingstation.ops.backup import (
+from tradingstation.storage import keys
+from tradingstation.storage.base import ObjectInfo
+from tradingstation.storage.local import LocalStore
+from tradingstation.upkeep.backup import (
     create_backup,
     data_keys,
     list_backups,
     parse_backup_date,
     restore_backup,
 )
-from tradingstation.storage import keys
-from tradingstation.storage.base import ObjectInfo
-from tradingstation.storage.local import LocalStore
 
 NOW = datetime(2025, 11, 24, 21, 0, tzinfo=UTC)
 LABEL = keys.backup_label(date(2025, 11, 24))

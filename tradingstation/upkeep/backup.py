@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from tradingstation.errors import DataError, InputError, ObjectNotFoundError
-from tradingstation.ops.verify import damage_problems
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, sha256_hex
+from tradingstation.upkeep.verify import damage_problems
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,0 @@
-"""Operations: backup/restore, integrity verification, gaps, cleanup, health, deployment checks."""
