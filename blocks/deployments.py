@@ -59,13 +59,6 @@ class Finding:
     data: dict = field(default_factory=dict)
 
 
-def api_configured() -> bool:
-    """Whether a Prefect API server is configured (``PREFECT_API_URL``), not ephemeral mode."""
-    from prefect.settings import PREFECT_API_URL
-
-    return bool(PREFECT_API_URL.value())
-
-
 def prefect_yaml_path() -> Path:
     """prefect.yaml of the app directory (``TS_APP_DIR``, else this checkout)."""
     base = os.environ.get("TS_APP_DIR")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from blocks.deployments import api_configured
 from blocks.ratelimit import GlobalRateLimiter, ensure_rate_limit
 from tradingstation import logs
 from tradingstation.config import Settings
@@ -15,6 +14,13 @@ from tradingstation.storage.base import ObjectStore
 from tradingstation.storage.factory import open_store
 
 log = logging.getLogger("tradingstation.blocks")
+
+
+def api_configured() -> bool:
+    """Whether a Prefect API server is configured (``PREFECT_API_URL``), not ephemeral mode."""
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
 
 
 def _load_block(block_cls, name: str):

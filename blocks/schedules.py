@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blocks.deployments import ExpectedDeployment, _client, api_configured, expected_deployments
+from blocks.deployments import ExpectedDeployment, _client, expected_deployments
+from blocks.resolve import api_configured
 from tradingstation.errors import ConfigError, InputError
 
 

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from blocks.deployments import (
     Finding,
-    api_configured,
     check_deployments,
     check_work_pool,
     expected_deployments,
 )
+from blocks.resolve import api_configured
 from tradingstation.config import Settings
 from tradingstation.errors import ConfigError, TradingStationError
 

@@ -115,7 +115,8 @@ def cancel(
     """
     if not all_runs and not deployment:
         raise InputError("choose what to cancel: --all, or --deployment NAME")
-    from blocks.deployments import api_configured, cancel_runs, cancellable_runs
+    from blocks.deployments import cancel_runs, cancellable_runs
+    from blocks.resolve import api_configured
 
     if not api_configured():
         raise ConfigError("cancel needs a Prefect server: set PREFECT_API_URL (a local run "

@@ -90,8 +90,7 @@ def check(json_out: JsonOption = False) -> None:
     try:
         # The store the flows use: with a Prefect API, the S3Bucket block's bucket; without
         # one, the settings alone (no temporary Prefect server just to look for a block).
-        from blocks.deployments import api_configured
-        from blocks.resolve import resolve_store
+        from blocks.resolve import api_configured, resolve_store
         from tradingstation.storage.factory import open_store
 
         store = resolve_store(settings) if api_configured() else open_store(settings)

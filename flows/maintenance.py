@@ -220,7 +220,7 @@ def health_check(checks: list[str] | None = None, as_of: datetime | None = None,
             selected.remove("api")
             message = str(exc)
             extra.append(lambda: Check("api", "fail", message))
-    from blocks.deployments import api_configured
+    from blocks.resolve import api_configured
 
     if deployments and not checks and api_configured():
         extra.append(_deployment_check)

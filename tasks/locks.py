@@ -29,7 +29,7 @@ import httpx
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
 
-from blocks.deployments import api_configured
+from blocks.resolve import api_configured
 from tradingstation.storage.base import ObjectStore
 from tradingstation.storage.locks import hold_dataset_locks
 
