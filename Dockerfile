@@ -30,6 +30,7 @@ COPY tradingstation ./tradingstation
 COPY tasks ./tasks
 COPY flows ./flows
 COPY blocks ./blocks
+COPY deploy ./deploy
 COPY cli ./cli
 COPY prefect.yaml prefect-logging.yml ./
 RUN pip install --no-deps -e . \

@@ -1,1 +1,2 @@
-"""Prefect block documents: Spaces storage, the Alpha Vantage key, the alert webhook."""
+"""Prefect block documents (Spaces storage, the Alpha Vantage key, the alert webhook): their
+registration, and the store/provider a run resolves from them (with the shared rate limit)."""

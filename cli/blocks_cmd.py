@@ -60,7 +60,7 @@ def create(
     when a run is Late or has not finished DEADLINE minutes after it started. Both send the
     flow, run, failure message and a link to the run through the notification block.
     """
-    from blocks.alerts import create_alerts
+    from deploy.alerts import create_alerts
 
     result = create_alerts(block_name=block, deadline_minutes=deadline_minutes)
     if json_out:

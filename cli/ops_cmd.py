@@ -28,7 +28,7 @@ def verify_deployment(json_out: JsonOption = False) -> None:
     (PREFECT_API_URL unset) the block, deployment and work-pool checks are skipped, not
     failed. Exit code 1 when any check fails.
     """
-    from blocks.deployments import Finding
+    from deploy.deployments import Finding
 
     try:
         settings = load_settings()
@@ -38,7 +38,7 @@ def verify_deployment(json_out: JsonOption = False) -> None:
     else:
         findings = [Finding("settings", "pass", f"loaded: storage {settings.storage_backend}, "
                             f"provider {settings.resolved_provider}")]
-        from blocks.verification import verify_deployment as run_checks
+        from deploy.verification import verify_deployment as run_checks
 
         with console.status("checking the deployment"):
             findings += run_checks(settings)
@@ -115,8 +115,8 @@ def cancel(
     """
     if not all_runs and not deployment:
         raise InputError("choose what to cancel: --all, or --deployment NAME")
-    from blocks.deployments import cancel_runs, cancellable_runs
     from blocks.resolve import api_configured
+    from deploy.deployments import cancel_runs, cancellable_runs
 
     if not api_configured():
         raise ConfigError("cancel needs a Prefect server: set PREFECT_API_URL (a local run "
@@ -150,7 +150,7 @@ DeploymentOption = Annotated[str | None, typer.Option(
 
 
 def _set_paused(paused: bool, deployment: str | None, json_out: bool) -> None:
-    from blocks.schedules import set_paused
+    from deploy.schedules import set_paused
 
     rows = set_paused(paused, deployment)
     if json_out:

@@ -180,8 +180,8 @@ def data_ops(
 
 
 def _deployment_check() -> Check:
-    # Prefect-client code stays outside the core: blocks.deployments talks to the API.
-    from blocks.deployments import last_runs_check
+    # Prefect-client code stays outside the core: deploy.deployments talks to the API.
+    from deploy.deployments import last_runs_check
 
     return last_runs_check()
 

@@ -10,7 +10,7 @@ from prefect.blocks.core import Block
 from prefect.cache_policies import NO_CACHE
 
 from blocks.register import NOTIFICATION_BLOCK, notification_block
-from blocks.verification import NOTIFICATION_TYPES
+from deploy.verification import NOTIFICATION_TYPES
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings

@@ -64,7 +64,7 @@ def test_cancel_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_api_key_check_against_a_fake_alpha_vantage() -> None:
-    from blocks.verification import check_api_key
+    from deploy.verification import check_api_key
     from tests.support.fake_alphavantage import FakeAlphaVantage
     from tradingstation.config import Settings
 

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import yaml
 
-from blocks.alerts import DEPLOYMENT_TAG, SESSION_TAG, failure_automation, overdue_automation
+from deploy.alerts import DEPLOYMENT_TAG, SESSION_TAG, failure_automation, overdue_automation
 
 ROOT = Path(__file__).resolve().parents[2]
 

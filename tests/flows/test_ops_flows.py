@@ -11,7 +11,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import DeploymentScheduleCreate, WorkPoolCreate
 from prefect.client.schemas.schedules import CronSchedule
 
-from blocks.deployments import (
+from deploy.deployments import (
     cancel_runs,
     cancellable_runs,
     check_deployments,

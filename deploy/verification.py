@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from blocks.deployments import (
+from blocks.resolve import api_configured
+from deploy.deployments import (
     Finding,
     check_deployments,
     check_work_pool,
     expected_deployments,
 )
-from blocks.resolve import api_configured
 from tradingstation.config import Settings
 from tradingstation.errors import ConfigError, TradingStationError
 
@@ -166,7 +166,7 @@ def check_api_key(settings: Settings) -> Finding:
 
 def check_workers(pool: str, now: datetime | None = None) -> Finding:
     """A worker polled the pool within the last ``WORKER_SILENCE``: scheduled runs get picked up."""
-    from blocks.deployments import _client
+    from deploy.deployments import _client
 
     now = now or datetime.now(UTC)
     name = f"worker {pool}"
@@ -189,8 +189,8 @@ def check_workers(pool: str, now: datetime | None = None) -> Finding:
 
 def check_automations() -> list[Finding]:
     """The alert automations exist and are enabled (else a failed run alerts nobody)."""
-    from blocks.alerts import FAILED_AUTOMATION, OVERDUE_AUTOMATION
-    from blocks.deployments import _client
+    from deploy.alerts import FAILED_AUTOMATION, OVERDUE_AUTOMATION
+    from deploy.deployments import _client
 
     fix = "tradingstation alerts create  (recreates them, enabled)"
     findings = []

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from blocks.deployments import ExpectedDeployment, _client, expected_deployments
 from blocks.resolve import api_configured
+from deploy.deployments import ExpectedDeployment, _client, expected_deployments
 from tradingstation.errors import ConfigError, InputError
 
 
