@@ -16,6 +16,8 @@ from tradingstation.errors import ConfigError
 
 SLACK_HOOK_RE = re.compile(r"^https://hooks\.slack(-gov)?\.com/services/", re.I)
 NOTIFICATION_BLOCK = "tradingstation-alerts"
+# The block types register_blocks may save the webhook as (Slack, or any other URL).
+NOTIFICATION_TYPES = ("slack-webhook", "custom-webhook")
 
 
 def credentials_block_name(settings: Settings) -> str:

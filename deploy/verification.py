@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from blocks.register import NOTIFICATION_BLOCK, NOTIFICATION_TYPES
 from blocks.resolve import api_configured
 from deploy.deployments import (
     Finding,
@@ -21,8 +22,6 @@ from deploy.deployments import (
 from tradingstation.config import Settings
 from tradingstation.errors import ConfigError, TradingStationError
 
-NOTIFICATION_BLOCK = "tradingstation-alerts"
-NOTIFICATION_TYPES = ("slack-webhook", "custom-webhook")
 NO_API = "no Prefect API configured (PREFECT_API_URL unset)"
 SET_API = "export PREFECT_API_URL=http://<server>:4200/api, then rerun"
 # A worker heartbeats every 30 s (PREFECT_WORKER_HEARTBEAT_SECONDS): silent for longer than a

@@ -9,8 +9,7 @@ from prefect import task
 from prefect.blocks.core import Block
 from prefect.cache_policies import NO_CACHE
 
-from blocks.register import NOTIFICATION_BLOCK, notification_block
-from deploy.verification import NOTIFICATION_TYPES
+from blocks.register import NOTIFICATION_BLOCK, NOTIFICATION_TYPES, notification_block
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
