@@ -1,5 +1,7 @@
-"""Market flow (09:30-16:00 New York, every 15 minutes): 1-min bars of the watchlist, then
-AVWAP Reclaim, Breakout, EMA Pullback and ORB triggers (once the opening range has formed).
+"""Market flow (09:30-16:00 New York, every 15 minutes): session quotes of the watchlist in
+bulk, 1-min bars only for ORB candidates and AVWAP reclaims to confirm
+(:mod:`tradingstation.screeners.minute_needs`), then AVWAP Reclaim, Breakout, EMA Pullback and
+ORB triggers (once the opening range has formed).
 
     python flows/market.py --as-of 2025-11-24T10:30-05:00
 """
@@ -13,7 +15,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_summary
 from flows.runs import names_failed_task, session_run_name
-from flows.session import finish_closed, publish, run_script, scan_watchlist, start_session
+from flows.session import finish_closed, publish, run_script, scan_market, start_session
 
 MARKET_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "orb")
 TITLES = {
@@ -41,9 +43,11 @@ def market(as_of: datetime | None = None, force: bool = False) -> dict:
     run = start_session("market", as_of, force)
     if run.session is None:
         return finish_closed(run)
-    watchlist, found = scan_watchlist(run, "intraday_1min", MARKET_SCREENERS, force)
+    watchlist, needs, found = scan_market(run, MARKET_SCREENERS, force)
     sections = {TITLES[name]: found[name] for name in MARKET_SCREENERS}
-    return publish(run, "Market scan", sections, {"watchlist": watchlist})
+    return publish(run, "Market scan", sections, {
+        "watchlist": watchlist,
+        "minute_symbols": {"orb": needs.orb, "avwap_reclaim": needs.avwap_reclaim}})
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from prefect.futures import wait
 from blocks.resolve import resolve_provider, resolve_store
 from flows.runs import configure_run_logging
 from tasks import data as data_tasks
-from tasks.analysis import find_session_anchors, load_daily, screen
+from tasks.analysis import find_session_anchors, load_daily, screen, select_minute_symbols
 from tasks.locks import dataset_lock
 from tasks.report import publish_summary, session_summary_markdown, signal_rows
 from tradingstation.calendar import NY, check_supported, get_calendar
@@ -27,6 +27,7 @@ from tradingstation.data.fetch import JOBS, JobReport, split_batches
 from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError, PermanentError
 from tradingstation.providers.base import MarketDataProvider
+from tradingstation.screeners.minute_needs import MinuteNeeds
 from tradingstation.signals import Signal
 from tradingstation.storage.base import ObjectStore
 from tradingstation.upkeep.operations import check_operation_time
@@ -253,26 +254,56 @@ def refreshed_daily(run: SessionRun, intraday: JobReport, daily: Panel) -> Panel
 def scan_watchlist(
     run: SessionRun, intraday_job: str, screeners: Sequence[str], force: bool
 ) -> tuple[list[str], dict[str, list[Signal]]]:
-    """The market and postmarket body: refresh the universe and the daily bars, load the daily
-    panel once, pick the watchlist, refresh its ``intraday_job`` bars and run ``screeners``.
-
-    The refreshes are free when premarket already ran (fresh snapshot, fresh bars): a mode
-    never depends on an earlier run having succeeded.
+    """The postmarket body (:func:`refresh_watchlist`), then the watchlist's ``intraday_job``
+    bars for all of it, then ``screeners``.
 
     Returns:
         ``(watchlist, {screener: signals})``.
     """
-    data_tasks.refresh_universe(run.store, run.provider, run.as_of)
-    fetch_stage(run, "daily")
-    daily = load_daily(run.store, run.source)
-    watchlist = data_tasks.select_watchlist(
-        run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
+    daily, watchlist = refresh_watchlist(run)
     intraday = fetch_stage(run, intraday_job, tickers=watchlist, force=force)
     daily = refreshed_daily(run, intraday, daily)
     check_sources(run)
     found = screen(run.store, run.session, run.as_of, screeners, run.demo, watchlist,
                    daily=daily, source=run.source)
     return watchlist, found
+
+
+def scan_market(
+    run: SessionRun, screeners: Sequence[str], force: bool
+) -> tuple[list[str], MinuteNeeds, dict[str, list[Signal]]]:
+    """The market body (:func:`refresh_watchlist`), then session quotes of the watchlist in
+    bulk (every symbol's developing daily bar), 1-min bars only for the symbols a screener
+    needs minutes of (:mod:`tradingstation.screeners.minute_needs`), then ``screeners``.
+
+    Returns:
+        ``(watchlist, minute needs, {screener: signals})``.
+    """
+    daily, watchlist = refresh_watchlist(run)
+    max_age = 0.0 if force else run.settings.quotes_max_age_seconds
+    data_tasks.fetch_quotes(run.store, run.provider, run.session, watchlist, max_age,
+                            run.settings.http_concurrency, session_extremes=True)
+    needs = select_minute_symbols(run.store, run.session, run.as_of, watchlist, daily,
+                                  run.source)
+    run.notes.append(needs.summary())
+    if needs.symbols:
+        intraday = fetch_stage(run, "intraday_1min", tickers=needs.symbols, force=force)
+        daily = refreshed_daily(run, intraday, daily)
+    check_sources(run)
+    found = screen(run.store, run.session, run.as_of, screeners, run.demo, needs.symbols,
+                   daily=daily, source=run.source)
+    return watchlist, needs, found
+
+
+def refresh_watchlist(run: SessionRun) -> tuple[Panel, list[str]]:
+    """``(daily panel, watchlist)`` after refreshing the universe and daily bars (free after
+    a premarket run: a mode never depends on an earlier run having succeeded)."""
+    data_tasks.refresh_universe(run.store, run.provider, run.as_of)
+    fetch_stage(run, "daily")
+    daily = load_daily(run.store, run.source)
+    watchlist = data_tasks.select_watchlist(
+        run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
+    return daily, watchlist
 
 
 def check_sources(run: SessionRun) -> None:

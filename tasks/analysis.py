@@ -21,6 +21,7 @@ from tradingstation.data.split_ledger import drop_unresolved
 from tradingstation.data.volume_profile import load_volume_profiles
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.screeners import ScreenInput, run_screeners
+from tradingstation.screeners.minute_needs import MinuteNeeds, minute_needs
 from tradingstation.screeners.store import save_signals
 from tradingstation.signals import Signal
 from tradingstation.storage import keys
@@ -102,6 +103,34 @@ def _optional_frame(store: ObjectStore, key: str) -> pd.DataFrame | None:
         return None
 
 
+def _session_quotes(store: ObjectStore, session: date, source: str
+                    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The session's stored ``(premarket quotes, session quotes)`` of provider ``source``."""
+    return (usable_quotes(_optional_frame(store, keys.quotes_key(session)), source),
+            usable_quotes(_optional_frame(store, keys.market_quotes_key(session)), source))
+
+
+@task(name="select-minute-symbols", cache_policy=NO_CACHE, **retry_options())
+def select_minute_symbols(
+    store: ObjectStore,
+    session: date,
+    as_of: datetime,
+    watchlist: Sequence[str],
+    daily: Panel,
+    source: str = "",
+) -> MinuteNeeds:
+    """The watchlist symbols a market cycle fetches 1-min bars for
+    (:func:`tradingstation.screeners.minute_needs.minute_needs`), from the stored quotes and
+    the daily panel as known at ``as_of``."""
+    with logs.set_run_context(**run_ids()):
+        quotes, session_quotes = _session_quotes(store, session, source)
+        data = ScreenInput(session=session, as_of=as_of, daily=daily.select(watchlist),
+                           quotes=quotes, session_quotes=session_quotes)
+        needs = minute_needs(data, watchlist)
+        log.info("%s", needs.summary())
+        return needs
+
+
 @task(name="screen", cache_policy=NO_CACHE, **retry_options())
 def screen(
     store: ObjectStore,
@@ -123,7 +152,9 @@ def screen(
         as_of: Moment of the screen (nothing newer is looked at).
         names: Screener registry names.
         demo: Data comes from the demo market (marked on every signal).
-        intraday_symbols: Symbols whose 1-min bars to read (the watchlist); None = none.
+        intraday_symbols: Symbols whose 1-min bars to read (the watchlist, or in the market
+            cycle the symbols it fetched 1-min bars for); None = none. The others' developing
+            daily bar comes from the session quotes (``keys.market_quotes_key``).
         params: Per-screener parameters.
         tickers: Restrict the daily universe to these symbols.
         daily: The daily panel when already loaded (``load_daily``); read when None.
@@ -140,16 +171,17 @@ def screen(
             daily = daily.select(tickers)
         intraday = (load_panel(store, "1min", intraday_symbols, source=source)
                     if intraday_symbols else None)
-        quotes = usable_quotes(_optional_frame(store, keys.quotes_key(session)), source)
+        quotes, session_quotes = _session_quotes(store, session, source)
         profiles = (load_volume_profiles(store, intraday_symbols, source)
                     if intraday_symbols and "gap_and_go" in names else None)
-        demo = demo or screened_demo(store, daily, intraday, quotes)
+        demo = demo or screened_demo(store, daily, intraday, quotes, session_quotes)
         data = ScreenInput(
             session=session,
             as_of=as_of,
             daily=daily,
             intraday_1min=intraday,
             quotes=quotes,
+            session_quotes=session_quotes,
             volume_profiles=profiles,
             # Anchors come from the point-in-time daily view itself (AVWAP Reclaim finds them
             # on the bars before the session): a stored table may have been found later.

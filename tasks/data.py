@@ -189,17 +189,21 @@ def fetch_quotes(
     symbols: list[str] | None = None,
     max_age_seconds: float = 0.0,
     concurrency: int = 1,
+    session_extremes: bool = False,
 ):
     """Fetch and store premarket quotes for ``symbols`` (the stored universe when None), in
     chunks of 100 per provider call, ``concurrency`` at a time. Quotes stored less than
-    ``max_age_seconds`` ago are reused (0 = fetch every symbol).
+    ``max_age_seconds`` ago are reused (0 = fetch every symbol). With ``session_extremes``:
+    session quotes (the regular session's open, running high/low, volume; the market cycle's)
+    at ``keys.market_quotes_key(session)`` instead.
     """
     with logs.set_run_context(**run_ids()):
         if symbols is None:
             symbols = load_universe(store)
         try:
             return fetch.fetch_quotes(store, provider, session, symbols, max_age_seconds,
-                                      concurrency=concurrency)
+                                      concurrency=concurrency,
+                                      session_extremes=session_extremes)
         finally:
             persist_api_usage(store, provider)
 

@@ -17,7 +17,7 @@ from tests.flows.replay_support import (
 )
 from tests.support import fake_av_data
 from tests.support.fake_alphavantage import FakeAlphaVantage
-from tradingstation.calendar import ny_time
+from tradingstation.calendar import get_calendar, ny_time
 from tradingstation.config import get_settings
 from tradingstation.data import point_in_time
 from tradingstation.storage.local import LocalStore
@@ -37,7 +37,8 @@ def history() -> dict[str, dict[str, pd.DataFrame]]:
 
 
 def reveal(fake: FakeAlphaVantage, data: dict, now) -> None:
-    """Serve what existed at ``now``: complete bars, the last 1-min bar as the quote."""
+    """Serve what existed at ``now``: complete bars, the last 1-min bar as the quote (with the
+    regular session's open, high, low and volume so far once it has opened)."""
     fake.now = lambda: now
     for symbol, sets in data.items():
         fake.set_daily(symbol, point_in_time.cut_bars(sets["daily"], now, "daily"))
@@ -46,8 +47,24 @@ def reveal(fake: FakeAlphaVantage, data: dict, now) -> None:
                               point_in_time.cut_bars(sets[interval], now, interval))
         minutes = point_in_time.cut_bars(sets["1min"], now, "1min")
         last = minutes.iloc[-1]
-        fake.set_quote(symbol, float(last["close"]), int(last["volume"]),
-                       timestamp=last["timestamp"].to_pydatetime())
+        regular = regular_minutes(minutes, last["timestamp"])
+        session = volume = None
+        if len(regular):
+            session = (regular["open"].iloc[0], regular["high"].max(), regular["low"].min())
+            volume = int(regular["volume"].sum())
+        fake.set_quote(symbol, float(last["close"]),
+                       int(last["volume"]) if volume is None else volume,
+                       timestamp=last["timestamp"].to_pydatetime(), session=session)
+
+
+def regular_minutes(minutes: pd.DataFrame, stamp: pd.Timestamp) -> pd.DataFrame:
+    """The 1-min bars of the regular session of ``stamp``'s New York day."""
+    day = stamp.tz_convert("America/New_York").date()
+    if not get_calendar().is_session(day):
+        return minutes.iloc[:0]
+    times = get_calendar().session_times(day)
+    stamps = minutes["timestamp"]
+    return minutes[(stamps >= times.market_open) & (stamps < times.market_close)]
 
 
 def test_every_mode_replayed_after_later_data_equals_its_live_run(monkeypatch, tmp_path):

@@ -108,6 +108,7 @@ def screen_input(
     session: date = SESSION,
     demo: bool = False,
     volume_profiles: dict[str, pd.DataFrame] | None = None,
+    session_quotes: pd.DataFrame | None = None,
 ) -> ScreenInput:
     """A ScreenInput from per-symbol bar frames."""
     return ScreenInput(
@@ -119,6 +120,7 @@ def screen_input(
         anchors=anchors,
         demo=demo,
         volume_profiles=volume_profiles,
+        session_quotes=session_quotes,
     )
 
 

@@ -118,23 +118,31 @@ def test_breakout_found_from_a_session_quote_without_minute_bars() -> None:
     # A market cycle fetches 1-min bars only for ORB/AVWAP candidates: BRKO has none today,
     # so its developing bar comes from its session quote (running high/low, price, volume).
     quote = session_quote("BRKO", "12:44", price=52.0, high=52.3, low=50.8, volume=800_000)
-    data = screen_input({"BRKO": based(12)}, quotes=quote, as_of=at("12:45"))
+    data = screen_input({"BRKO": based(12)}, session_quotes=quote, as_of=at("12:45"))
     sig = only(get_screener("breakout").screen(data), "BRKO")
     assert (sig.entry, sig.stop) == (52.00, 50.80)
     assert sig.metrics["volume_pace"] == pytest.approx(1_600_000, rel=1e-3)
     assert sig.data_as_of == at("12:44")
     thin = session_quote("BRKO", "12:44", price=52.0, high=52.3, low=50.8, volume=700_000)
-    data = screen_input({"BRKO": based(12)}, quotes=thin, as_of=at("12:45"))
+    data = screen_input({"BRKO": based(12)}, session_quotes=thin, as_of=at("12:45"))
     assert get_screener("breakout").screen(data) == []
-    later = screen_input({"BRKO": based(12)}, quotes=quote, as_of=at("12:43"))
+    later = screen_input({"BRKO": based(12)}, session_quotes=quote, as_of=at("12:43"))
     assert get_screener("breakout").screen(later) == []  # the quote did not exist yet
+
+
+def test_premarket_quotes_never_build_the_developing_bar() -> None:
+    # ORB and Gap & Go read the premarket quotes (ScreenInput.quotes); today's bar comes only
+    # from 1-min bars or the session quotes, whatever columns a premarket quote carries.
+    quote = session_quote("BRKO", "12:44", price=52.0, high=52.3, low=50.8, volume=800_000)
+    data = screen_input({"BRKO": based(12)}, quotes=quote, as_of=at("12:45"))
+    assert get_screener("breakout").screen(data) == []
 
 
 def test_minute_bars_win_over_the_session_quote() -> None:
     closes = np.r_[np.full(194, 50.9), 52.0]
     today = minute_bars(SESSION, "09:30", closes, 800_000 / 195)
     quote = session_quote("BRKO", "12:44", price=50.0, high=50.5, low=49.0, volume=10)
-    data = screen_input({"BRKO": based(12)}, intraday={"BRKO": today}, quotes=quote,
+    data = screen_input({"BRKO": based(12)}, intraday={"BRKO": today}, session_quotes=quote,
                         as_of=at("12:45"))
     assert only(get_screener("breakout").screen(data), "BRKO").entry == 52.00
 

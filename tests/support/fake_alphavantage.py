@@ -206,14 +206,19 @@ class FakeAlphaVantage:
     def set_quote(
         self, symbol: str, price: float, volume: int = 0, timestamp: datetime | None = None,
         previous_close: float | None = None, close: float | None = None,
+        session: tuple[float, float, float] | None = None,
     ) -> None:
-        """Serve a quote: ``price`` is the latest (extended-hours) price at ``timestamp``."""
+        """Serve a quote: ``price`` is the latest (extended-hours) price at ``timestamp``;
+        ``session`` the regular session's ``(open, high, low)`` so far (default: the open is
+        the previous close, high/low span it and the price)."""
         with self._lock:
             self._quotes[symbol] = {
                 "price": float(price), "volume": int(volume),
                 "timestamp": pd.Timestamp(timestamp or self.now()).tz_convert("UTC"),
                 "previous_close": float(previous_close if previous_close is not None else price),
                 "close": float(close if close is not None else price),
+                **(dict(zip(("open", "high", "low"), map(float, session), strict=True))
+                   if session is not None else {}),
             }
 
     def set_tape(self, symbol: str, minutes: pd.DataFrame) -> None:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from tests.support.frame_provider import FrameProvider
 from tradingstation.calendar import ny_time
+from tradingstation.providers.base import SESSION_QUOTE_COLUMNS
 from tradingstation.signals import Signal, make_signal_id
 
 SESSION = date(2026, 12, 2)
@@ -117,9 +118,8 @@ def session_quotes_frame(tape: dict[str, MinuteTape], symbols: list[str],
     for symbol in symbols:
         quote = quote_at(tape[symbol], now) if symbol in tape else None
         if quote is not None:
-            rows.append({"symbol": symbol, **{k: quote[k] for k in
-                                               ("timestamp", "price", "high", "low", "volume")}})
-    frame = pd.DataFrame(rows, columns=["symbol", "timestamp", "price", "high", "low", "volume"])
+            rows.append({"symbol": symbol, **{k: quote[k] for k in SESSION_QUOTE_COLUMNS[1:]}})
+    frame = pd.DataFrame(rows, columns=SESSION_QUOTE_COLUMNS)
     frame["price"] = frame["price"].astype(np.float64)
     return frame
 

@@ -88,7 +88,8 @@ def fetch_quotes(
         # budget busy while an answer is in flight
         chunks = [c.assign(**{FETCHED_AT: pd.Timestamp(now), SOURCE: provider.name})
                   for c in pool.map(call, groups)]
-    frames = [f[columns] for f in ([kept] if kept is not None else []) + chunks]
+    # reindex: quotes stored (or a provider answering) before a column existed lack it
+    frames = [f.reindex(columns=columns) for f in ([kept] if kept is not None else []) + chunks]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame({c: [] for c in columns})

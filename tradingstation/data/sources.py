@@ -43,8 +43,9 @@ def usable_quotes(quotes: pd.DataFrame | None, source: str) -> pd.DataFrame | No
 
 
 def screened_demo(store: ObjectStore, daily: Panel, intraday: Panel | None,
-                  quotes: pd.DataFrame | None) -> bool:
-    """Whether any data a screen looks at is recorded as demo data (its outputs say DEMO)."""
+                  *quotes: pd.DataFrame | None) -> bool:
+    """Whether any data a screen looks at is recorded as demo data (its outputs say DEMO);
+    ``quotes``: the quote frames it looks at (premarket, session)."""
     panels = {"daily": daily, "1min": intraday}
     for dataset, panel in panels.items():
         if panel is None or not len(panel):
@@ -52,4 +53,5 @@ def screened_demo(store: ObjectStore, daily: Panel, intraday: Panel | None,
         sources = recorded_sources(store, dataset)
         if any(sources.get(s) == DEMO_SOURCE for s in panel.symbols):
             return True
-    return quotes is not None and SOURCE in quotes and bool((quotes[SOURCE] == DEMO_SOURCE).any())
+    return any(q is not None and SOURCE in q and bool((q[SOURCE] == DEMO_SOURCE).any())
+               for q in quotes)

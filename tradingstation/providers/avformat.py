@@ -207,7 +207,7 @@ def quotes_frame(rows: list[dict[str, Any]], what: str,
         rows: Parsed quote rows (``high``/``low`` when ``columns`` asks for them).
         what: The request, for error messages.
         columns: ``QUOTE_COLUMNS`` or ``SESSION_QUOTE_COLUMNS``. A missing or unreadable
-            session high/low falls back to the last price.
+            session high/low falls back to the last price, a missing open is NaN (unknown).
 
     Raises:
         DataError: A volume is not a non-negative number.
@@ -221,11 +221,13 @@ def quotes_frame(rows: list[dict[str, Any]], what: str,
         if volume is None or volume < 0:
             raise DataError(f"{what}: quote for {row['symbol']} has an unreadable volume")
         extremes = {k: _number(row.get(k)) or price for k in ("high", "low")}
-        kept.append({**row, **extremes, "price": price, "volume": int(volume)})
+        opened = _number(row.get("open"))
+        kept.append({**row, **extremes, "open": opened if opened else float("nan"),
+                     "price": price, "volume": int(volume)})
     frame = pd.DataFrame(kept, columns=columns)
     frame["symbol"] = frame["symbol"].astype("object")
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).astype("datetime64[ns, UTC]")
-    for column in ("price", "high", "low"):
+    for column in ("price", "open", "high", "low"):
         if column in frame:
             frame[column] = frame[column].astype("float64")
     frame["volume"] = frame["volume"].astype("int64")
@@ -247,7 +249,7 @@ def bulk_quote_row(entry: Mapping[str, Any], what: str) -> dict[str, Any] | None
     price = entry.get("close") if regular or not extended else extended
     return {"symbol": str(entry.get("symbol", "")).strip().upper(),
             "timestamp": local.tz_convert("UTC"), "price": price, "volume": entry.get("volume"),
-            "high": entry.get("high"), "low": entry.get("low")}
+            "open": entry.get("open"), "high": entry.get("high"), "low": entry.get("low")}
 
 
 def global_quote_row(quote: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -264,7 +266,8 @@ def global_quote_row(quote: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         stamp = pd.Timestamp(datetime.combine(day, REGULAR_CLOSE, NY)).tz_convert("UTC")
     return {"symbol": str(quote.get("01. symbol", "")).strip().upper(), "timestamp": stamp,
             "price": quote.get("05. price"), "volume": quote.get("06. volume"),
-            "high": quote.get("03. high"), "low": quote.get("04. low")}
+            "open": quote.get("02. open"), "high": quote.get("03. high"),
+            "low": quote.get("04. low")}
 
 
 

@@ -14,8 +14,9 @@ Interval = Literal["1min", "30min"]
 
 UNIVERSE_COLUMNS = ["symbol", "name", "exchange", "asset_type", "ipo_date", "status"]
 QUOTE_COLUMNS = ["symbol", "timestamp", "price", "volume"]
-# A quote with the running high and low of the regular session (what live triggers read).
-SESSION_QUOTE_COLUMNS = ["symbol", "timestamp", "price", "high", "low", "volume"]
+# A quote with the regular session's open, running high and low and volume (what live
+# triggers read, and what the market cycle builds today's developing daily bar from).
+SESSION_QUOTE_COLUMNS = ["symbol", "timestamp", "price", "open", "high", "low", "volume"]
 
 
 class MarketDataProvider(ABC):
@@ -72,13 +73,15 @@ class MarketDataProvider(ABC):
         """
 
     def session_quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
-        """Latest quotes with the session's running high and low (``SESSION_QUOTE_COLUMNS``).
+        """Latest quotes with the regular session's open, running high and low and volume
+        (``SESSION_QUOTE_COLUMNS``).
 
         The default, for a provider that has no session extremes, lets the last price stand
-        for both; providers that have them override it.
+        for both and leaves the open unknown (NaN); providers that have them override it.
         """
         quotes = self.quotes(symbols)
-        return quotes.assign(high=quotes["price"], low=quotes["price"])[SESSION_QUOTE_COLUMNS]
+        return quotes.assign(open=float("nan"), high=quotes["price"],
+                             low=quotes["price"])[SESSION_QUOTE_COLUMNS]
 
     def splits(self, symbol: str) -> list[Split]:
         """Every split of ``symbol`` the provider knows (oldest first); none by default.

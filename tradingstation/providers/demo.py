@@ -347,15 +347,21 @@ class DemoMarket(MarketDataProvider):
         Raises:
             InputError: On a malformed ticker.
         """
-        return self.session_quotes(symbols)[QUOTE_COLUMNS]
+        frame = self._quote_frame(symbols)
+        return frame.assign(volume=frame.pop("day_volume"))[QUOTE_COLUMNS]
 
     def session_quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
-        """:meth:`quotes` plus the running high and low of the regular session so far.
+        """:meth:`quotes` with the regular session so far: its open, running high and low, and
+        its volume (from 09:30; :meth:`quotes` counts from 04:00).
 
-        Before the open (or for a session quoted from the previous day's bars) the extremes
-        are those of that day's regular session so far; with no regular bar yet, the last
-        price stands for both.
+        Before the open (or for a session quoted from the previous day's bars) these are of
+        that day's regular session so far; with no regular bar yet, the last price stands for
+        high and low, the open is NaN and the volume counts from 04:00.
         """
+        return self._quote_frame(symbols)[SESSION_QUOTE_COLUMNS]
+
+    def _quote_frame(self, symbols: Sequence[str]) -> pd.DataFrame:
+        """Session quote columns plus ``day_volume`` (shares since 04:00)."""
         rows = []
         for symbol in symbols:
             try:
@@ -366,20 +372,25 @@ class DemoMarket(MarketDataProvider):
                 bars = self._minutes(symbol, i)
                 if len(bars["timestamp"]):
                     rows.append((symbol, bars["timestamp"][-1], float(bars["close"][-1]),
-                                 *self._regular_extremes(bars, i), int(bars["volume"].sum())))
+                                 *self._regular_session(bars, i), int(bars["volume"].sum())))
                     break
-        frame = pd.DataFrame(rows, columns=SESSION_QUOTE_COLUMNS)
+        frame = pd.DataFrame(rows, columns=[*SESSION_QUOTE_COLUMNS, "day_volume"])
         frame["timestamp"] = pd.to_datetime(frame["timestamp"]).dt.tz_localize("UTC")
-        for column in ("price", "high", "low"):
+        for column in ("price", "open", "high", "low"):
             frame[column] = frame[column].astype("float64")
-        frame["volume"] = frame["volume"].astype("int64")
+        for column in ("volume", "day_volume"):
+            frame[column] = frame[column].astype("int64")
         return frame
 
-    def _regular_extremes(self, bars: dict[str, np.ndarray], i: int) -> tuple[float, float]:
+    def _regular_session(self, bars: dict[str, np.ndarray], i: int
+                         ) -> tuple[float, float, float, int]:
+        """``(open, high, low, volume)`` of the regular session in ``bars`` so far."""
         start, shape = self._shape(i)
         opened = start + shape.premarket * _MINUTE
-        regular = bars["timestamp"] >= opened
+        stamps = bars["timestamp"]
+        regular = (stamps >= opened) & (stamps < opened + shape.regular * _MINUTE)
         if not regular.any():
             last = float(bars["close"][-1])
-            return last, last
-        return float(bars["high"][regular].max()), float(bars["low"][regular].min())
+            return float("nan"), last, last, int(bars["volume"].sum())
+        return (float(bars["open"][regular][0]), float(bars["high"][regular].max()),
+                float(bars["low"][regular].min()), int(bars["volume"][regular].sum()))

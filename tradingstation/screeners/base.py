@@ -31,9 +31,14 @@ class ScreenInput:
             so every screener sees exactly what existed at ``as_of``.
         daily: Daily bars (timestamp = session date 00:00 UTC). A bar counts only once its
             session has closed at ``as_of``; during ``session`` today's bar is built from
-            ``intraday_1min``. Bars dated after ``session`` are ignored.
+            ``intraday_1min``, or from ``session_quotes`` for a symbol without 1-min bars of
+            the session. Bars dated after ``session`` are ignored.
         intraday_1min: Extended-hours 1-min bars (may span several sessions), or None.
-        quotes: Latest quotes, columns ``symbol, timestamp, price, volume``, or None.
+        quotes: Premarket quotes, columns ``symbol, timestamp, price, volume``, or None (what
+            ORB and Gap & Go read for a price before the open).
+        session_quotes: Session quotes (``SESSION_QUOTE_COLUMNS``: the regular session's open,
+            running high/low and volume), or None: the market cycle's source of today's
+            developing daily bar for the symbols it fetches no 1-min bars for.
         anchors: AVWAP anchors from :func:`tradingstation.anchors.find_anchors`, or None
             (screeners that need them compute them from ``daily``). Only anchors dated
             before ``session`` are kept.
@@ -52,6 +57,7 @@ class ScreenInput:
     anchors: pd.DataFrame | None = None
     demo: bool = False
     volume_profiles: Mapping[str, pd.DataFrame] | None = None
+    session_quotes: pd.DataFrame | None = None
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +71,7 @@ class ScreenInput:
             "intraday_1min": None if self.intraday_1min is None
             else point_in_time.cut_intraday(self.intraday_1min, self.as_of),
             "quotes": point_in_time.cut_quotes(self.quotes, self.as_of),
+            "session_quotes": point_in_time.cut_quotes(self.session_quotes, self.as_of),
             "anchors": point_in_time.cut_anchors(self.anchors, self.session),
         }
         for name, value in cut.items():

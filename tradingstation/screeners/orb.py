@@ -89,15 +89,12 @@ class OpeningRangeBreakout(Screener):
         """Watch candidates before the range forms, triggered breakouts after."""
         p = params
         intraday = views.intraday_seen(data)
-        prior = views.prior_daily(data)
-        if not len(prior.index):
+        ctx = self._daily_context(data, p)
+        if ctx is None:
             return []
-        prev_close = views.last_values(prior.close)
-        atr_now = views.last_values(atr(prior.high, prior.low, prior.close, p.atr_length))
-        adv = views.last_values(sma(prior.volume, p.adv_length))
+        prev_close, atr_now, adv = ctx["prev_close"], ctx["atr"], ctx["adv"]
         hours = views.session_hours(data.session)
         or_end = hours.market_open + pd.Timedelta(minutes=p.or_window)
-        ctx = {"prev_close": prev_close, "atr": atr_now, "adv": adv}
         if intraday is None or not len(intraday.index):
             return []
         today = views.day_window(intraday, data.session, hours.premarket_open, hours.market_close)
@@ -110,6 +107,40 @@ class OpeningRangeBreakout(Screener):
         if data.as_of_ts < or_end:
             return self._watch(data, p, today, daily_ok, ctx)
         return self._triggered(data, p, intraday, hours, or_end, daily_ok, ctx)
+
+    def in_play(self, data: ScreenInput, **params: object) -> list[str]:
+        """Symbols this screener needs 1-min bars of in a market cycle (its candidates).
+
+        A symbol is in play when it passes the daily filters (``min_price`` at its newest
+        price, ``min_adv``, ``min_atr``) and has moved at least ``watch_min_gap`` from the
+        prior close at its newest premarket quote (``data.quotes``: a premarket reason, the
+        move that made it a premarket watch candidate) or at its newest session quote
+        (``data.session_quotes``: in play now). Newest price: the session quote, else the
+        premarket quote. Only quotes of ``data.session`` stamped at or before ``as_of`` count.
+        """
+        p = self.parse_params(**params)
+        ctx = self._daily_context(data, p)
+        if ctx is None:
+            return []
+        prev_close = ctx["prev_close"]
+        opened = views.session_hours(data.session).premarket_open
+        prices = [_quote_prices(q, opened, prev_close.index)
+                  for q in (data.quotes, data.session_quotes)]
+        moved = pd.concat([(q / prev_close - 1.0).abs() for q in prices], axis=1).max(axis=1)
+        price = prices[1].fillna(prices[0])
+        ok = (price > p.min_price) & (ctx["adv"] >= p.min_adv) & (ctx["atr"] > p.min_atr)
+        return sorted(prev_close.index[(ok & (moved >= p.watch_min_gap)).to_numpy()])
+
+    @staticmethod
+    def _daily_context(data: ScreenInput, p: OrbParams) -> dict | None:
+        """Prior close, ATR and average volume from the sessions before ``data.session``
+        (None without any)."""
+        prior = views.prior_daily(data)
+        if not len(prior.index):
+            return None
+        return {"prev_close": views.last_values(prior.close),
+                "atr": views.last_values(atr(prior.high, prior.low, prior.close, p.atr_length)),
+                "adv": views.last_values(sma(prior.volume, p.adv_length))}
 
     def _watch(
         self, data: ScreenInput, p: OrbParams, today: object, daily_ok: pd.Series, ctx: dict
@@ -249,3 +280,15 @@ class OpeningRangeBreakout(Screener):
             return pd.Series(np.nan, index=intraday.close.columns)
         per_day = intraday.volume.loc[mask].groupby(dates[mask]).sum(min_count=1)
         return per_day.tail(p.rvol_sessions).mean()
+
+
+def _quote_prices(quotes: pd.DataFrame | None, since: pd.Timestamp, symbols: pd.Index
+                  ) -> pd.Series:
+    """Newest price per symbol of ``quotes`` (already cut to ``as_of``) stamped from
+    ``since`` on, over ``symbols`` (NaN without one)."""
+    if quotes is None or quotes.empty:
+        return pd.Series(np.nan, index=symbols, dtype="float64")
+    stamps = pd.to_datetime(quotes["timestamp"], utc=True)
+    seen = quotes.loc[(stamps >= since).to_numpy()].assign(timestamp=stamps)
+    newest = seen.sort_values("timestamp", kind="stable").drop_duplicates("symbol", keep="last")
+    return newest.set_index("symbol")["price"].astype("float64").reindex(symbols)

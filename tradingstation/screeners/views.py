@@ -158,9 +158,9 @@ def daily_view(data: ScreenInput) -> DailyView:
 
     Order of preference (see :func:`point_in_time.daily_with_developing`): a stored daily bar
     dated ``session`` once that session has closed (complete); else today's regular session
-    aggregated from the 1-min bars complete at ``as_of`` (from the symbol's session quote when
-    it has no 1-min bar of the session: a market cycle fetches 1-min bars only where a
-    screener needs minutes); else the last prior session's bar
+    aggregated from the 1-min bars complete at ``as_of`` (from the symbol's session quote,
+    ``data.session_quotes``, when it has no 1-min bar of the session: a market cycle fetches
+    1-min bars only where a screener needs minutes); else the last prior session's bar
     (a screen run before the open looks at yesterday's close).
     """
     return data.memo("daily_view", lambda: _build_daily_view(data))
@@ -175,7 +175,8 @@ def daily_atr(data: ScreenInput, length: int) -> pd.DataFrame:
 
 def _build_daily_view(data: ScreenInput) -> DailyView:
     panel, developing = point_in_time.daily_with_developing(
-        data.daily, data.intraday_1min, data.session, data.as_of_ts, quotes=data.quotes)
+        data.daily, data.intraday_1min, data.session, data.as_of_ts,
+        quotes=data.session_quotes)
     if developing is None:
         return DailyView(panel, 1.0, False, last_times(panel.close))
     newest = developing.newest.reindex(panel.close.columns)
