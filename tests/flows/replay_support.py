@@ -53,6 +53,9 @@ def outputs(store: ObjectStore, mode: str, result: dict, found: dict) -> dict:
     if mode == "premarket":
         out["plan"] = result["plan"]["ideas"]
         out["watchlist"] = sorted(result["watchlist"])
+    if mode == "market":  # which symbols it fetched 1-min bars for (the rest: session quotes)
+        out["watchlist"] = sorted(result["watchlist"])
+        out["minute_symbols"] = result["minute_symbols"]
     if mode == "postmarket":
         files = result["dashboard"]["files"]
         out["plan.json"] = json.loads(store.get_bytes(files["plan.json"]["key"]))

@@ -17,9 +17,9 @@ from tests.flows.replay_support import (
 )
 from tests.support import fake_av_data
 from tests.support.fake_alphavantage import FakeAlphaVantage
-from tradingstation.calendar import get_calendar, ny_time
+from tests.support.fake_av_reveal import reveal
+from tradingstation.calendar import ny_time
 from tradingstation.config import get_settings
-from tradingstation.data import point_in_time
 from tradingstation.storage.local import LocalStore
 
 pytestmark = pytest.mark.slow
@@ -34,37 +34,6 @@ def history() -> dict[str, dict[str, pd.DataFrame]]:
                 "1min": fake_av_data.generate_intraday(0, s, "1min", END, days=8),
                 "30min": fake_av_data.generate_intraday(0, s, "30min", END, days=8)}
             for s in SYMBOLS}
-
-
-def reveal(fake: FakeAlphaVantage, data: dict, now) -> None:
-    """Serve what existed at ``now``: complete bars, the last 1-min bar as the quote (with the
-    regular session's open, high, low and volume so far once it has opened)."""
-    fake.now = lambda: now
-    for symbol, sets in data.items():
-        fake.set_daily(symbol, point_in_time.cut_bars(sets["daily"], now, "daily"))
-        for interval in ("1min", "30min"):
-            fake.set_intraday(symbol, interval,
-                              point_in_time.cut_bars(sets[interval], now, interval))
-        minutes = point_in_time.cut_bars(sets["1min"], now, "1min")
-        last = minutes.iloc[-1]
-        regular = regular_minutes(minutes, last["timestamp"])
-        session = volume = None
-        if len(regular):
-            session = (regular["open"].iloc[0], regular["high"].max(), regular["low"].min())
-            volume = int(regular["volume"].sum())
-        fake.set_quote(symbol, float(last["close"]),
-                       int(last["volume"]) if volume is None else volume,
-                       timestamp=last["timestamp"].to_pydatetime(), session=session)
-
-
-def regular_minutes(minutes: pd.DataFrame, stamp: pd.Timestamp) -> pd.DataFrame:
-    """The 1-min bars of the regular session of ``stamp``'s New York day."""
-    day = stamp.tz_convert("America/New_York").date()
-    if not get_calendar().is_session(day):
-        return minutes.iloc[:0]
-    times = get_calendar().session_times(day)
-    stamps = minutes["timestamp"]
-    return minutes[(stamps >= times.market_open) & (stamps < times.market_close)]
 
 
 def test_every_mode_replayed_after_later_data_equals_its_live_run(monkeypatch, tmp_path):

@@ -48,6 +48,12 @@ def test_every_mode_replayed_after_later_data_equals_its_live_run(monkeypatch, t
     fired = {mode: sum(len(v) for v in seen["signals"].values()) for mode, seen in live.items()}
     assert all(fired[m] for m in ("premarket", "market", "postmarket")), fired
     assert live["premarket"]["anchors"] and live["postmarket"]["plan.json"]["ideas"]
+    # the market cycle screened most of its watchlist on session quotes, the planted ORB and
+    # AVWAP Reclaim names on 1-min bars (issue 18 #4); the replay must pick the same ones
+    minutes = live["market"]["minute_symbols"]
+    assert set(PLANTED["orb"]) <= set(minutes["orb"])
+    assert set(PLANTED["avwap_reclaim"]) <= set(minutes["avwap_reclaim"])
+    assert 0 < len({*minutes["orb"], *minutes["avwap_reclaim"]}) < len(live["market"]["watchlist"])
 
     def next_postmarket() -> None:
         state = postmarket(as_of=ny_time(NEXT, 17, 0), return_state=True)

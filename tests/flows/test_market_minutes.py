@@ -1,0 +1,133 @@
+"""The market cycle's calls (issue 18 #4): one cycle over a watchlist of N symbols makes
+ceil(N/100) bulk quote calls and 1-min calls only for the symbols a screener needs minutes of,
+and finds the same signals the old path (1-min bars for the whole watchlist) found.
+
+The demo market's planted history (every screener has true positives) is served through the
+local Alpha Vantage fake (real HTTP, AV JSON, bulk quotes with the regular session's
+open/high/low/volume) as it was known at each instant.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from blocks.resolve import resolve_provider
+from flows.market import MARKET_SCREENERS, market
+from flows.premarket import premarket
+from tests.flows.replay_support import SESSION, found, record_screens
+from tests.support.fake_alphavantage import FakeAlphaVantage
+from tests.support.fake_av_reveal import reveal
+from tradingstation.calendar import ny_time
+from tradingstation.config import get_settings
+from tradingstation.data.fetch import run_fetch_job
+from tradingstation.data.panel_store import load_panel
+from tradingstation.indicators import atr
+from tradingstation.providers.demo import PLANTED, DemoMarket
+from tradingstation.screeners import ScreenInput, run_screeners
+from tradingstation.screeners.orb import OrbParams
+from tradingstation.storage import keys
+from tradingstation.storage.local import LocalStore
+
+pytestmark = pytest.mark.slow
+
+N_SYMBOLS = sum(len(v) for v in PLANTED.values()) + 4
+PREMARKET, CYCLE = ny_time(SESSION, 8, 45), ny_time(SESSION, 10, 30)
+
+
+def demo_history() -> tuple[pd.DataFrame, dict[str, dict[str, pd.DataFrame]]]:
+    """The demo market's listing and each stock's daily and 1-min bars through SESSION."""
+    demo = DemoMarket(seed=42, n_symbols=N_SYMBOLS, now=ny_time(SESSION, 20, 0))
+    listing = demo.listing()
+    listing = listing[listing["asset_type"] == "Stock"].reset_index(drop=True)
+    return listing, {s: {"daily": demo.daily_bars(s, full=True),
+                         "1min": demo.intraday_bars(s, "1min", full=True)}
+                     for s in listing["symbol"]}
+
+
+def in_play(history: dict, watchlist: list[str]) -> list[str]:
+    """ORB candidates recomputed here from the raw bars, per symbol: ORB's daily filters and
+    a move of at least 2 % from the prior close at the 08:45 or the 10:30 price."""
+    p = OrbParams()
+    out = []
+    for symbol in watchlist:
+        daily = history[symbol]["daily"]
+        prior = daily[daily["timestamp"] < pd.Timestamp(SESSION.isoformat(), tz="UTC")]
+        close = prior["close"]
+        atr_now = atr(prior["high"], prior["low"], close, p.atr_length).iloc[-1]
+        adv = prior["volume"].tail(p.adv_length).mean()
+        minutes = history[symbol]["1min"]
+        ends = minutes["timestamp"] + pd.Timedelta(minutes=1)
+        prices = [minutes.loc[ends <= pd.Timestamp(at), "close"].iloc[-1]
+                  for at in (PREMARKET, CYCLE)]
+        moved = max(abs(price / close.iloc[-1] - 1) for price in prices)
+        if prices[1] > p.min_price and adv >= p.min_adv and atr_now > p.min_atr and moved >= 0.02:
+            out.append(symbol)
+    return sorted(out)
+
+
+def test_one_market_cycle_quotes_in_bulk_fetches_minutes_for_candidates_only(
+        monkeypatch, tmp_path):
+    listing, history = demo_history()
+    with FakeAlphaVantage(api_key="FAKE-KEY", strict_symbols=True) as fake:
+        fake.set_listing(listing)
+        for name, value in {"TS_DATA_DIR": str(tmp_path), "TS_PROVIDER": "alphavantage",
+                            "TS_ALPHAVANTAGE_API_KEY": "FAKE-KEY",
+                            "TS_ALPHAVANTAGE_BASE_URL": fake.url,
+                            "TS_RATE_LIMIT_PER_MINUTE": "6000"}.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        store = LocalStore(tmp_path)
+        record_screens(monkeypatch)
+        reveal(fake, history, PREMARKET)
+        assert premarket(as_of=PREMARKET, return_state=True).is_completed()
+
+        reveal(fake, history, CYCLE)
+        fake.reset_requests()
+        found.clear()
+        state = market(as_of=CYCLE, return_state=True)
+        assert state.is_completed()
+        result = state.result()
+        watchlist = result["watchlist"]
+        needs = result["minute_symbols"]
+        minute_symbols = sorted({*needs["orb"], *needs["avwap_reclaim"]})
+        intraday = [r for r in fake.requests if r.function == "TIME_SERIES_INTRADAY"]
+        new_signals = {n: [s.model_dump(mode="json") for s in found[n]] for n in MARKET_SCREENERS}
+
+        # the calls: quotes in bulk, 100 symbols a call; 1-min bars once per candidate, no
+        # other symbol's; nothing else (the daily bars and the universe are fresh)
+        assert len(watchlist) == N_SYMBOLS  # every symbol
+        assert fake.count(function="REALTIME_BULK_QUOTES") == math.ceil(len(watchlist) / 100)
+        assert sorted(r.symbol for r in intraday) == minute_symbols
+        assert len(fake.requests) == math.ceil(len(watchlist) / 100) + len(minute_symbols)
+        # which symbols: the ORB candidates as recomputed from the raw bars (the planted ORB
+        # names among them); the AVWAP reclaims the quotes show, every reported one among them
+        assert needs["orb"] == in_play(history, watchlist)
+        assert set(PLANTED["orb"]) <= set(needs["orb"])
+        reclaims = {s["symbol"] for s in new_signals["avwap_reclaim"]}
+        assert set(PLANTED["avwap_reclaim"]) <= reclaims <= set(needs["avwap_reclaim"])
+        assert len(minute_symbols) < len(watchlist)
+
+        # the old path on the same data: 1-min bars for the whole watchlist, today's bar of
+        # every symbol from them (no session quotes)
+        settings = get_settings()
+        provider = resolve_provider(settings, CYCLE)
+        run_fetch_job("intraday_1min", store, provider, CYCLE, settings, tickers=watchlist)
+        old = run_screeners(ScreenInput(
+            session=SESSION, as_of=CYCLE, daily=load_panel(store, "daily"),
+            intraday_1min=load_panel(store, "1min", watchlist),
+            quotes=store.get_frame(keys.quotes_key(SESSION))), MARKET_SCREENERS)
+    assert all(new_signals.values()), {n: len(s) for n, s in new_signals.items()}
+    # Breakout, EMA Pullback and AVWAP Reclaim: the same signals, today's bar built from
+    # session quotes for most symbols instead of 1-min bars
+    for name in ("avwap_reclaim", "breakout", "ema_pullback"):
+        assert new_signals[name] == [s.model_dump(mode="json") for s in old[name]], name
+    # ORB (the documented difference): only symbols with 1-min bars fetched are evaluated, so
+    # an opening-range breakout of a symbol not in play (within 2 % of its prior close at the
+    # premarket and the cycle's quote) is no longer reported; everything else is the same
+    old_orb = [s.model_dump(mode="json") for s in old["orb"]]
+    assert new_signals["orb"] == [s for s in old_orb if s["symbol"] in minute_symbols]
+    dropped = {s["symbol"] for s in old_orb} - set(minute_symbols)
+    assert dropped == {"XHST"}  # an exhaustion plant breaking out of its range, not in play
