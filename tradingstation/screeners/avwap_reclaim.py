@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from tradingstation.anchors import find_anchors
+from tradingstation.data.panel import Panel
 from tradingstation.indicators import anchored_vwap, average_volume, sma
 from tradingstation.screeners import views
 from tradingstation.screeners.base import (
@@ -85,154 +90,234 @@ class AvwapReclaim(Screener):
 
     def find(self, data: ScreenInput, params: AvwapReclaimParams) -> list[Signal]:
         """Reclaims of anchored VWAPs scoring at least ``min_score``."""
-        p = params
         view = views.daily_view(data)
         d = view.panel
-        n = len(d.index)
-        if n < p.reclaim_days + 2:
+        if len(d.index) < params.reclaim_days + 2:
             return []
-        symbols = d.close.columns
-        anchors = self._anchors(data, view, p)
+        anchors = session_anchors(data, view, params)
         if anchors.empty:
             return []
-        col_of = {s: i for i, s in enumerate(symbols)}
-        m = len(symbols)
+        x = reclaim_inputs(data, params)
+        levels = anchor_levels(d, anchors, params)
+        scores = score_reclaims(x, levels, params, view.pace)
+        return reclaim_signals(data, view.newest, d.close.columns, x, levels, scores, params)
 
-        h, lo, c = (getattr(d, f).iloc[-1].to_numpy() for f in ("high", "low", "close"))
-        atr_now = views.daily_atr(data, p.atr_length).iloc[-1].to_numpy()
-        trend = sma(d.close.iloc[-p.trend_sma:], p.trend_sma).iloc[-1].to_numpy()
-        avg_vol = average_volume(d.volume.iloc[-(p.volume_length + 1):], p.volume_length)
-        vol = d.volume.iloc[-1].to_numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            vol_mult = vol / view.pace / avg_vol.iloc[-1].to_numpy()
-            close_pos = np.where(h > lo, (c - lo) / (h - lo), 0.5)
-        prior_close = d.close.iloc[-1 - p.reclaim_days:-1].to_numpy()
 
-        ranks = anchors.groupby("symbol").cumcount().to_numpy()
-        k_max = int(ranks.max()) + 1
-        av_now = np.full((k_max, m), np.nan)
-        av_then = np.full((k_max, m), np.nan)
-        was_below = np.zeros((k_max, m), dtype=bool)
-        cols_of = anchors["symbol"].map(col_of).to_numpy()
-        anchor_row = np.full((k_max, m), -1)
-        anchor_row[ranks, cols_of] = np.arange(len(anchors))
-        significance = np.zeros((k_max, m))
-        significance[ranks, cols_of] = self._significance(anchors)
-        # Anchors of one date (a 52-week high that is also a swing high) are one level, not two.
-        anchor_day = np.full((k_max, m), -1, dtype=np.int64)
-        anchor_day[ranks, cols_of] = pd.DatetimeIndex(anchors["start"]).as_unit("ns").asi8
-        hlcv = [getattr(d, f) for f in ("high", "low", "close", "volume")]
-        need = max(p.reclaim_days, p.slope_days) + 1
-        start_arr = anchors["start"].array  # tz-aware; to_numpy() would box every timestamp
-        for k in range(k_max):
-            sel = ranks == k
-            sub_cols = cols_of[sel]
-            starts = pd.Series(start_arr[sel], index=symbols[sub_cols])
-            # Only the symbols with a k-th anchor and the rows from the earliest such anchor on
-            # matter; later ranks are recent anchors, so this keeps the work small.
-            first_row = int(np.searchsorted(d.index, starts.min()))
-            part = [f.iloc[first_row:, sub_cols] for f in hlcv]
-            frame = anchored_vwap(*part, starts)
-            av = frame.to_numpy()
-            if len(av) < need + 1:
-                av = np.vstack([np.full((need + 1 - len(av), len(sub_cols)), np.nan), av])
-            av_now[k, sub_cols] = av[-1]
-            # A younger anchor's slope is measured from its own first bar.
-            then = av[-1 - p.slope_days]
-            first = views.first_values(frame).to_numpy()
-            av_then[k, sub_cols] = np.where(np.isnan(then), first, then)
-            with np.errstate(invalid="ignore"):
-                below = prior_close[:, sub_cols] < av[-1 - p.reclaim_days:-1]
-            was_below[k, sub_cols] = below.any(axis=0)
+def session_anchors(data: ScreenInput, view: views.DailyView,
+                    p: AvwapReclaimParams) -> pd.DataFrame:
+    """Anchors dated before the evaluated bar, with a ``start`` timestamp column, sorted by
+    symbol and date (``data.anchors``, else :func:`find_anchors` on the bars before it)."""
+    anchors = data.anchors
+    if anchors is None:
+        history = views.rows(view.panel, view.panel.index < view.when)
+        anchors = find_anchors(history, lookback_days=p.lookback_days)
+    if anchors.empty:
+        return anchors
+    out = anchors[anchors["symbol"].isin(view.panel.close.columns)].copy()
+    codes, days = pd.factorize(out["anchor_date"])  # few distinct days: parse each once
+    stamps = pd.to_datetime([str(day)[:10] for day in days]).tz_localize("UTC")
+    out["start"] = stamps[codes] if len(codes) else stamps
+    out = out[out["start"] < view.when]
+    return out.sort_values(["symbol", "start"], kind="stable").reset_index(drop=True)
 
-        with np.errstate(invalid="ignore", divide="ignore"):
-            gap_atr = (c - av_now) / atr_now
-            reclaim = (c > av_now) & was_below
-            quality = (close_pos >= p.strong_close).astype(float) + (gap_atr >= p.decisive_atr)
-            volume = np.where(vol_mult >= p.volume_full, 2.0,
-                              np.where(vol_mult >= p.volume_half, 1.0, 0.0))
-            slope = (av_now > av_then).astype(float)
-            not_extended = (gap_atr <= p.max_extension_atr).astype(float)
-            near = np.abs(av_now[:, None, :] - av_now[None, :, :]) <= (p.confluence_atr * atr_now)
-            near &= anchor_day[:, None, :] != anchor_day[None, :, :]
-            near_sma = np.abs(av_now - trend) <= p.confluence_atr * atr_now
-            confluence = (near.any(axis=1) | near_sma).astype(float)
-            in_trend = (c > trend).astype(float)
-            total = (significance + quality + volume[None, :] + slope + not_extended
-                     + confluence + in_trend[None, :])
-            total = np.where(reclaim, total, -1.0)
-        best = np.nan_to_num(total, nan=-1.0).argmax(axis=0)
-        cols = np.arange(m)
-        best_score = total[best, cols]
 
-        hits = np.flatnonzero(best_score >= p.min_score)
-        picked = anchors.iloc[anchor_row[best[hits], hits]]
-        ages = n - 1 - np.searchsorted(d.index, pd.DatetimeIndex(picked["start"]))
-        records = picked[["anchor_type", "anchor_date", "strength"]].to_dict("records")
-        signals = []
-        for j, row, age in zip(hits, records, ages, strict=True):
-            k, sym = best[j], symbols[j]
-            av_k = av_now[k, j]
-            stop = av_k - p.stop_atr * atr_now[j]
-            other = ("another AVWAP" if near[k, :, j].any() else f"SMA{p.trend_sma}") \
-                if confluence[k, j] else "nothing"
-            reasons = [
-                f"closed {fmt_price(c[j])} back above the AVWAP {fmt_price(av_k)} anchored at "
-                f"the {row['anchor_type'].replace('_', ' ')} of {fmt_date(row['anchor_date'])} "
-                f"after closing below it within {p.reclaim_days} sessions; score "
-                f"{total[k, j]:.0f}/10 (need {p.min_score:g})",
-                f"anchor significance {significance[k, j]:.0f}/2 "
-                f"({row['anchor_type']} strength {row['strength']:.2f})",
-                f"reclaim quality {quality[k, j]:.0f}/2: close at {close_pos[j]:.0%} of the "
-                f"day's range, {gap_atr[k, j]:.2f} ATR above the AVWAP",
-                f"volume {volume[j]:.0f}/2: {fmt_mult(vol_mult[j])} the {p.volume_length}-day "
-                f"average (2 at {fmt_mult(p.volume_full)}, 1 at {fmt_mult(p.volume_half)})",
-                f"AVWAP slope {slope[k, j]:.0f}/1: {fmt_price(av_k)} vs "
-                f"{fmt_price(av_then[k, j])} {min(p.slope_days, age)} sessions ago",
-                f"not extended {not_extended[k, j]:.0f}/1: {gap_atr[k, j]:.2f} ATR above "
-                f"(limit {p.max_extension_atr:g}); confluence {confluence[k, j]:.0f}/1: "
-                f"{other} within {p.confluence_atr:g} ATR",
-                f"trend {in_trend[j]:.0f}/1: close {fmt_price(c[j])} vs SMA{p.trend_sma} "
-                f"{fmt_price(trend[j])}; stop {fmt_price(stop)} = AVWAP - {p.stop_atr:g} ATR",
-            ]
-            signal = build_signal(
-                screener=self.name, symbol=sym, data=data, direction="long",
-                status="triggered", score=total[k, j], entry=c[j], stop=stop,
-                trigger=f"{row['anchor_type']}-{fmt_date(row['anchor_date'])}", reasons=reasons,
-                metrics={LAST_PRICE_METRIC: c[j],
-                         "avwap": av_k, "avwap_prior": av_then[k, j], "atr": atr_now[j],
-                         "volume_multiple": vol_mult[j], "close_position": close_pos[j],
-                         "sma_trend": trend[j], "anchor_strength": row["strength"],
-                         "score_significance": significance[k, j],
-                         "score_quality": quality[k, j], "score_volume": volume[j],
-                         "score_slope": slope[k, j], "score_not_extended": not_extended[k, j],
-                         "score_confluence": confluence[k, j], "score_trend": in_trend[j]},
-                data_as_of=view.newest.get(sym),
-            )
-            if signal is not None:
-                signals.append(signal)
-        return signals
+def significance_points(kind: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Significance points 0-2 of anchors of types ``kind`` (see the class docstring)."""
+    kinds = pd.Series(kind, dtype="object")
+    bar = kinds.map(MAJOR_STRENGTH).astype("float64").fillna(np.inf).to_numpy()
+    major = kinds.isin(ALWAYS_MAJOR).to_numpy() | (np.asarray(strength, "float64") >= bar)
+    return np.where(major, 2.0, 1.0)
 
-    @staticmethod
-    def _significance(anchors: pd.DataFrame) -> np.ndarray:
-        """Significance points 0-2 of each anchor row (see the class docstring)."""
-        kind = anchors["anchor_type"]
-        bar = kind.map(MAJOR_STRENGTH).astype("float64").fillna(np.inf)
-        major = kind.isin(ALWAYS_MAJOR) | (anchors["strength"].astype("float64") >= bar)
-        return np.where(major, 2.0, 1.0)
 
-    @staticmethod
-    def _anchors(data: ScreenInput, view: views.DailyView, p: AvwapReclaimParams) -> pd.DataFrame:
-        """Anchors dated before the evaluated bar, with a ``start`` timestamp column."""
-        anchors = data.anchors
-        if anchors is None:
-            history = views.rows(view.panel, view.panel.index < view.when)
-            anchors = find_anchors(history, lookback_days=p.lookback_days)
-        if anchors.empty:
-            return anchors
-        out = anchors[anchors["symbol"].isin(view.panel.close.columns)].copy()
-        codes, days = pd.factorize(out["anchor_date"])  # few distinct days: parse each once
-        stamps = pd.to_datetime([str(day)[:10] for day in days]).tz_localize("UTC")
-        out["start"] = stamps[codes] if len(codes) else stamps
-        out = out[out["start"] < view.when]
-        return out.sort_values(["symbol", "start"], kind="stable").reset_index(drop=True)
+def reclaim_inputs(data: ScreenInput, p: AvwapReclaimParams) -> dict[str, np.ndarray]:
+    """Per symbol, the daily view's evaluated row and the closes of the ``reclaim_days`` before."""
+    d = views.daily_view(data).panel
+    x = {f: getattr(d, f).iloc[-1].to_numpy() for f in ("high", "low", "close", "volume")}
+    avg_vol = average_volume(d.volume.iloc[-(p.volume_length + 1):], p.volume_length)
+    x.update(
+        atr=views.daily_atr(data, p.atr_length).iloc[-1].to_numpy(),
+        trend=sma(d.close.iloc[-p.trend_sma:], p.trend_sma).iloc[-1].to_numpy(),
+        avg_volume=avg_vol.iloc[-1].to_numpy(),
+        prior_close=d.close.iloc[-1 - p.reclaim_days:-1].to_numpy(),
+    )
+    return x
+
+
+@dataclass(frozen=True)
+class AnchorLevels:
+    """Each symbol's anchors as ``(rank, symbol)`` arrays; rank k is a symbol's k-th anchor in
+    date order. A symbol with fewer anchors has empty slots: kind ``""``, day -1, NaN levels.
+
+    Attributes:
+        kind, date, strength: The anchor's type, date and strength (:mod:`tradingstation.anchors`).
+        day: The anchor's start as int64 nanoseconds: anchors of one day are one level.
+        age: Sessions (rows) from the anchor bar to the evaluated bar.
+        significance: Points 0-2 (:func:`significance_points`).
+        av_now: The AVWAP on the evaluated bar.
+        av_then: The AVWAP ``slope_days`` rows earlier (a younger anchor's: its first value).
+        was_below: A close under the AVWAP in the ``reclaim_days`` rows before.
+    """
+
+    kind: np.ndarray
+    date: np.ndarray
+    strength: np.ndarray
+    day: np.ndarray
+    age: np.ndarray
+    significance: np.ndarray
+    av_now: np.ndarray
+    av_then: np.ndarray
+    was_below: np.ndarray
+
+
+def rank_table(ranks: np.ndarray, cols: np.ndarray, shape: tuple[int, int], values: Any,
+               fill: Any, dtype: Any) -> np.ndarray:
+    """A ``(rank, symbol)`` array holding ``values`` at ``(ranks, cols)`` and ``fill`` elsewhere."""
+    out = np.full(shape, fill, dtype=dtype)
+    out[ranks, cols] = values
+    return out
+
+
+def anchor_levels(d: Panel, anchors: pd.DataFrame, p: AvwapReclaimParams) -> AnchorLevels:
+    """The anchors of :func:`session_anchors` and their AVWAPs on the panel's last rows."""
+    col_of = {s: i for i, s in enumerate(d.close.columns)}
+    ranks = anchors.groupby("symbol").cumcount().to_numpy()
+    cols = anchors["symbol"].map(col_of).to_numpy()
+    shape = (int(ranks.max()) + 1, len(col_of))
+    starts = pd.DatetimeIndex(anchors["start"])
+    kind = anchors["anchor_type"].to_numpy(dtype=object)
+    strength = anchors["strength"].to_numpy(dtype="float64")
+    ages = len(d.index) - 1 - np.searchsorted(d.index, starts)
+    av_now, av_then, was_below = _avwaps(d, anchors, ranks, cols, shape, p)
+    return AnchorLevels(
+        kind=rank_table(ranks, cols, shape, kind, "", object),
+        date=rank_table(ranks, cols, shape, anchors["anchor_date"].to_numpy(), None, object),
+        strength=rank_table(ranks, cols, shape, strength, np.nan, "float64"),
+        day=rank_table(ranks, cols, shape, starts.as_unit("ns").asi8, -1, np.int64),
+        age=rank_table(ranks, cols, shape, ages, -1, np.int64),
+        significance=rank_table(ranks, cols, shape, significance_points(kind, strength), 0.0,
+                                "float64"),
+        av_now=av_now, av_then=av_then, was_below=was_below,
+    )
+
+
+def _avwaps(d: Panel, anchors: pd.DataFrame, ranks: np.ndarray, cols: np.ndarray,
+            shape: tuple[int, int], p: AvwapReclaimParams) -> tuple[np.ndarray, ...]:
+    """``av_now``, ``av_then``, ``was_below`` of :class:`AnchorLevels`, one rank at a time."""
+    symbols = d.close.columns
+    av_now, av_then = np.full(shape, np.nan), np.full(shape, np.nan)
+    was_below = np.zeros(shape, dtype=bool)
+    prior_close = d.close.iloc[-1 - p.reclaim_days:-1].to_numpy()
+    hlcv = [getattr(d, f) for f in ("high", "low", "close", "volume")]
+    need = max(p.reclaim_days, p.slope_days) + 1
+    start_arr = anchors["start"].array  # tz-aware; to_numpy() would box every timestamp
+    for k in range(shape[0]):
+        sel = ranks == k
+        sub_cols = cols[sel]
+        starts = pd.Series(start_arr[sel], index=symbols[sub_cols])
+        # Only the symbols with a k-th anchor and the rows from the earliest such anchor on
+        # matter; later ranks are recent anchors, so this keeps the work small.
+        first_row = int(np.searchsorted(d.index, starts.min()))
+        frame = anchored_vwap(*[f.iloc[first_row:, sub_cols] for f in hlcv], starts)
+        av = frame.to_numpy()
+        if len(av) < need + 1:
+            av = np.vstack([np.full((need + 1 - len(av), len(sub_cols)), np.nan), av])
+        av_now[k, sub_cols] = av[-1]
+        # A younger anchor's slope is measured from its own first bar.
+        then = av[-1 - p.slope_days]
+        first = views.first_values(frame).to_numpy()
+        av_then[k, sub_cols] = np.where(np.isnan(then), first, then)
+        with np.errstate(invalid="ignore"):
+            below = prior_close[:, sub_cols] < av[-1 - p.reclaim_days:-1]
+        was_below[k, sub_cols] = below.any(axis=0)
+    return av_now, av_then, was_below
+
+
+def score_reclaims(x: Mapping[str, np.ndarray], lv: AnchorLevels, p: AvwapReclaimParams,
+                   pace: float) -> dict[str, np.ndarray]:
+    """The seven score components of every anchor and the best reclaim of each symbol."""
+    h, lo, c, atr_now, trend = x["high"], x["low"], x["close"], x["atr"], x["trend"]
+    av_now = lv.av_now
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vol_mult = x["volume"] / pace / x["avg_volume"]
+        close_pos = np.where(h > lo, (c - lo) / (h - lo), 0.5)
+        gap_atr = (c - av_now) / atr_now
+        reclaim = (c > av_now) & lv.was_below
+        quality = (close_pos >= p.strong_close).astype(float) + (gap_atr >= p.decisive_atr)
+        volume = np.where(vol_mult >= p.volume_full, 2.0,
+                          np.where(vol_mult >= p.volume_half, 1.0, 0.0))
+        slope = (av_now > lv.av_then).astype(float)
+        not_extended = (gap_atr <= p.max_extension_atr).astype(float)
+        near = np.abs(av_now[:, None, :] - av_now[None, :, :]) <= (p.confluence_atr * atr_now)
+        near &= lv.day[:, None, :] != lv.day[None, :, :]
+        near_sma = np.abs(av_now - trend) <= p.confluence_atr * atr_now
+        confluence = (near.any(axis=1) | near_sma).astype(float)
+        in_trend = (c > trend).astype(float)
+        total = (lv.significance + quality + volume[None, :] + slope + not_extended
+                 + confluence + in_trend[None, :])
+        total = np.where(reclaim, total, -1.0)
+    best = np.nan_to_num(total, nan=-1.0).argmax(axis=0)
+    return {"vol_mult": vol_mult, "close_pos": close_pos, "gap_atr": gap_atr,
+            "quality": quality, "volume": volume, "slope": slope, "not_extended": not_extended,
+            "near": near, "confluence": confluence, "in_trend": in_trend, "total": total,
+            "best": best}
+
+
+def reclaim_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
+                    x: Mapping[str, np.ndarray], lv: AnchorLevels,
+                    e: Mapping[str, np.ndarray], p: AvwapReclaimParams) -> list[Signal]:
+    """The signal of each symbol whose best reclaim scores at least ``min_score``."""
+    best, total = e["best"], e["total"]
+    hits = np.flatnonzero(total[best, np.arange(len(symbols))] >= p.min_score)
+    signals = []
+    for j in hits:
+        signal = _reclaim_signal(data, newest.get(symbols[j]), symbols[j], int(best[j]), j,
+                                 x, lv, e, p)
+        if signal is not None:
+            signals.append(signal)
+    return signals
+
+
+def _reclaim_signal(data: ScreenInput, data_as_of: Any, sym: str, k: int, j: int,
+                    x: Mapping[str, np.ndarray], lv: AnchorLevels,
+                    e: Mapping[str, np.ndarray], p: AvwapReclaimParams) -> Signal | None:
+    """The signal of symbol ``j`` reclaiming its ``k``-th anchor's AVWAP."""
+    c, atr_now, trend = x["close"][j], x["atr"][j], x["trend"][j]
+    av_k, av_then = lv.av_now[k, j], lv.av_then[k, j]
+    kind, day, strength = lv.kind[k, j], lv.date[k, j], lv.strength[k, j]
+    gap_atr, vol_mult, close_pos = e["gap_atr"][k, j], e["vol_mult"][j], e["close_pos"][j]
+    stop = av_k - p.stop_atr * atr_now
+    confluent = e["confluence"][k, j]
+    other = ("another AVWAP" if e["near"][k, :, j].any() else f"SMA{p.trend_sma}") \
+        if confluent else "nothing"
+    score = {"significance": lv.significance[k, j], "quality": e["quality"][k, j],
+             "volume": e["volume"][j], "slope": e["slope"][k, j],
+             "not_extended": e["not_extended"][k, j], "confluence": confluent,
+             "trend": e["in_trend"][j]}
+    reasons = [
+        f"closed {fmt_price(c)} back above the AVWAP {fmt_price(av_k)} anchored at "
+        f"the {kind.replace('_', ' ')} of {fmt_date(day)} "
+        f"after closing below it within {p.reclaim_days} sessions; score "
+        f"{e['total'][k, j]:.0f}/10 (need {p.min_score:g})",
+        f"anchor significance {score['significance']:.0f}/2 ({kind} strength {strength:.2f})",
+        f"reclaim quality {score['quality']:.0f}/2: close at {close_pos:.0%} of the "
+        f"day's range, {gap_atr:.2f} ATR above the AVWAP",
+        f"volume {score['volume']:.0f}/2: {fmt_mult(vol_mult)} the {p.volume_length}-day "
+        f"average (2 at {fmt_mult(p.volume_full)}, 1 at {fmt_mult(p.volume_half)})",
+        f"AVWAP slope {score['slope']:.0f}/1: {fmt_price(av_k)} vs "
+        f"{fmt_price(av_then)} {min(p.slope_days, lv.age[k, j])} sessions ago",
+        f"not extended {score['not_extended']:.0f}/1: {gap_atr:.2f} ATR above "
+        f"(limit {p.max_extension_atr:g}); confluence {confluent:.0f}/1: "
+        f"{other} within {p.confluence_atr:g} ATR",
+        f"trend {score['trend']:.0f}/1: close {fmt_price(c)} vs SMA{p.trend_sma} "
+        f"{fmt_price(trend)}; stop {fmt_price(stop)} = AVWAP - {p.stop_atr:g} ATR",
+    ]
+    return build_signal(
+        screener=AvwapReclaim.name, symbol=sym, data=data, direction="long",
+        status="triggered", score=e["total"][k, j], entry=c, stop=stop,
+        trigger=f"{kind}-{fmt_date(day)}", reasons=reasons,
+        metrics={LAST_PRICE_METRIC: c, "avwap": av_k, "avwap_prior": av_then, "atr": atr_now,
+                 "volume_multiple": vol_mult, "close_position": close_pos,
+                 "sma_trend": trend, "anchor_strength": strength,
+                 **{f"score_{name}": value for name, value in score.items()}},
+        data_as_of=data_as_of,
+    )
