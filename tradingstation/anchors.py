@@ -66,6 +66,10 @@ ANCHOR_COLUMNS = [
     "bars_since",
 ]
 SESSIONS_52W = 252
+GAP_THRESHOLD = 0.03  # the defaults of find_anchors, which the AVWAP Reclaim replay also uses
+VOLUME_SPIKE = 2.0
+VOLUME_AVG_DAYS = 50
+PIVOT_BARS = 5
 _HLCV = ("high", "low", "close", "volume")
 
 
@@ -156,11 +160,11 @@ def _earnings_rows(
 def find_anchors(
     daily: Panel,
     lookback_days: int = 30,
-    gap_threshold: float = 0.03,
-    volume_spike: float = 2.0,
-    volume_avg_days: int = 50,
-    pivot_left: int = 5,
-    pivot_right: int = 5,
+    gap_threshold: float = GAP_THRESHOLD,
+    volume_spike: float = VOLUME_SPIKE,
+    volume_avg_days: int = VOLUME_AVG_DAYS,
+    pivot_left: int = PIVOT_BARS,
+    pivot_right: int = PIVOT_BARS,
     earnings: Mapping[str, list[date]] | None = None,
 ) -> pd.DataFrame:
     """Find AVWAP anchors for every symbol of a daily panel (see the module docstring).

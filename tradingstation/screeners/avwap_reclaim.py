@@ -123,9 +123,10 @@ def session_anchors(data: ScreenInput, view: views.DailyView,
 
 def significance_points(kind: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """Significance points 0-2 of anchors of types ``kind`` (see the class docstring)."""
-    kinds = pd.Series(kind, dtype="object")
-    bar = kinds.map(MAJOR_STRENGTH).astype("float64").fillna(np.inf).to_numpy()
-    major = kinds.isin(ALWAYS_MAJOR).to_numpy() | (np.asarray(strength, "float64") >= bar)
+    codes, kinds = pd.factorize(np.asarray(kind, dtype=object))  # a few types: look up each once
+    bar = np.array([MAJOR_STRENGTH.get(k, np.inf) for k in kinds] + [np.inf], "float64")[codes]
+    always = np.array([k in ALWAYS_MAJOR for k in kinds] + [False], bool)[codes]
+    major = always | (np.asarray(strength, "float64") >= bar)
     return np.where(major, 2.0, 1.0)
 
 

@@ -278,4 +278,6 @@ def fmt_time(ts: datetime | pd.Timestamp) -> str:
 
 def fmt_date(ts: datetime | pd.Timestamp | date) -> str:
     """ISO date of a timestamp or date."""
+    if type(ts) is date:  # anchor dates, one per AVWAP signal: no Timestamp needed
+        return ts.isoformat()
     return pd.Timestamp(ts).strftime("%Y-%m-%d")

@@ -33,12 +33,25 @@ from tradingstation.signals import Signal
 from tradingstation.track.outcome import OutcomeRules
 from tradingstation.track.paths import evaluate_signals, signal_rows
 from tradingstation.track.sweep import Sweep
-from tradingstation.track.sweep_screens import SWEEPS
+from tradingstation.track.sweep_avwap import sweep_avwap_reclaim
+from tradingstation.track.sweep_screens import (
+    sweep_breakout,
+    sweep_ema_pullback,
+    sweep_exhaustion_reversal,
+)
 
 WARMUP_SESSIONS = 60  # SMA50 + the EMA slope window + room: no daily screen before this
 GAP_AND_GO_LEAD = pd.Timedelta(minutes=5)  # Gap & Go is replayed at 09:25 New York
 
 Progress = Callable[[int], None]
+
+# The daily screeners evaluated on every (session, symbol) of the panel at once.
+SWEEPS: dict[str, Callable[[Sweep, Any], list[list[Signal]]]] = {
+    "avwap_reclaim": sweep_avwap_reclaim,
+    "breakout": sweep_breakout,
+    "ema_pullback": sweep_ema_pullback,
+    "exhaustion_reversal": sweep_exhaustion_reversal,
+}
 
 
 def daily_sessions(daily: Panel, count: int | None = None,
@@ -94,7 +107,7 @@ def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *
                  progress: Progress | None = None) -> list[Signal]:
     """The signals :func:`replay_daily_by_session` finds, computed for all sessions at once.
 
-    Screeners with a panel-wide evaluation (:data:`~tradingstation.track.sweep_screens.SWEEPS`)
+    Screeners with a panel-wide evaluation (:data:`SWEEPS`)
     are evaluated on every (session, symbol) of the panel in one pass; any other runs once
     per session. The order is the by-session one: per session, ``names`` in order.
 

@@ -1,29 +1,32 @@
-"""The daily panel as of every replayed session at once: what a session's cut would compute.
+"""The daily panel as of every replayed session at once: what each session's cut computes.
 
 The per-session replay (:func:`tradingstation.track.replay.replay_daily_by_session`) cuts the
-panel to each session and screens the cut: the screeners' own code, once per session. The fast
-replay computes the same numbers for every replayed session from the whole panel in one pass.
-It rests on three facts, and this module is where they are used:
+panel to each session and screens the cut with the screeners' own code, once per session. The
+fast replay (:mod:`~tradingstation.track.sweep_screens`, :mod:`~tradingstation.track.sweep_avwap`)
+computes the same inputs for every (session, symbol) from the whole panel in one pass and hands
+them to the screeners' own condition, score and signal code. It rests on four facts, used here:
 
 * a session's cut is a **prefix** of the panel's rows (:func:`point_in_time.cut_daily` keeps
   every symbol), so a causal indicator (EMA, ATR, RSI, the pivots' left side, the prior-volume
   average of :func:`find_anchors`) of the cut equals the whole panel's on the cut's rows; except
   that an indicator blanks a symbol with too few bars *in the cut* (:meth:`Sweep.as_of`);
-* the screeners' windows over the last rows (the SMA of the last 50 closes, the volume average
-  of the 20 sessions before) are sums the indicator code adds one row after another from the
-  window's first row: :meth:`Sweep.window_sum` adds the same numbers in the same order, so the
-  floats agree to the last bit and a tie is decided the same way;
+* the screeners' windows over the last rows (the SMA of the last 50 closes) are sums the
+  indicator code adds row after row from the window's first row: :meth:`Sweep.window_sum`
+  adds the same numbers in the same order, so the floats agree to the last bit and a tie is
+  decided the same way;
+* volumes are whole share counts, so their sums are exact in any order;
 * minima and maxima are exact in any order.
 
-:class:`tests.track.test_sweep` checks the fast replay against the per-session one.
+tests/track/test_sweep.py checks the fast replay against the per-session one, field by field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +59,7 @@ class Sweep:
     sessions: tuple[date, ...]
     rows: np.ndarray
     demo: bool = False
+    _counts: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def over(cls, panel: Panel, sessions: Sequence[date], demo: bool = False) -> Sweep:
@@ -72,16 +76,27 @@ class Sweep:
         """The panel's fields as float arrays (rows x symbols)."""
         return {f: getattr(self.panel, f).to_numpy(dtype="float64") for f in FIELDS}
 
-    @property
-    def symbols(self) -> pd.Index:
-        """The panel's symbols (columns)."""
-        return self.panel.close.columns
+    @cached_property
+    def symbols(self) -> np.ndarray:
+        """The panel's symbols (columns), as an array of str (quick to index one by one)."""
+        return np.asarray(self.panel.close.columns, dtype=object)
+
+    @cached_property
+    def dates(self) -> np.ndarray:
+        """The date of each panel row (objects, for anchor dates)."""
+        return np.asarray(self.panel.index.date, dtype=object)
+
+    @cached_property
+    def stamps_ns(self) -> np.ndarray:
+        """Each panel row's timestamp as int64 nanoseconds."""
+        return self.panel.index.as_unit("ns").asi8
 
     def at(self, arr: np.ndarray, offset: int = 0) -> np.ndarray:
         """``(S, m)``: ``arr`` at each session's row + ``offset`` (NaN before the first row)."""
         rows = self.rows + offset
-        out = arr[np.maximum(rows, 0)].astype("float64", copy=True)
-        out[rows < 0] = np.nan
+        out = np.take(arr, np.maximum(rows, 0), axis=0)
+        if (rows < 0).any():
+            out[rows < 0] = np.nan
         return out
 
     def window_sum(self, arr: np.ndarray, first: int, length: int) -> np.ndarray:
@@ -102,17 +117,26 @@ class Sweep:
             out = how(out, self.at(arr, first + k))
         return out
 
-    def counts(self, valid: np.ndarray) -> np.ndarray:
-        """``(S, m)``: each symbol's number of ``valid`` rows up to each session (included)."""
-        return np.cumsum(valid, axis=0, dtype=np.int64)[self.rows]
+    @cached_property
+    def col_of(self) -> dict[str, int]:
+        """Each symbol's column."""
+        return {s: j for j, s in enumerate(self.symbols)}
 
-    def as_of(self, whole: pd.DataFrame, valid: np.ndarray, minimum: int,
+    def counts(self, fields: tuple[str, ...]) -> np.ndarray:
+        """``(S, m)``: each symbol's number of rows with all of ``fields`` up to each session
+        (included): its bars as an indicator of those fields counts them."""
+        if fields not in self._counts:
+            valid = np.logical_and.reduce([~np.isnan(self.bars[f]) for f in fields])
+            self._counts[fields] = np.cumsum(valid, axis=0, dtype=np.int64)[self.rows]
+        return self._counts[fields]
+
+    def as_of(self, whole: pd.DataFrame, fields: tuple[str, ...], minimum: int,
               offset: int = 0) -> np.ndarray:
-        """``(S, m)``: a causal indicator of the whole panel at each session's row + ``offset``
-        as the session's cut computed it: blank for a symbol with fewer than ``minimum``
-        ``valid`` rows in the cut (the indicators blank a symbol shorter than they need)."""
+        """``(S, m)``: a causal indicator of the whole panel's ``fields`` at each session's row
+        + ``offset`` as the session's cut computed it: blank for a symbol with fewer than
+        ``minimum`` bars in the cut (the indicators blank a symbol shorter than they need)."""
         out = self.at(whole.to_numpy(dtype="float64"), offset)
-        out[self.counts(valid) < minimum] = np.nan
+        out[self.counts(fields) < minimum] = np.nan
         return out
 
     @cached_property
@@ -124,10 +148,7 @@ class Sweep:
 
     def view(self, i: int) -> ViewTimes:
         """What session ``i``'s daily view tells the signal builders (a complete bar)."""
-        rows = self.newest_rows[i]
-        stamps = self.panel.index[np.maximum(rows, 0)].to_series(index=self.symbols)
-        stamps[rows < 0] = pd.NaT
-        return ViewTimes(pace=1.0, partial=False, newest=stamps)
+        return ViewTimes(pace=1.0, partial=False, newest=_Newest(self, i))  # type: ignore[arg-type]
 
     def screen_input(self, i: int) -> ScreenInput:
         """Session ``i``'s screening input as far as a signal reads it (session, as-of, demo);
@@ -135,3 +156,21 @@ class Sweep:
         day = self.sessions[i]
         as_of = get_calendar().session_times(day).market_close
         return ScreenInput(session=day, as_of=as_of, daily=_EMPTY, demo=self.demo)
+
+
+class _Newest(Mapping[str, Any]):
+    """Per symbol, the timestamp of its newest bar as of a session (``DailyView.newest``),
+    looked up only for the symbols a signal is built for."""
+
+    def __init__(self, sweep: Sweep, i: int) -> None:
+        self._sweep, self._i = sweep, i
+
+    def __getitem__(self, symbol: str) -> pd.Timestamp:
+        row = self._sweep.newest_rows[self._i, self._sweep.col_of[symbol]]
+        return self._sweep.panel.index[row] if row >= 0 else pd.NaT
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sweep.symbols)
+
+    def __len__(self) -> int:
+        return len(self._sweep.symbols)

@@ -26,18 +26,15 @@ PerSession = list[list[Signal]]
 Builder = Callable[[Sweep, int, dict[str, np.ndarray], dict[str, Any]], list[Signal]]
 
 
-def _valid(sweep: Sweep, *fields: str) -> np.ndarray:
-    return np.logical_and.reduce([~np.isnan(sweep.bars[f]) for f in fields])
-
-
-def _atr(sweep: Sweep, length: int, offset: int = 0) -> np.ndarray:
+def atr_as_of(sweep: Sweep, length: int, offset: int = 0) -> np.ndarray:
+    """``(S, m)``: the ATR of each session's cut at its row + ``offset``."""
     whole = atr(sweep.panel.high, sweep.panel.low, sweep.panel.close, length)
-    return sweep.as_of(whole, _valid(sweep, "high", "low", "close"), length + 1, offset)
+    return sweep.as_of(whole, ("high", "low", "close"), length + 1, offset)
 
 
-def _prior_volume_mean(sweep: Sweep, length: int) -> np.ndarray:
-    """``average_volume`` of the ``length + 1`` last rows at the last row: the mean of the
-    ``length`` volumes before it, blank unless all of them and the last row's exist."""
+def prior_volume_mean(sweep: Sweep, length: int) -> np.ndarray:
+    """``(S, m)``: ``average_volume`` of a cut's ``length + 1`` last rows at its last row: the
+    mean of the ``length`` volumes before it, blank unless all of them and the last exist."""
     v = sweep.bars["volume"]
     mean = sweep.window_sum(v, -length, length) / length
     mean[np.isnan(sweep.at(v))] = np.nan
@@ -62,13 +59,12 @@ def sweep_ema_pullback(sweep: Sweep, p: ep.EmaPullbackParams) -> PerSession:
     (:class:`~tradingstation.screeners.ema_pullback.EmaPullback`)."""
     b, close = sweep.bars, sweep.panel.close
     ema_whole = ema(close, p.ema_period)
-    closes = _valid(sweep, "close")
     x = {f: sweep.at(b[f]) for f in ("open", "high", "low", "close")}
     x.update(
-        ema=sweep.as_of(ema_whole, closes, p.ema_period),
-        ema_prior=sweep.as_of(ema_whole, closes, p.ema_period, -p.slope_days),
+        ema=sweep.as_of(ema_whole, ("close",), p.ema_period),
+        ema_prior=sweep.as_of(ema_whole, ("close",), p.ema_period, -p.slope_days),
         trend=sweep.window_sum(b["close"], 1 - p.trend_sma, p.trend_sma) / p.trend_sma,
-        atr=_atr(sweep, p.atr_length),
+        atr=atr_as_of(sweep, p.atr_length),
         prev_close=sweep.at(b["close"], -1),
         stop=sweep.window_reduce(b["low"], 1 - p.pullback_days, p.pullback_days, np.fmin),
         swing=sweep.window_reduce(b["high"], -p.swing_days, p.swing_days, np.fmax),
@@ -113,7 +109,7 @@ def sweep_breakout(sweep: Sweep, p: bo.BreakoutParams) -> PerSession:
     """Breakout of every session (:class:`~tradingstation.screeners.breakout.Breakout`)."""
     b = sweep.bars
     x = {f: sweep.at(b[f]) for f in ("open", "high", "low", "close", "volume")}
-    x.update(_base(sweep, p), avg_volume=_prior_volume_mean(sweep, p.volume_length))
+    x.update(_base(sweep, p), avg_volume=prior_volume_mean(sweep, p.volume_length))
     e = bo.evaluate_breakout(x, p, 1.0)
     ok = sweep.rows + 1 >= p.min_consolidation_days + 1
 
@@ -134,10 +130,10 @@ def sweep_exhaustion_reversal(sweep: Sweep, p: ex.ExhaustionParams) -> PerSessio
         base=sweep.window_sum(c, 1 - p.sma_length, p.sma_length) / p.sma_length,
         sma10=sweep.window_sum(c, -9, 10) / 10,
         sma20=sweep.window_sum(c, -19, 20) / 20,
-        atr_prev=_atr(sweep, p.atr_length, -1),
-        rsi_prev=sweep.as_of(rsi(sweep.panel.close, p.rsi_length), _valid(sweep, "close"),
+        atr_prev=atr_as_of(sweep, p.atr_length, -1),
+        rsi_prev=sweep.as_of(rsi(sweep.panel.close, p.rsi_length), ("close",),
                              p.rsi_length + 1, -1),
-        avg_volume=_prior_volume_mean(sweep, p.volume_length),
+        avg_volume=prior_volume_mean(sweep, p.volume_length),
         steps=np.diff(np.stack(closes), axis=0),
     )
     e = ex.evaluate_exhaustion(x, p, 1.0)
@@ -148,10 +144,3 @@ def sweep_exhaustion_reversal(sweep: Sweep, p: ex.ExhaustionParams) -> PerSessio
                                      ev, p)
 
     return _per_session(sweep, ok, x, e, e["short"] | e["long"], build)
-
-
-SWEEPS: dict[str, Callable[[Sweep, Any], PerSession]] = {
-    "breakout": sweep_breakout,
-    "ema_pullback": sweep_ema_pullback,
-    "exhaustion_reversal": sweep_exhaustion_reversal,
-}
