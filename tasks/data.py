@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import TaskRunContext
 
 from tasks.locks import dataset_locks
 from tasks.policy import attempt, retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
 from tradingstation.data import corporate_actions, fetch
-from tradingstation.data.batch import BatchResult, SymbolOutcome
+from tradingstation.data.batch import BatchResult
+from tradingstation.data.batch_retry import retry_batch
 from tradingstation.data.panel import Panel
 from tradingstation.data.provenance import foreign_note
 from tradingstation.data.sources import foreign_data
@@ -32,14 +30,6 @@ from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
 log = logging.getLogger("tradingstation.data.fetch")
-
-# Between attempts of one batch task, what is left to fetch and what was already done, keyed
-# by task run id. Retries run in the same process, so this is where a retry learns to fetch
-# only the symbols that failed (a forced refetch would otherwise redo the whole batch).
-_pending: dict[UUID, list[fetch.FetchRequest]] = {}
-_done: dict[UUID, list[SymbolOutcome]] = {}
-_lock = threading.Lock()
-
 
 @task(name="fetch-universe", cache_policy=NO_CACHE, **retry_options())
 def refresh_universe(
@@ -98,30 +88,21 @@ def fetch_bars_batch(
     """Fetch one batch of symbols; retry (via Prefect) only the symbols that failed transiently.
 
     An attempt that leaves transient failures raises ``TransientError`` while retries remain,
-    so Prefect backs off and runs the task again; that attempt fetches only the failed
-    requests. The last attempt returns the combined result instead of failing: failed symbols
-    are reported, and the flow keeps going with the rest.
+    so Prefect backs off and runs the task again, in this process or another; that attempt
+    re-plans from the ledger and fetches only what this run has not settled
+    (:func:`retry_batch`). The last attempt returns the combined result instead of failing:
+    failed symbols are reported, and the flow keeps going with the rest.
     """
-    ctx = TaskRunContext.get()
-    run_id = ctx.task_run.id if ctx is not None else None
     number, allowed = attempt()
-    with _lock:
-        todo = _pending.pop(run_id, None) if run_id is not None else None
-        earlier = _done.pop(run_id, []) if run_id is not None else []
-    todo = list(requests) if todo is None else todo
+    fetch_attempt = fetch.fetch_batch if number == 1 else retry_batch
     with logs.set_run_context(**run_ids()):
-        result = fetch.fetch_batch(store, provider, dataset, todo, now, settings)
+        result = fetch_attempt(store, provider, dataset, requests, now, settings)
         retry = result.retry_requests
-        if retry and not result.fatal_error and number < allowed and run_id is not None:
-            kept = [o for o in result.outcomes if o.symbol not in {r.symbol for r in retry}]
-            with _lock:
-                _pending[run_id] = list(retry)
-                _done[run_id] = earlier + kept
+        if retry and not result.fatal_error and number < allowed:
             raise TransientError(
-                f"{len(retry)} of {len(todo)} {dataset} symbols failed transiently "
+                f"{len(retry)} of {len(requests)} {dataset} symbols failed transiently "
                 f"(attempt {number}/{allowed}): {', '.join(r.symbol for r in retry[:10])}"
             )
-        result.outcomes = earlier + result.outcomes
         if retry:
             log.warning(
                 "%s: %d symbols still failing after %d attempts: %s",

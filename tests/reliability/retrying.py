@@ -1,9 +1,9 @@
 """The task layer's retry policy, without Prefect: for driving core jobs under injected faults.
 
-``tasks/`` retries a task run when it fails with a ``TransientError``; ``fetch-batch`` retries
-only the requests a batch reported in ``BatchResult.retry_requests``. These helpers do the
-same in-process, so core code can be exercised against a faulty store or provider exactly as a
-flow would drive it, with the backoff left out.
+``tasks/`` retries a task run when it fails with a ``TransientError``; a ``fetch-batch`` retry
+re-plans from the ledger (``retry_batch``) and fetches only what the run has not settled.
+These helpers do the same in-process, so core code can be exercised against a faulty store or
+provider exactly as a flow would drive it, with the backoff left out.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from tradingstation.config import Settings
+from tradingstation.data.batch_retry import retry_batch
 from tradingstation.data.fetch import (
     JobReport,
     fetch_batch,
@@ -74,12 +75,12 @@ def run_job_with_retries(
                  budget, attempts)
     results = []
     for batch in split_batches(plan.requests, settings.batch_size):
-        todo, done = list(batch), []
         for number in range(budget + 1):
             if attempts is not None:
                 attempts.attempts += 1
+            fetch_attempt = fetch_batch if number == 0 else retry_batch
             try:
-                result = fetch_batch(store, provider, plan.dataset, todo, now, settings)
+                result = fetch_attempt(store, provider, plan.dataset, batch, now, settings)
             except TransientError:  # e.g. the ledger write failed: the whole attempt reruns
                 if attempts is not None:
                     attempts.transient += 1
@@ -87,11 +88,7 @@ def run_job_with_retries(
             if result.retry_requests and number < budget:
                 if attempts is not None:
                     attempts.transient += 1
-                failed = {r.symbol for r in result.retry_requests}
-                done += [o for o in result.outcomes if o.symbol not in failed]
-                todo = list(result.retry_requests)
                 continue
-            result.outcomes = done + result.outcomes
             results.append(result)
             break
     return summarize_job(plan, results, provider)

@@ -2,7 +2,8 @@
 
 Retry ownership: nothing here retries. :func:`fetch_batch` returns every symbol's outcome and
 lists the symbols that failed with a ``TransientError`` (``BatchResult.retry_requests``); the
-task layer retries *those requests only* (a symbol already fetched is never fetched twice).
+task layer retries the batch, and a retry fetches *those requests only*, re-planned from the
+ledger (:mod:`tradingstation.data.batch_retry`: a symbol already fetched is never fetched twice).
 Permanent failures are reported once and not retried. A permanent provider-wide error (bad API
 key, configuration) stops further calls of the batch and of the job (``fatal_error``); a
 premium-only refusal of full history stops further full/month requests the same way.
@@ -189,7 +190,7 @@ def _process(
         outcome = SymbolOutcome(symbol, request.action, "failed", one_line(reason, secrets),
                                 calls, transient=transient)
         row = ledger_row(symbol, dataset, stored, now, "failed", outcome.reason,
-                         request.expected_bar)
+                         request.expected_bar, transient=transient)
         return outcome, row, quarantined, request if transient else None
 
     try:

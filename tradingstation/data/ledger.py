@@ -44,6 +44,7 @@ LEDGER_COLUMNS = [
     "expected_bar",
     "fetched_at",
     "source",  # provider the stored bars came from (tradingstation.data.provenance)
+    "transient",  # a failed fetch may pass on retry (tradingstation.data.batch_retry)
 ]
 REASON_MAX = 300
 _READ_CHUNK = 200
@@ -72,6 +73,7 @@ def normalize_ledger(frame: pd.DataFrame) -> pd.DataFrame:
     out["bar_count"] = pd.to_numeric(out["bar_count"]).fillna(0).astype("int64")
     for column in ("symbol", "dataset", "outcome", "reason", "source"):
         out[column] = out[column].fillna("").astype(str)
+    out["transient"] = out["transient"].astype("boolean").fillna(False).astype(bool)
     bad = sorted(set(out["outcome"]) - set(OUTCOMES))
     if bad:
         raise DataError(f"ledger rows have unknown outcome(s): {', '.join(bad)}")
@@ -97,12 +99,14 @@ def ledger_row(
     expected_bar: pd.Timestamp | None = None,
     fetched_at: pd.Timestamp | None = None,
     source: str | None = None,
+    transient: bool = False,
 ) -> dict[str, Any]:
     """A ledger row describing ``bars`` (the symbol's stored bars after the fetch).
 
     ``last_fetch`` is the instant the fetch served (``as_of``); ``fetched_at`` the wall-clock
     time of the write (default: now), which decides which row of a symbol is current.
     ``source`` defaults to the source recorded on ``bars`` (``provenance.frame_source``).
+    ``transient``: the fetch failed in a way a retry may fix.
     """
     has = bars is not None and len(bars) > 0
     return {
@@ -117,6 +121,7 @@ def ledger_row(
         "expected_bar": expected_bar if expected_bar is not None else pd.NaT,
         "fetched_at": fetched_at if fetched_at is not None else wall_clock(),
         "source": source if source is not None else frame_source(bars),
+        "transient": transient,
     }
 
 
