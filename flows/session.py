@@ -4,10 +4,12 @@ the closed-day exit, and the summary artifact."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -33,6 +35,20 @@ from tradingstation.storage.base import ObjectStore
 from tradingstation.upkeep.operations import check_operation_time
 
 log = logging.getLogger("tradingstation.flows")
+# Settings the session flows started in this context use instead of the process's (the smoke
+# test's scratch prefix): a context variable, so flows running concurrently in one worker never
+# see each other's, and the process environment is never touched.
+_SESSION_SETTINGS: ContextVar[Settings | None] = ContextVar("session_settings", default=None)
+
+
+@contextlib.contextmanager
+def sessions_using(settings: Settings) -> Iterator[None]:
+    """Session flows started inside the block, in this context, run with ``settings``."""
+    token = _SESSION_SETTINGS.set(settings)
+    try:
+        yield
+    finally:
+        _SESSION_SETTINGS.reset(token)
 
 
 @dataclass
@@ -98,11 +114,12 @@ def parse_as_of(as_of: datetime | str | None) -> datetime:
 def start_session(mode: str, as_of: datetime | str | None, force: bool) -> SessionRun:
     """Resolve the session for ``as_of``; open the store and provider unless the market is closed.
 
-    A forced run on a closed day works on the last completed session.
+    A forced run on a closed day works on the last completed session. The settings are the
+    process's, or those of an enclosing :func:`sessions_using` block.
     """
     instant = parse_as_of(as_of)
     check_operation_time(mode, instant, datetime.now(UTC))  # daily's cleanup, far ahead
-    settings = get_settings()
+    settings = _SESSION_SETTINGS.get() or get_settings()
     configure_run_logging(settings)
     calendar = get_calendar()
     session = calendar.session_for(instant)

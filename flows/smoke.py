@@ -1,11 +1,13 @@
 """Smoke-test flow (``tradingstation smoke-test``): every session mode end to end in a scratch
 prefix of the configured store, outputs checked, the scratch prefix deleted afterwards.
 
-The session flows resolve their store from settings, so the run points them at the scratch
-prefix through the settings (``TS_DATA_DIR`` for the local backend, ``TS_S3_PREFIX`` for s3)
-and proves the redirection with a marker object before anything runs: live data is never
-written. An S3Bucket block whose ``bucket_folder`` is set cannot be redirected that way, and
-the smoke test then refuses to run rather than write into the live prefix.
+The session flows resolve their store from settings, so the run starts them with settings
+pointing at the scratch prefix (``data_dir`` for the local backend, ``s3_prefix`` for s3;
+``flows.session.sessions_using``: the process environment is never changed, so flows running
+beside it in a worker are not redirected) and proves the redirection with a marker object
+before anything runs: live data is never written. An S3Bucket block whose ``bucket_folder``
+is set cannot be redirected that way, and the smoke test then refuses to run rather than write
+into the live prefix.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,9 +26,9 @@ from flows.market import market
 from flows.postmarket import postmarket
 from flows.premarket import premarket
 from flows.runs import command_run_name, configure_run_logging, names_failed_task
-from flows.session import parse_as_of
+from flows.session import parse_as_of, sessions_using
 from tradingstation.calendar import get_calendar, ny_time
-from tradingstation.config import Settings, get_settings
+from tradingstation.config import Settings, get_settings, settings_with
 from tradingstation.dashboard.publish import load_latest
 from tradingstation.errors import ConfigError, TradingStationError
 from tradingstation.storage import keys
@@ -45,27 +46,15 @@ MODES = {
 MARKER = "_probe/smoke-marker"
 
 
-@contextlib.contextmanager
-def scratch_settings(settings: Settings, prefix: str, overrides: dict[str, str]) -> Iterator[None]:
-    """Point ``get_settings()`` at ``prefix`` of the configured store for the duration."""
-    env = dict(overrides)
+def scratch_settings(settings: Settings, prefix: str, overrides: dict[str, object]) -> Settings:
+    """``settings`` pointing at ``prefix`` of the configured store, with ``overrides``."""
+    values = dict(overrides)
     if settings.storage_backend == "local":
         root = Path(settings.data_dir).expanduser().absolute()
-        env["TS_DATA_DIR"] = str(root.joinpath(*prefix.strip("/").split("/")))
+        values["data_dir"] = root.joinpath(*prefix.strip("/").split("/"))
     else:
-        env["TS_S3_PREFIX"] = "/".join(p for p in (settings.s3_prefix, prefix.strip("/")) if p)
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
+        values["s3_prefix"] = "/".join(p for p in (settings.s3_prefix, prefix.strip("/")) if p)
+    return settings_with(settings, **values)
 
 
 def expected_outputs(session: date) -> dict[str, list[str]]:
@@ -113,11 +102,11 @@ def delete_scratch(base: ObjectStore, prefix: str) -> int:
     return len(infos)
 
 
-def _prove_redirect(base: ObjectStore, prefix: str) -> None:
+def _prove_redirect(base: ObjectStore, prefix: str, settings: Settings) -> None:
     token = secrets.token_hex(8).encode()
     scratch = PrefixedStore(base, prefix)
     scratch.put_bytes(MARKER, token)
-    redirected = resolve_store(get_settings())
+    redirected = resolve_store(settings)
     try:
         seen = redirected.get_bytes(MARKER)
     except TradingStationError:
@@ -153,13 +142,14 @@ def smoke_test(use_configured_provider: bool = False, demo_symbols: int = 30,
     prefix = keys.smoke_prefix(run_id)
     base = resolve_store(settings)
     overrides = {} if use_configured_provider else {
-        "TS_PROVIDER": "demo", "TS_DEMO_SYMBOLS": str(demo_symbols)}
+        "provider": "demo", "demo_symbols": demo_symbols}
     out: dict = {"session": session.isoformat(), "prefix": prefix, "modes": {},
                  "store": base.describe()}
     scratch = PrefixedStore(base, prefix)
     try:
-        with scratch_settings(settings, prefix, overrides):
-            _prove_redirect(base, prefix)
+        redirected = scratch_settings(settings, prefix, overrides)
+        with sessions_using(redirected):
+            _prove_redirect(base, prefix, redirected)
             for mode, (flow_fn, (hour, minute)) in MODES.items():
                 state = flow_fn(as_of=ny_time(session, hour, minute), return_state=True)
                 row = {"state": state.name, "missing": []}

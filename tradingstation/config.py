@@ -195,6 +195,18 @@ class Settings(BaseSettings):
         return out
 
 
+def settings_with(settings: Settings, **values: object) -> Settings:
+    """A copy of ``settings`` with ``values`` validated and set (which fields were set is kept).
+
+    Raises:
+        pydantic.ValidationError: a value is invalid for its field.
+    """
+    copy = settings.model_copy()
+    for name, value in values.items():
+        type(settings).__pydantic_validator__.validate_assignment(copy, name, value)
+    return copy
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings from the environment, read once per process (``get_settings.cache_clear()``

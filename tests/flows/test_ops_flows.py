@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,34 @@ def test_data_ops_rejects_bad_parameters_without_writing(tmp_path: Path,
     assert not (tmp_path / "d").exists()
 
 
+class WatchedEnviron(MutableMapping[str, str]):
+    """``os.environ`` that records the name of every change made through it (and makes it)."""
+
+    def __init__(self, real: MutableMapping[str, str]) -> None:
+        self.real = real
+        self.changed: list[str] = []
+
+    def __getitem__(self, name: str) -> str:
+        return self.real[name]
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self.changed.append(name)
+        self.real[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        self.changed.append(name)
+        del self.real[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.real)
+
+    def __len__(self) -> int:
+        return len(self.real)
+
+    def copy(self) -> dict[str, str]:
+        return dict(self.real)
+
+
 @pytest.mark.slow
 def test_smoke_test_passes_on_demo_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invoke: Invoke
@@ -170,8 +199,14 @@ def test_smoke_test_passes_on_demo_and_leaves_nothing(
     (root / "keep.txt").write_text("live data")
     monkeypatch.setenv("TS_DATA_DIR", str(root))
     get_settings.cache_clear()
+    # Flows running concurrently in a worker share the process environment: the smoke test must
+    # point its session flows at the scratch prefix without changing it, even for a moment.
+    watched = WatchedEnviron(os.environ)
+    monkeypatch.setattr(os, "environ", watched)
     code, out, err = invoke("smoke-test", "--demo-symbols", "20",
                              "--as-of", "2025-11-25T12:00-05:00", "--json")
+    # (Prefect's engine toggles its own PYDANTIC_DISABLE_PLUGINS around each run)
+    assert [name for name in watched.changed if not name.startswith("PYDANTIC_")] == []
     result = json.loads(out)
     assert code == 0, (result, err[-3000:])
     assert result["session"] == "2025-11-24"
