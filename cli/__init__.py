@@ -22,9 +22,9 @@ from cli import (
     config_cmd,
     dashboard_cmd,
     data_cmd,
+    deploy_cmd,
     fetch_cmd,
     health_cmd,
-    ops_cmd,
     run_cmd,
     storage_cmd,
     track_cmd,
@@ -68,11 +68,11 @@ app.add_typer(run_cmd.app, name="run")
 app.add_typer(data_cmd.app, name="data")
 app.command("health")(health_cmd.health)
 app.command("dashboard")(dashboard_cmd.dashboard)
-app.command("verify-deployment")(ops_cmd.verify_deployment)
-app.command("smoke-test")(ops_cmd.smoke_test)
-app.command("cancel")(ops_cmd.cancel)
-app.command("pause")(ops_cmd.pause)
-app.command("resume")(ops_cmd.resume)
+app.command("verify-deployment")(deploy_cmd.verify_deployment)
+app.command("smoke-test")(deploy_cmd.smoke_test)
+app.command("cancel")(deploy_cmd.cancel)
+app.command("pause")(deploy_cmd.pause)
+app.command("resume")(deploy_cmd.resume)
 app.command("fetch")(fetch_cmd.fetch)
 app.command("anchors")(analysis_cmd.anchors)
 app.command("screen")(analysis_cmd.screen)

@@ -47,11 +47,11 @@ AsOf = Annotated[str | None, typer.Option(
 
 
 def run_ops_flow(flow_name: str, label: str, **params: Any) -> Any:
-    """Run flow ``flows.ops.<flow_name>`` once in this process, with a spinner on stderr.
+    """Run flow ``flows.analysis.<flow_name>`` once in this process, with a spinner on stderr.
 
     Flows import Prefect; the core never does, so they load only when a command runs.
     """
-    flows = importlib.import_module("flows.ops")
+    flows = importlib.import_module("flows.analysis")
     runner = importlib.import_module("flows.ephemeral")
     with err_console.status(f"{label} (Prefect flow {flow_name})"):
         return runner.run_once(getattr(flows, flow_name), **params)

@@ -111,7 +111,7 @@ def run_fetch_flow(job: str, batch_size: int, **params: Any) -> tuple[dict, Batc
         The flow's report document and the progress tracker (total / done batches).
     """
     # Flows import Prefect; the core never does, so they load only when a command runs.
-    flows = importlib.import_module("flows.ops")
+    flows = importlib.import_module("flows.analysis")
     runner = importlib.import_module("flows.ephemeral")
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

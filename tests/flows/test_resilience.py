@@ -13,7 +13,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from flows.ops import fetch
+from flows.analysis import fetch
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tradingstation.calendar import NY
 from tradingstation.config import get_settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from flows.ops import anchors, fetch
+from flows.analysis import anchors, fetch
 from tests.data.split_world import AS_OF, FORWARD, PLAIN, REVERSE, SPLITS, split_world
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tradingstation.config import get_settings

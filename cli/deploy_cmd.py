@@ -1,8 +1,8 @@
-"""Deployment commands: ``verify-deployment``, ``smoke-test`` and ``cancel`` (the runbook's
-verify_deployment.py, smoke_test_e2e.py and its emergency stop, done safely).
+"""Deployment commands: ``verify-deployment``, ``smoke-test``, ``cancel``, ``pause``, ``resume``
+(the runbook's verify_deployment.py, smoke_test_e2e.py and its emergency stop, done safely).
 
-Registered as top-level commands: ``app.command("verify-deployment")(ops_cmd.verify_deployment)``
-and so on. Prefect client code lives in ``blocks/`` and is imported only when a command runs.
+Registered as top-level commands: ``app.command("verify-deployment")(deploy_cmd.verify_deployment)``
+and so on. Prefect client code lives in ``deploy/`` and is imported only when a command runs.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Operator-command flows: every `tradingstation` command that does work runs as one of these,
-so it shows in Prefect's run history. Unscheduled deployments in prefect.yaml.
+"""On-demand analysis flows behind `tradingstation fetch`, `anchors` and `screen`: each runs as a
+Prefect flow, so it shows in Prefect's run history. Unscheduled deployments in prefect.yaml.
 
 Dashboard and data-operation flows (backup, restore, rebuild, gaps) live beside these and
 follow the same shape: resolve store/provider, call one task per core operation, return a
