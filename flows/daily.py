@@ -14,8 +14,13 @@ from flows.console import print_summary
 from flows.runs import names_failed_task, session_run_name
 from flows.session import finish_closed, publish, run_script, start_session
 from tasks.locks import dataset_locks
-from tasks.maintenance import find_gaps, recompute_ledger, run_checks
-from tasks.ops import retention_cleanup, verify_integrity
+from tasks.maintenance import (
+    find_gaps,
+    recompute_ledger,
+    retention_cleanup,
+    run_checks,
+    verify_integrity,
+)
 from tasks.track import update_track_record
 from tradingstation.errors import PermanentError
 from tradingstation.storage import keys

@@ -27,10 +27,11 @@ from tasks.maintenance import (
     repair_gaps,
     repair_panel_snapshot,
     restore_from_backup,
+    retention_cleanup,
     run_checks,
     take_backup,
+    verify_integrity,
 )
-from tasks.ops import retention_cleanup, verify_integrity
 from tradingstation.calendar import NY
 from tradingstation.config import Settings, get_settings
 from tradingstation.errors import InputError

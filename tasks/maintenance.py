@@ -1,10 +1,11 @@
-"""Data-operation tasks: gaps, rebuilds, ledger rebuilds, backup/restore, selected health checks.
+"""Maintenance tasks: integrity verification, retention cleanup, gaps, rebuilds, ledger rebuilds,
+backup/restore, selected health checks (the daily flow and the data operations share them).
 
 Each is a few lines around one core call. Retries (TransientError only) where a rerun is safe:
 detection, rebuilds (staged, swapped in only after verification), gap fills (merge by
-timestamp), backups (a rerun gets the next free label). A restore is never retried
-automatically: it is rerunnable by hand, and a human should see why it failed first. Verify and
-cleanup tasks are in :mod:`tasks.ops` (shared with the daily flow).
+timestamp), backups (a rerun gets the next free label), verification (read-only) and cleanup
+(deleting what is already gone is a no-op). A restore is never retried automatically: it is
+rerunnable by hand, and a human should see why it failed first.
 """
 
 from __future__ import annotations
@@ -26,11 +27,31 @@ from tradingstation.errors import ObjectNotFoundError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage.base import ObjectStore
 from tradingstation.upkeep.backup import BackupReport, create_backup, restore_backup
+from tradingstation.upkeep.cleanup import CleanupReport, cleanup
 from tradingstation.upkeep.gaps import Gap, detect_gaps, fill_gaps
 from tradingstation.upkeep.health import Check, HealthReport, run_health
 from tradingstation.upkeep.rebuild import RebuildReport, rebuild_symbols
+from tradingstation.upkeep.verify import VerifyReport, verify_store
 
 log = logging.getLogger("tradingstation.ops")
+
+
+@task(name="verify-integrity", cache_policy=NO_CACHE, **retry_options())
+def verify_integrity(store: ObjectStore, settings: Settings, now: datetime) -> VerifyReport:
+    """Re-read every data object and validate it (read-only)."""
+    with logs.set_run_context(**run_ids()):
+        report = verify_store(store, now, settings)
+        log.info("verify: %d objects checked, %d problems", report.checked, len(report.problems))
+        return report
+
+
+@task(name="retention-cleanup", cache_policy=NO_CACHE, **retry_options())
+def retention_cleanup(store: ObjectStore, settings: Settings, now: datetime) -> CleanupReport:
+    """Apply every retention policy (bars, signals, quotes, anchors, dashboards)."""
+    with logs.set_run_context(**run_ids()):
+        report = cleanup(store, now, settings)
+        log.info("cleanup: %s", report.to_dict()["deleted"])
+        return report
 
 
 @task(name="detect-gaps", cache_policy=NO_CACHE, **retry_options())

@@ -12,7 +12,7 @@ import cli
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-TASK_MODULES = ("tasks.data", "tasks.analysis", "tasks.ops", "tasks.plan", "tasks.report",
+TASK_MODULES = ("tasks.data", "tasks.analysis", "tasks.maintenance", "tasks.plan", "tasks.report",
                 "tasks.track")
 
 

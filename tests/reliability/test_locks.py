@@ -217,7 +217,6 @@ def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.Mo
     datasets it writes (probed from another open file: it must find them taken). Cleanup held
     none before the fix."""
     import tasks.maintenance
-    import tasks.ops
     from tests.reliability.cli_harness import invoke
     from tradingstation.data import corporate_actions
     from tradingstation.data import fetch as fetch_module
@@ -247,7 +246,7 @@ def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.Mo
         monkeypatch.setattr(module, name, call)
 
     spy(fetch_module, "fetch_batch", lambda args: [args[1]])
-    spy(tasks.ops, "cleanup", lambda args: keys.DATASETS)
+    spy(tasks.maintenance, "cleanup", lambda args: keys.DATASETS)
     spy(tasks.maintenance, "fill_gaps", lambda args: ["daily", "1min"])
     spy(tasks.maintenance, "restore_backup", lambda args: keys.DATASETS)
     spy(tasks.maintenance, "rebuild_symbols", lambda args: [args[1]])
