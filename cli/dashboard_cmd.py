@@ -148,7 +148,7 @@ def dashboard(
     if not 0 < hours_lookback <= 744:
         raise InputError(f"invalid --hours-lookback {hours_lookback!r}: must be in (0, 744]")
     if as_of is not None:
-        from flows.session import parse_as_of
+        from tradingstation.calendar import parse_as_of
 
         parse_as_of(as_of)
     result = run_flow("flows.dashboard", "dashboard", "dashboard", hours_lookback=hours_lookback,

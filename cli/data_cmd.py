@@ -54,7 +54,7 @@ def _preflight(params, as_of: str | None) -> None:
     if as_of is not None:
         from datetime import UTC, datetime
 
-        from flows.session import parse_as_of
+        from tradingstation.calendar import parse_as_of
         from tradingstation.upkeep.operations import check_operation_time
 
         check_operation_time(params.operation, parse_as_of(as_of), datetime.now(UTC))
@@ -64,7 +64,7 @@ def _preflight(params, as_of: str | None) -> None:
     store = resolve_store(settings)
     if params.operation in ("rebuild-all", "rebuild-daily", "fill-gaps", "splits"):
         from blocks.resolve import resolve_provider
-        from flows.session import parse_as_of
+        from tradingstation.calendar import parse_as_of
 
         resolve_provider(settings, parse_as_of(as_of))
     if params.operation not in ("restore", "rebuild-daily"):

@@ -76,7 +76,7 @@ def smoke_test(
     """
     load_settings()
     if as_of is not None:
-        from flows.session import parse_as_of
+        from tradingstation.calendar import parse_as_of
 
         parse_as_of(as_of)
     result = run_flow("flows.smoke", "smoke_test", "smoke test",

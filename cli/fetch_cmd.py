@@ -156,7 +156,7 @@ def check_as_of(as_of: str | None) -> datetime | None:
     """
     if as_of is None:
         return None
-    from flows.session import parse_as_of
+    from tradingstation.calendar import parse_as_of
 
     return parse_as_of(as_of)
 

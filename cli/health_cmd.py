@@ -48,7 +48,7 @@ def health(
              "storage_usage": storage_usage, "data_freshness": data_freshness}
     selected = [name for name, on in flags.items() if on] or None
     if as_of is not None:
-        from flows.session import parse_as_of
+        from tradingstation.calendar import parse_as_of
 
         parse_as_of(as_of)
     report = run_flow("flows.maintenance", "health_check", "health", checks=selected,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonOption, print_json
+from tradingstation.calendar import parse_as_of
 
 MODES = ("premarket", "market", "postmarket", "daily")
 
@@ -17,10 +18,9 @@ app = typer.Typer(help="Run a session flow once (the runbook's run_all.py --mode
 
 def _run_mode(mode: str, as_of: str | None, force: bool, json_out: bool) -> None:
     # Flows import Prefect; the core never does, so they load only when a mode runs.
-    session = importlib.import_module("flows.session")
     module = importlib.import_module(f"flows.{mode}")
     console = importlib.import_module("flows.console")
-    instant = session.parse_as_of(as_of)
+    instant = parse_as_of(as_of)
     if as_of is not None:
         from datetime import UTC, datetime
 
@@ -29,7 +29,7 @@ def _run_mode(mode: str, as_of: str | None, force: bool, json_out: bool) -> None
         check_operation_time(mode, instant, datetime.now(UTC))
     flow_fn = getattr(module, mode)
     printer = console.print_premarket if mode == "premarket" else console.print_summary
-    result = session.run_flow_once(flow_fn, instant, force)
+    result = importlib.import_module("flows.session").run_flow_once(flow_fn, instant, force)
     if json_out:
         print_json({k: v for k, v in result.items() if k != "markdown"})
         return

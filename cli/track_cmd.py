@@ -107,7 +107,7 @@ def backtest(
     if sessions is not None and sessions <= 0:
         raise InputError(f"--sessions must be positive, got {sessions}")
     if as_of is not None:
-        from flows.session import parse_as_of
+        from tradingstation.calendar import parse_as_of
 
         parse_as_of(as_of)
     from tradingstation.track.run import rules_from_settings

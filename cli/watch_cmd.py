@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.common import JsonOption, console, load_settings, print_json
+from tradingstation.calendar import parse_as_of
 from tradingstation.errors import InputError
 
 
@@ -30,9 +31,8 @@ def watch(
     Stops at the close, at --until, or on Ctrl-C / cancel; a restart resumes without
     repeating an alert.
     """
-    session = importlib.import_module("flows.session")
     module = importlib.import_module("flows.watch")
-    instant = session.parse_as_of(as_of)  # bad input fails before any flow starts
+    instant = parse_as_of(as_of)  # bad input fails before any flow starts
     module.parse_until(until)
     if not 1 <= speed <= 3600:
         raise InputError(f"invalid --speed {speed!r}: between 1 and 3600")

@@ -16,11 +16,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.resolve import resolve_provider, resolve_store
 from flows.runs import command_run_name, configure_run_logging, names_failed_task
-from flows.session import SessionRun, fetch_stage, parse_as_of
+from flows.session import SessionRun, fetch_stage
 from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors
 from tasks.analysis import screen as screen_task
-from tradingstation.calendar import get_calendar
+from tradingstation.calendar import get_calendar, parse_as_of
 from tradingstation.config import get_settings
 from tradingstation.errors import InputError
 from tradingstation.storage.keys import parse_symbols

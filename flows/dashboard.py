@@ -12,8 +12,8 @@ from prefect import flow
 
 from blocks.resolve import resolve_store
 from flows.runs import command_run_name, configure_run_logging, names_failed_task
-from flows.session import parse_as_of
 from tasks.plan import publish_trade_plan
+from tradingstation.calendar import parse_as_of
 from tradingstation.config import get_settings
 from tradingstation.dashboard.export import idea_to_dict
 from tradingstation.plan import RiskSettings

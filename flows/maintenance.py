@@ -17,7 +17,6 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.resolve import resolve_provider, resolve_store
 from flows.runs import command_run_name, configure_run_logging, names_failed_task
-from flows.session import parse_as_of
 from tasks.data import resolve_symbol_splits
 from tasks.locks import dataset_lock, dataset_locks
 from tasks.maintenance import (
@@ -32,7 +31,7 @@ from tasks.maintenance import (
     take_backup,
     verify_integrity,
 )
-from tradingstation.calendar import NY
+from tradingstation.calendar import NY, parse_as_of
 from tradingstation.config import Settings, get_settings
 from tradingstation.errors import InputError
 from tradingstation.storage import keys

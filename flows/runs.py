@@ -61,7 +61,7 @@ def _parameters() -> dict[str, Any]:
 
 def _stamp(as_of: Any) -> str:
     """``YYYY-MM-DD HH:MM`` New York time of a run's ``as_of`` (default: now)."""
-    from flows.session import parse_as_of
+    from tradingstation.calendar import parse_as_of
 
     try:
         instant = parse_as_of(as_of)

@@ -22,7 +22,7 @@ from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors, load_daily, screen, select_minute_symbols
 from tasks.locks import dataset_lock
 from tasks.report import publish_summary, session_summary_markdown, signal_rows
-from tradingstation.calendar import NY, check_supported, get_calendar
+from tradingstation.calendar import NY, get_calendar, parse_as_of
 from tradingstation.config import Settings, get_settings
 from tradingstation.data.batch import SPLIT_SCANNED
 from tradingstation.data.fetch import JOBS, JobReport, split_batches
@@ -91,24 +91,6 @@ class SessionRun:
     def artifact_key(self) -> str:
         """Stable artifact key of this mode's summary (history kept per key in the UI)."""
         return f"{self.mode}-summary"
-
-
-def parse_as_of(as_of: datetime | str | None) -> datetime:
-    """The run instant: ``as_of`` made UTC (naive means New York wall time), default now.
-
-    Raises:
-        InputError: ``as_of`` is not an ISO-8601 time, or outside the calendar's years.
-    """
-    if as_of is None:
-        return datetime.now(UTC)
-    if isinstance(as_of, str):
-        try:
-            as_of = datetime.fromisoformat(as_of.strip())
-        except ValueError:
-            raise InputError(f"as_of {as_of[:40]!r} is not an ISO-8601 time") from None
-    if as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=NY)
-    return check_supported(as_of).astimezone(UTC)
 
 
 def start_session(mode: str, as_of: datetime | str | None, force: bool) -> SessionRun:

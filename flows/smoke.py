@@ -26,8 +26,8 @@ from flows.market import market
 from flows.postmarket import postmarket
 from flows.premarket import premarket
 from flows.runs import command_run_name, configure_run_logging, names_failed_task
-from flows.session import parse_as_of, sessions_using
-from tradingstation.calendar import get_calendar, ny_time
+from flows.session import sessions_using
+from tradingstation.calendar import get_calendar, ny_time, parse_as_of
 from tradingstation.config import Settings, get_settings, settings_with
 from tradingstation.dashboard.publish import load_latest
 from tradingstation.errors import ConfigError, TradingStationError

@@ -12,8 +12,9 @@ from prefect import flow
 
 from blocks.resolve import resolve_provider, resolve_store
 from flows.runs import command_run_name, names_failed_task
-from flows.session import configure_run_logging, parse_as_of
+from flows.session import configure_run_logging
 from tasks.track import backtest as backtest_task
+from tradingstation.calendar import parse_as_of
 from tradingstation.config import get_settings
 from tradingstation.errors import InputError
 from tradingstation.storage.keys import parse_symbols

@@ -14,9 +14,9 @@ from prefect import flow
 from blocks.resolve import resolve_provider, resolve_store
 from flows.ephemeral import run_once
 from flows.runs import names_failed_task, session_run_name
-from flows.session import configure_run_logging, parse_as_of
+from flows.session import configure_run_logging
 from tasks.watch import alert_sender, poll_ideas
-from tradingstation.calendar import NY, get_calendar
+from tradingstation.calendar import NY, get_calendar, parse_as_of
 from tradingstation.config import get_settings
 from tradingstation.errors import InputError
 from tradingstation.live.alerts import AlertPolicy

@@ -9,9 +9,9 @@ import pytest
 from prefect.states import Failed
 
 from blocks.register import notification_block
-from flows.session import SessionRun, closed_message, parse_as_of
+from flows.session import SessionRun, closed_message
 from tasks.policy import retry_options, retry_transient
-from tradingstation.calendar import NY
+from tradingstation.calendar import NY, parse_as_of
 from tradingstation.config import get_settings
 from tradingstation.errors import InputError, InvalidApiKeyError, ProviderError, ThrottledError
 

@@ -106,6 +106,24 @@ def check_supported(instant: datetime) -> datetime:
     return _check_instant(instant)
 
 
+def parse_as_of(as_of: datetime | str | None) -> datetime:
+    """The run instant: ``as_of`` made UTC (naive means New York wall time), default now.
+
+    Raises:
+        InputError: ``as_of`` is not an ISO-8601 time, or outside the calendar's years.
+    """
+    if as_of is None:
+        return datetime.now(UTC)
+    if isinstance(as_of, str):
+        try:
+            as_of = datetime.fromisoformat(as_of.strip())
+        except ValueError:
+            raise InputError(f"as_of {as_of[:40]!r} is not an ISO-8601 time") from None
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=NY)
+    return check_supported(as_of).astimezone(UTC)
+
+
 class MarketCalendar:
     """NYSE sessions and session times, computed lazily one calendar year at a time.
 
