@@ -7,7 +7,7 @@ for cancellation, let alone cancelled.
 
 from __future__ import annotations
 
-import importlib
+import ast
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,10 +65,38 @@ def prefect_yaml_path() -> Path:
     return Path(base) / "prefect.yaml" if base else REPO_ROOT / "prefect.yaml"
 
 
-def _flow_name(entrypoint: str) -> str:
+def _declared_name(decorator: ast.expr) -> str | None:
+    """The ``name=`` of an ``@flow(name=...)`` decorator, if it is one."""
+    if not isinstance(decorator, ast.Call):
+        return None
+    func = decorator.func
+    if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)) != "flow":
+        return None
+    for keyword in decorator.keywords:
+        if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+            return str(keyword.value.value)
+    return None
+
+
+def flow_name(entrypoint: str, app_dir: Path) -> str:
+    """The Prefect flow name behind ``entrypoint`` (``flows/<file>.py:<function>``).
+
+    Read from the flow's source, not imported: this package sits below ``flows/`` (a flow's
+    health check asks it about the deployments), so it treats the entrypoints as data. The file
+    is looked up in ``app_dir`` (where prefect.yaml is), else in this checkout.
+
+    Raises:
+        ConfigError: No such file or function.
+    """
     path, _, attr = entrypoint.partition(":")
-    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
-    return getattr(module, attr).name
+    source = next((base / path for base in (app_dir, REPO_ROOT) if (base / path).is_file()), None)
+    if source is None:
+        raise ConfigError(f"entrypoint {entrypoint}: no file {path}")
+    for node in ast.parse(source.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == attr:
+            names = [n for n in map(_declared_name, node.decorator_list) if n]
+            return names[0] if names else attr.replace("_", "-")  # Prefect's default name
+    raise ConfigError(f"entrypoint {entrypoint}: no function {attr} in {path}")
 
 
 def expected_deployments(path: Path | None = None) -> list[ExpectedDeployment]:
@@ -91,9 +119,9 @@ def expected_deployments(path: Path | None = None) -> list[ExpectedDeployment]:
                 if "cron" in s
             )
             pool = (entry.get("work_pool") or {}).get("name")
-            out.append(ExpectedDeployment(_flow_name(entrypoint), entry["name"], entrypoint,
-                                          schedules, pool))
-        except (KeyError, TypeError, AttributeError, ImportError) as exc:
+            out.append(ExpectedDeployment(flow_name(entrypoint, path.parent), entry["name"],
+                                          entrypoint, schedules, pool))
+        except (KeyError, TypeError, AttributeError, OSError, SyntaxError) as exc:
             raise ConfigError(f"{path}: bad deployment entry {entry!r:.80}: {exc}") from None
     return out
 
