@@ -9,7 +9,6 @@ or a ticker without stored daily bars is one ``error:`` line and exit 2.
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any
 
 import typer
@@ -21,12 +20,16 @@ from cli.common import (
     JsonOption,
     VerboseOption,
     console,
-    err_console,
     load_settings,
     print_json,
+    running,
 )
 from cli.fetch_cmd import check_as_of
+from flows.ephemeral import run_once
 from tradingstation.errors import InputError
+
+# Flows (Prefect), blocks and pandas are imported inside the commands that use them, so that
+# `tradingstation --help` and bad input stay fast (tests/cli/test_cli.py pins it).
 
 MAX_LOOKBACK_DAYS = 250  # daily retention keeps 252 sessions; more finds nothing new
 ANCHOR_ROWS = 50  # rows shown without --verbose (all with it, or with --ticker)
@@ -44,17 +47,6 @@ SCREEN_FLAGS = {
 AsOf = Annotated[str | None, typer.Option(
     "--as-of", help="ISO time, e.g. 2025-11-24T17:00-05:00 (default: now; a closed day uses "
     "the last session).")]
-
-
-def run_ops_flow(flow_name: str, label: str, **params: Any) -> Any:
-    """Run flow ``flows.analysis.<flow_name>`` once in this process, with a spinner on stderr.
-
-    Flows import Prefect; the core never does, so they load only when a command runs.
-    """
-    flows = importlib.import_module("flows.analysis")
-    runner = importlib.import_module("flows.ephemeral")
-    with err_console.status(f"{label} (Prefect flow {flow_name})"):
-        return runner.run_once(getattr(flows, flow_name), **params)
 
 
 def check_stored(symbols: list[str] | None, flag: str) -> None:
@@ -159,8 +151,11 @@ def anchors(
     symbol = validate_symbol(ticker.strip().upper()) if ticker is not None else None
     instant = check_as_of(as_of)
     check_stored([symbol] if symbol else None, "--ticker")
-    result = run_ops_flow("anchors", "anchors", lookback_days=lookback_days,
-                      ticker=symbol, as_of=instant)
+    from flows.analysis import anchors as anchors_flow
+
+    with running(anchors_flow, "anchors"):
+        result = run_once(anchors_flow, lookback_days=lookback_days, ticker=symbol,
+                          as_of=instant)
     records = load_session_anchors(result["session"], symbol)
     if json_out:
         print_json(records)
@@ -272,9 +267,11 @@ def screen(
     symbols = parse_symbol_filter(tickers)
     instant = check_as_of(as_of)
     check_stored(symbols, "--tickers")
-    result = run_ops_flow("screen", f"screen {name}", name=name,
-                      tickers=",".join(symbols) if symbols else None, params=params,
-                      as_of=instant)
+    from flows.analysis import screen as screen_flow
+
+    with running(screen_flow, f"screen {name}"):
+        result = run_once(screen_flow, name=name, tickers=",".join(symbols) if symbols else None,
+                          params=params, as_of=instant)
     if json_out:
         print_json(result["signals"])
     else:

@@ -32,6 +32,11 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show more 
 """Use as ``verbose: VerboseOption = False`` in a command signature."""
 
 
+def running(flow_fn: Any, label: str) -> Any:
+    """A spinner on stderr while ``flow_fn`` runs: ``<label> (Prefect flow <name>)``."""
+    return err_console.status(f"{label} (Prefect flow {flow_fn.name})")
+
+
 def one_line(text: object) -> str:
     """``text`` as a single redacted line (whitespace runs, newlines included, become a space)."""
     return redact(" ".join(str(text).split()))

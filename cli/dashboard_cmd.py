@@ -18,8 +18,10 @@ from cli.common import (
     console,
     load_settings,
     print_json,
+    running,
 )
-from cli.data_cmd import run_flow
+from flows.ephemeral import run_once
+from tradingstation.calendar import parse_as_of
 
 COLUMNS = ("rank", "symbol", "direction", "status", "score", "screeners", "entry", "stop",
            "targets", "reward_risk", "shares", "risk_dollars", "track")
@@ -148,13 +150,14 @@ def dashboard(
     if not 0 < hours_lookback <= 744:
         raise InputError(f"invalid --hours-lookback {hours_lookback!r}: must be in (0, 744]")
     if as_of is not None:
-        from tradingstation.calendar import parse_as_of
-
         parse_as_of(as_of)
-    result = run_flow("flows.dashboard", "dashboard", "dashboard", hours_lookback=hours_lookback,
-                      verbose=verbose, equity=equity, risk_per_trade=risk_per_trade,
-                      max_position_pct=max_position_pct, max_open_risk=max_open_risk,
-                      min_reward_risk=min_reward_risk, as_of=as_of)
+    from flows.dashboard import dashboard as dashboard_flow
+
+    with running(dashboard_flow, "dashboard"):
+        result = run_once(dashboard_flow, hours_lookback=hours_lookback,
+                          verbose=verbose, equity=equity, risk_per_trade=risk_per_trade,
+                          max_position_pct=max_position_pct, max_open_risk=max_open_risk,
+                          min_reward_risk=min_reward_risk, as_of=as_of)
     from blocks.resolve import resolve_store
 
     locations = locations_of(resolve_store(settings), result["pointer"])

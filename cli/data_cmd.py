@@ -7,7 +7,6 @@ backup is one ``error:`` line, exit 2, and no flow starts.
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any
 
 import typer
@@ -17,11 +16,16 @@ from rich.table import Table
 from cli.common import (
     JsonOption,
     console,
-    err_console,
     load_settings,
     print_error,
     print_json,
+    running,
 )
+from flows.ephemeral import run_once
+from tradingstation.calendar import parse_as_of
+
+# Flows (Prefect), blocks and pandas are imported inside the commands that use them, so that
+# `tradingstation --help` and bad input stay fast (tests/cli/test_cli.py pins it).
 
 app = typer.Typer(
     help="Data management: rebuilds, integrity verification, gaps, retention cleanup, backups "
@@ -31,17 +35,6 @@ app = typer.Typer(
 
 AsOf = Annotated[str | None, typer.Option(
     "--as-of", help="ISO time to act for, e.g. 2025-11-24T21:00-05:00 (default: now).")]
-
-
-def run_flow(module: str, name: str, label: str, **params: Any) -> Any:
-    """Run flow ``module.name`` once in this process, with a spinner on stderr.
-
-    Flows import Prefect; the core never does, so they load only when a command runs.
-    """
-    flows = importlib.import_module(module)
-    runner = importlib.import_module("flows.ephemeral")
-    with err_console.status(f"{label} (Prefect flow {name})"):
-        return runner.run_once(getattr(flows, name), **params)
 
 
 def _preflight(params, as_of: str | None) -> None:
@@ -54,7 +47,6 @@ def _preflight(params, as_of: str | None) -> None:
     if as_of is not None:
         from datetime import UTC, datetime
 
-        from tradingstation.calendar import parse_as_of
         from tradingstation.upkeep.operations import check_operation_time
 
         check_operation_time(params.operation, parse_as_of(as_of), datetime.now(UTC))
@@ -64,7 +56,6 @@ def _preflight(params, as_of: str | None) -> None:
     store = resolve_store(settings)
     if params.operation in ("rebuild-all", "rebuild-daily", "fill-gaps", "splits"):
         from blocks.resolve import resolve_provider
-        from tradingstation.calendar import parse_as_of
 
         resolve_provider(settings, parse_as_of(as_of))
     if params.operation not in ("restore", "rebuild-daily"):
@@ -90,8 +81,11 @@ def _operation(operation: str, json_out: bool, as_of: str | None, **options: Any
                               options.get("date"), options.get("dataset"),
                               options.get("factor"), bool(options.get("dismiss")))
     _preflight(params, as_of)
-    result = run_flow("flows.maintenance", "data_ops", f"data {operation}", operation=operation,
-                      as_of=as_of, **{k: v for k, v in options.items() if v is not None})
+    from flows.maintenance import data_ops
+
+    with running(data_ops, f"data {operation}"):
+        result = run_once(data_ops, operation=operation, as_of=as_of,
+                          **{k: v for k, v in options.items() if v is not None})
     if json_out:
         print_json(result)
     else:

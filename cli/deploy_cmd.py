@@ -13,8 +13,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import JsonOption, console, load_settings, print_json
-from cli.data_cmd import run_flow
+from cli.common import JsonOption, console, load_settings, print_json, running
+from flows.ephemeral import run_once
+from tradingstation.calendar import parse_as_of
 from tradingstation.errors import ConfigError, InputError
 
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
@@ -76,12 +77,12 @@ def smoke_test(
     """
     load_settings()
     if as_of is not None:
-        from tradingstation.calendar import parse_as_of
-
         parse_as_of(as_of)
-    result = run_flow("flows.smoke", "smoke_test", "smoke test",
-                      use_configured_provider=use_configured_provider,
-                      demo_symbols=demo_symbols, as_of=as_of)
+    from flows.smoke import smoke_test as smoke_flow
+
+    with running(smoke_flow, "smoke test"):
+        result = run_once(smoke_flow, use_configured_provider=use_configured_provider,
+                          demo_symbols=demo_symbols, as_of=as_of)
     if json_out:
         print_json(result)
     else:

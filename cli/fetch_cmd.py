@@ -8,7 +8,6 @@ progress bar on stderr advances as each batch task finishes; the exit code is th
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import math
 import re
@@ -36,7 +35,12 @@ from cli.common import (
     one_line,
     print_json,
 )
+from flows.ephemeral import run_once
+from tradingstation.calendar import parse_as_of
 from tradingstation.errors import InputError
+
+# Flows (Prefect) and pandas are imported inside the commands that use them, so that
+# `tradingstation --help` and bad input stay fast (tests/cli/test_cli.py pins it).
 
 JOB_NAMES = ("universe", "daily", "intraday_1min", "intraday_30min")
 DEMO_NOTE = "DEMO DATA: synthetic market, not real prices."
@@ -110,9 +114,8 @@ def run_fetch_flow(job: str, batch_size: int, **params: Any) -> tuple[dict, Batc
     Returns:
         The flow's report document and the progress tracker (total / done batches).
     """
-    # Flows import Prefect; the core never does, so they load only when a command runs.
-    flows = importlib.import_module("flows.analysis")
-    runner = importlib.import_module("flows.ephemeral")
+    from flows.analysis import fetch as fetch_flow
+
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         TimeElapsedColumn(), console=err_console, transient=True,
@@ -129,7 +132,7 @@ def run_fetch_flow(job: str, batch_size: int, **params: Any) -> tuple[dict, Batc
             logger.setLevel(logging.INFO)
     try:
         with progress:
-            result = runner.run_once(flows.fetch, job=job, **params)
+            result = run_once(fetch_flow, job=job, **params)
     finally:
         for logger, level in zip(loggers, levels, strict=True):
             logger.removeHandler(tracker)
@@ -154,11 +157,7 @@ def check_as_of(as_of: str | None) -> datetime | None:
     Raises:
         InputError: not an ISO-8601 time.
     """
-    if as_of is None:
-        return None
-    from tradingstation.calendar import parse_as_of
-
-    return parse_as_of(as_of)
+    return None if as_of is None else parse_as_of(as_of)
 
 
 def print_report(report: dict) -> None:

@@ -12,8 +12,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.common import JsonOption, console, load_settings, print_json
-from cli.data_cmd import run_flow
+from cli.common import JsonOption, console, load_settings, print_json, running
+from flows.ephemeral import run_once
+from tradingstation.calendar import parse_as_of
 from tradingstation.errors import ConfigError
 
 LEVEL_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -48,11 +49,12 @@ def health(
              "storage_usage": storage_usage, "data_freshness": data_freshness}
     selected = [name for name, on in flags.items() if on] or None
     if as_of is not None:
-        from tradingstation.calendar import parse_as_of
-
         parse_as_of(as_of)
-    report = run_flow("flows.maintenance", "health_check", "health", checks=selected,
-                      as_of=as_of)
+    from flows.maintenance import health_check
+
+    with running(health_check, "health"):
+        report = run_once(health_check, checks=selected,
+                          as_of=as_of)
     if json_out:
         print_json(report)
     else:

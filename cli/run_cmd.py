@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import typer
 
 from cli.common import JsonOption, print_json
+from flows.ephemeral import run_once
 from tradingstation.calendar import parse_as_of
+
+# Flows (Prefect) and pandas are imported inside the commands that use them, so that
+# `tradingstation --help` and bad input stay fast (tests/cli/test_cli.py pins it).
 
 MODES = ("premarket", "market", "postmarket", "daily")
 
@@ -16,24 +20,18 @@ app = typer.Typer(help="Run a session flow once (the runbook's run_all.py --mode
                   no_args_is_help=True)
 
 
-def _run_mode(mode: str, as_of: str | None, force: bool, json_out: bool) -> None:
-    # Flows import Prefect; the core never does, so they load only when a mode runs.
-    module = importlib.import_module(f"flows.{mode}")
-    console = importlib.import_module("flows.console")
+def _run_mode(mode: str, flow_fn: Any, as_of: str | None, force: bool, json_out: bool) -> None:
+    from flows.console import print_premarket, print_summary
+    from tradingstation.upkeep.operations import check_operation_time
+
     instant = parse_as_of(as_of)
     if as_of is not None:
-        from datetime import UTC, datetime
-
-        from tradingstation.upkeep.operations import check_operation_time
-
         check_operation_time(mode, instant, datetime.now(UTC))
-    flow_fn = getattr(module, mode)
-    printer = console.print_premarket if mode == "premarket" else console.print_summary
-    result = importlib.import_module("flows.session").run_flow_once(flow_fn, instant, force)
+    result = run_once(flow_fn, as_of=instant, force=force)
     if json_out:
         print_json({k: v for k, v in result.items() if k != "markdown"})
         return
-    printer(result)
+    (print_premarket if mode == "premarket" else print_summary)(result)
 
 
 AsOf = Annotated[str | None, typer.Option(
@@ -45,22 +43,30 @@ Force = Annotated[bool, typer.Option(
 @app.command("premarket")
 def premarket(as_of: AsOf = None, force: Force = False, json_out: JsonOption = False) -> None:
     """Universe, daily bars, anchors, quotes, Gap & Go and ORB watch list, premarket plan."""
-    _run_mode("premarket", as_of, force, json_out)
+    from flows.premarket import premarket as flow_fn
+
+    _run_mode("premarket", flow_fn, as_of, force, json_out)
 
 
 @app.command("market")
 def market(as_of: AsOf = None, force: Force = False, json_out: JsonOption = False) -> None:
     """1-min bars of the watchlist, AVWAP Reclaim, Breakout, EMA Pullback, ORB triggers."""
-    _run_mode("market", as_of, force, json_out)
+    from flows.market import market as flow_fn
+
+    _run_mode("market", flow_fn, as_of, force, json_out)
 
 
 @app.command("postmarket")
 def postmarket(as_of: AsOf = None, force: Force = False, json_out: JsonOption = False) -> None:
     """30-min bars, Exhaustion Reversal, master dashboard."""
-    _run_mode("postmarket", as_of, force, json_out)
+    from flows.postmarket import postmarket as flow_fn
+
+    _run_mode("postmarket", flow_fn, as_of, force, json_out)
 
 
 @app.command("daily")
 def daily(as_of: AsOf = None, force: Force = False, json_out: JsonOption = False) -> None:
     """Health check, integrity verification, retention cleanup."""
-    _run_mode("daily", as_of, force, json_out)
+    from flows.daily import daily as flow_fn
+
+    _run_mode("daily", flow_fn, as_of, force, json_out)

@@ -15,8 +15,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from cli.analysis_cmd import check_stored
-from cli.common import JsonOption, console, load_settings, print_json
-from cli.data_cmd import run_flow
+from cli.common import JsonOption, console, load_settings, print_json, running
+from flows.ephemeral import run_once
+from tradingstation.calendar import parse_as_of
 from tradingstation.errors import InputError
 
 DEMO_NOTE = "DEMO DATA: synthetic market, not real prices. These are not real results."
@@ -107,8 +108,6 @@ def backtest(
     if sessions is not None and sessions <= 0:
         raise InputError(f"--sessions must be positive, got {sessions}")
     if as_of is not None:
-        from tradingstation.calendar import parse_as_of
-
         parse_as_of(as_of)
     from tradingstation.track.run import rules_from_settings
 
@@ -119,8 +118,11 @@ def backtest(
                         commission_per_share=commission, scale_out=scale_out)
     check_stored(symbols, "--tickers")
     _check_history()
-    result = run_flow("flows.track", "backtest", "backtest", screeners=screeners,
-                      sessions=sessions, tickers=tickers, as_of=as_of, **rules)
+    from flows.track import backtest as backtest_flow
+
+    with running(backtest_flow, "backtest"):
+        result = run_once(backtest_flow, screeners=screeners,
+                          sessions=sessions, tickers=tickers, as_of=as_of, **rules)
     live = _live_side_by_side()
     if json_out:
         print_json({**result, "live": live})

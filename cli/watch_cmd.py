@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated
 
 import typer
 
 from cli.common import JsonOption, console, load_settings, print_json
+from flows.ephemeral import run_once
 from tradingstation.calendar import parse_as_of
 from tradingstation.errors import InputError
 
@@ -31,14 +31,15 @@ def watch(
     Stops at the close, at --until, or on Ctrl-C / cancel; a restart resumes without
     repeating an alert.
     """
-    module = importlib.import_module("flows.watch")
+    from flows.watch import parse_until
+    from flows.watch import watch as watch_flow
+
     instant = parse_as_of(as_of)  # bad input fails before any flow starts
-    module.parse_until(until)
+    parse_until(until)
     if not 1 <= speed <= 3600:
         raise InputError(f"invalid --speed {speed!r}: between 1 and 3600")
     load_settings()
-    runner = importlib.import_module("flows.ephemeral")
-    result = runner.run_once(module.watch, as_of=instant, until=until, speed=speed)
+    result = run_once(watch_flow, as_of=instant, until=until, speed=speed)
     if json_out:
         print_json(result)
         return

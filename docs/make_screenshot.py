@@ -44,7 +44,7 @@ def make_screenshot(session: date, out: Path) -> Path:
         sys.path.insert(0, str(ROOT))
         import importlib
 
-        from flows.session import run_flow_once
+        from flows.ephemeral import run_once
         from tests.support.browser import Browser, find_chromium
         from tradingstation.calendar import NY
         from tradingstation.dashboard.publish import load_latest
@@ -56,7 +56,7 @@ def make_screenshot(session: date, out: Path) -> Path:
         for mode, hour, minute in RUNS:
             flow_fn = getattr(importlib.import_module(f"flows.{mode}"), mode)
             as_of = datetime(session.year, session.month, session.day, hour, minute, tzinfo=NY)
-            result = run_flow_once(flow_fn, as_of.astimezone(UTC), False)
+            result = run_once(flow_fn, as_of=as_of.astimezone(UTC), force=False)
             if result.get("status") != "completed":
                 raise SystemExit(f"error: {mode} {session}: {result.get('message')}")
         store = LocalStore(work / "data")

@@ -74,8 +74,13 @@ def start_ephemeral_server() -> int | None:
     return server.server_process.pid
 
 
-def run_once(flow_fn, **params: Any) -> Any:
-    """Call a flow in this process (ephemeral Prefect unless ``PREFECT_API_URL`` is set)."""
+def run_once(flow_fn, /, **params: Any) -> Any:
+    """Call a flow in this process (ephemeral Prefect unless ``PREFECT_API_URL`` is set).
+
+    The one way the ``tradingstation`` commands and the ``python flows/<mode>.py`` scripts run a
+    flow: the temporary server (if any) is started under a watchdog first, and logging follows
+    ``TS_LOG_FORMAT`` from the run's first line. Returns what the flow returns.
+    """
     from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS as STARTUP
     from prefect.settings import temporary_settings
 

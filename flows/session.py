@@ -17,6 +17,7 @@ from prefect import get_run_logger
 from prefect.futures import wait
 
 from blocks.resolve import resolve_provider, resolve_store
+from flows.ephemeral import run_once
 from flows.runs import configure_run_logging
 from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors, load_daily, screen, select_minute_symbols
@@ -385,13 +386,6 @@ def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> di
         as_of = shown.astimezone(UTC)
         sys.stderr.write(f"market closed on {day.isoformat()} ({day:%A}): showing the last "
                          f"session, {last.isoformat()}, as of {shown:%H:%M} New York\n")
-    result = run_flow_once(flow_fn, as_of, args.force)
+    result = run_once(flow_fn, as_of=as_of, force=args.force)
     printer(result)
     return result
-
-
-def run_flow_once(flow_fn, as_of: datetime, force: bool) -> dict:
-    """Call a session flow in this process (ephemeral Prefect unless PREFECT_API_URL is set)."""
-    from flows.ephemeral import run_once
-
-    return run_once(flow_fn, as_of=as_of, force=force)

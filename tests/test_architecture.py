@@ -45,11 +45,17 @@ def test_core_source_has_no_prefect_import_statement() -> None:
 
 # Top-level names the core must never import, in any form (statement, function-local,
 # importlib.import_module("..."), __import__("...")): the layers above it, and Prefect.
-UPPER_LAYERS = ("flows", "tasks", "blocks", "cli", "prefect")
-
-
-def _names_upper_layer(module: str | None) -> bool:
-    return module is not None and module.split(".")[0] in UPPER_LAYERS
+UPPER_LAYERS = ("flows", "tasks", "blocks", "deploy", "cli", "prefect")
+# What each layer may import of ours (README "Development"): arrows point down only.
+MAY_IMPORT = {
+    "tradingstation": set(),
+    "blocks": {"tradingstation"},
+    "tasks": {"tradingstation", "blocks"},
+    "deploy": {"tradingstation", "blocks"},
+    "flows": {"tradingstation", "blocks", "tasks", "deploy"},
+    "cli": {"tradingstation", "blocks", "tasks", "deploy", "flows"},
+}
+COMPUTED = "<computed>"
 
 
 def _string_arg(call: ast.Call) -> str | None:
@@ -68,29 +74,28 @@ def _dynamic_import_target(call: ast.Call) -> str | None:
     func = call.func
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
     if name in ("import_module", "__import__"):
-        return _string_arg(call) or "<computed>"
+        return _string_arg(call) or COMPUTED
     return None
+
+
+def imported_modules(source: str) -> list[tuple[int, str, bool]]:
+    """Every absolute import in ``source``, in any form, as ``(line, module, dynamic)``; a
+    dynamic import whose module name is computed at run time is ``COMPUTED``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name, False) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module, False))
+        elif isinstance(node, ast.Call) and (target := _dynamic_import_target(node)):
+            found.append((node.lineno, target, True))
+    return sorted(found)
 
 
 def upward_imports(source: str) -> list[str]:
     """Every import in ``source`` that names an upper layer or Prefect, as ``line: module``."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            targets = [node.module] if node.level == 0 else []
-        elif isinstance(node, ast.Call):
-            target = _dynamic_import_target(node)
-            # A computed module name cannot be checked, so the core may not use one.
-            targets = [target] if target is not None else []
-            if target == "<computed>":
-                found.append(f"{node.lineno}: {target}")
-                continue
-        else:
-            continue
-        found += [f"{node.lineno}: {t}" for t in targets if _names_upper_layer(t)]
-    return found
+    return [f"{line}: {module}" for line, module, _ in imported_modules(source)
+            if module == COMPUTED or module.split(".")[0] in UPPER_LAYERS]
 
 
 def test_upward_imports_catches_every_import_form() -> None:
@@ -122,3 +127,31 @@ def test_core_source_never_names_an_upper_layer_in_any_import_form() -> None:
         if (found := upward_imports(path.read_text()))
     }
     assert offenders == {}
+
+
+def test_each_layer_imports_only_the_layers_below_it_and_only_by_name() -> None:
+    offenders = []
+    for package, allowed in MAY_IMPORT.items():
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for line, module, dynamic in imported_modules(path.read_text()):
+                top = module.split(".")[0]
+                # importlib by string hides an arrow from readers and tools: ordinary imports.
+                ours = top in MAY_IMPORT or module == COMPUTED
+                if (dynamic and ours) or (top in MAY_IMPORT and top not in {package, *allowed}):
+                    offenders.append(f"{path.relative_to(ROOT)}:{line}: {module}")
+    assert offenders == []
+
+
+def test_deploy_reads_each_deployments_flow_name_from_source_as_prefect_names_it() -> None:
+    # deploy/ sits below flows/ (the health flow asks it about deployments): it reads the flow
+    # names from the entrypoints' source instead of importing them; they must match.
+    import importlib
+
+    from deploy.deployments import expected_deployments
+
+    expected = expected_deployments(ROOT / "prefect.yaml")
+    assert len(expected) >= 10
+    for deployment in expected:
+        path, _, attr = deployment.entrypoint.partition(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert deployment.flow_name == getattr(module, attr).name, deployment.entrypoint

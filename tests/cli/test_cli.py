@@ -350,3 +350,18 @@ def test_main_unexpected_error_shows_redacted_traceback(
     assert "Traceback" in err and "RuntimeError" in err
     assert SENTINEL_KEY not in err
     assert err.strip().splitlines()[-1].startswith("error: unexpected RuntimeError")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["fetch", "--help"], ["data", "--help"],
+                                  ["run", "premarket", "--help"]])
+def test_help_loads_neither_prefect_nor_the_flows_nor_pandas(argv: list[str]) -> None:
+    # The commands import flows, blocks and pandas where they run them: help stays instant.
+    code = (
+        "import sys\nfrom cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "heavy = ('prefect', 'pandas', 'flows.session', 'blocks.resolve', 'deploy.deployments')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=Path(cli.__file__).parents[1])
+    assert "Usage" in out.stdout and out.stdout.splitlines()[-1] == "[]", out.stdout[-500:]
