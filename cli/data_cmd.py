@@ -1,6 +1,6 @@
 """The ``tradingstation data <operation>`` commands: the runbook's backfill_rebuilder.py.
 
-Every operation runs as the ``data-ops`` Prefect flow (visible in run history). Input is
+Each operation runs as its own Prefect flow, ``data-<operation>`` (visible in run history). Input is
 validated here first: a bad ticker, an impossible date or a restore date without a complete
 backup is one ``error:`` line, exit 2, and no flow starts.
 """
@@ -81,10 +81,11 @@ def _operation(operation: str, json_out: bool, as_of: str | None, **options: Any
                               options.get("date"), options.get("dataset"),
                               options.get("factor"), bool(options.get("dismiss")))
     _preflight(params, as_of)
-    from flows.maintenance import data_ops
+    from flows.data_ops import DATA_OPERATIONS
 
-    with running(data_ops, f"data {operation}"):
-        result = run_once(data_ops, operation=operation, as_of=as_of,
+    flow_fn = DATA_OPERATIONS[operation]
+    with running(flow_fn, f"data {operation}"):
+        result = run_once(flow_fn, as_of=as_of,
                           **{k: v for k, v in options.items() if v is not None})
     if json_out:
         print_json(result)

@@ -413,7 +413,8 @@ def test_deploy_run_alert_and_schedule(stack: dict) -> None:
         wrong = [t.isoformat() for t in scheduled[mode] if not _on_schedule(mode, t)]
         assert not wrong, f"{mode} runs off schedule: {wrong[:5]}"
     ops = set(scheduled) - set(session_modes)
-    assert ops >= {"fetch", "anchors", "screen", "dashboard", "data-ops", "health"}
+    assert ops >= {"fetch", "anchors", "screen", "dashboard", "data-restore", "data-verify",
+                   "health"}
     for mode in ops:
         assert not scheduled[mode], f"ops deployment {mode} must not be scheduled"
     # 4. The watcher deployment turns a planted watch idea that has reached its entry into

@@ -20,7 +20,6 @@ from deploy.deployments import (
     expected_deployments,
     last_runs_check,
 )
-from flows.maintenance import data_ops
 from tests.flows.conftest import Invoke
 from tradingstation.config import get_settings
 
@@ -34,7 +33,7 @@ deployments:
       - cron: "30 16 * * 1-5"
         timezone: America/New_York
   - name: default
-    entrypoint: flows/maintenance.py:data_ops
+    entrypoint: flows/data_ops.py:backup
     work_pool: {{name: {POOL}}}
     schedules: []
 """
@@ -70,16 +69,16 @@ def registered(app_dir: Path) -> Iterator[None]:
     with get_client(sync_client=True) as client:
         client.create_work_pool(WorkPoolCreate(name=POOL, type="process"), overwrite=True)
         _deploy(client, "dashboard", ["0 9 * * 1-5"])
-        _deploy(client, "data-ops", [])
+        _deploy(client, "data-backup", [])
         _deploy(client, "not-ours", [], pool=None)
     yield
 
 
 def test_expected_deployments_read_flow_names_and_schedules(ours: Path) -> None:
     found = {d.full_name: d for d in expected_deployments()}
-    assert set(found) == {"dashboard/default", "data-ops/default"}
+    assert set(found) == {"dashboard/default", "data-backup/default"}
     assert found["dashboard/default"].schedules == {("30 16 * * 1-5", "America/New_York")}
-    assert found["data-ops/default"].work_pool == POOL
+    assert found["data-backup/default"].work_pool == POOL
 
 
 def test_repo_prefect_yaml_is_readable() -> None:
@@ -98,7 +97,7 @@ def test_schedules_compared_with_prefect_yaml(ours: Path, registered: None) -> N
     wrong = findings["deployment dashboard/default"]
     assert wrong.status == "fail" and "30 16 * * 1-5" in wrong.detail and "0 9" in wrong.detail
     assert "prefect deploy" in wrong.fix
-    assert findings["deployment data-ops/default"].status == "pass"
+    assert findings["deployment data-backup/default"].status == "pass"
     assert check_work_pool(POOL).status == "pass"
     with get_client(sync_client=True) as client:
         _deploy(client, "dashboard", ["30 16 * * 1-5"])
@@ -116,7 +115,7 @@ def test_verify_deployment_with_api_reports_each_check(
     assert status["prefect api"] == "pass"
     assert status["block tradingstation-alerts"] == "warn"  # no webhook registered
     assert status[f"work pool {POOL}"] == "pass"
-    assert "deployment data-ops/default" in status
+    assert "deployment data-backup/default" in status
     assert code == (1 if "fail" in status.values() else 0)
 
 
@@ -124,7 +123,7 @@ def test_cancel_stops_only_our_due_runs(
     ours: Path, registered: None, invoke: Invoke
 ) -> None:
     with get_client(sync_client=True) as client:
-        mine = client.read_deployment_by_name("data-ops/default")
+        mine = client.read_deployment_by_name("data-backup/default")
         other = client.read_deployment_by_name("not-ours/default")
         run = client.create_flow_run_from_deployment(mine.id)
         foreign = client.create_flow_run_from_deployment(other.id)
@@ -133,7 +132,7 @@ def test_cancel_stops_only_our_due_runs(
     assert cancellable_runs("dashboard") == []
     with pytest.raises(Exception, match="unknown deployment"):
         cancellable_runs("not-ours")
-    code, out, _ = invoke("cancel", "--deployment", "data-ops/default", "--yes",
+    code, out, _ = invoke("cancel", "--deployment", "data-backup/default", "--yes",
                            "--json")
     assert code == 0
     cancelled = json.loads(out)["cancelled"]
@@ -149,17 +148,6 @@ def test_last_runs_check_warns_on_never_succeeded_schedule(ours: Path, registere
     check = last_runs_check()
     assert check.name == "deployments" and check.level == "warn"
     assert "dashboard/default never succeeded" in check.detail
-
-
-def test_data_ops_rejects_bad_parameters_without_writing(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TS_DATA_DIR", str(tmp_path / "d"))
-    get_settings.cache_clear()
-    state = data_ops(operation="restore", return_state=True)
-    assert state.is_failed() and "restore needs --date" in state.message
-    state = data_ops(operation="rebuild-daily", symbols="BAD!", return_state=True)
-    assert state.is_failed() and "invalid ticker" in state.message
-    assert not (tmp_path / "d").exists()
 
 
 class WatchedEnviron(MutableMapping[str, str]):
