@@ -50,7 +50,7 @@ def health(
     selected = [name for name, on in flags.items() if on] or None
     if as_of is not None:
         parse_as_of(as_of)
-    from flows.maintenance import health_check
+    from flows.health import health_check
 
     with running(health_check, "health"):
         report = run_once(health_check, checks=selected,

@@ -12,7 +12,7 @@ from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.logging.handlers import APILogHandler
 
 from flows.daily import daily
-from flows.maintenance import health_check
+from flows.health import health_check
 from flows.runs import configure_run_logging
 from tradingstation.config import get_settings
 
