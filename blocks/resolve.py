@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from blocks.ratelimit import GlobalRateLimiter, ensure_rate_limit
-from tradingstation import logs
+from tradingstation import redaction
 from tradingstation.config import Settings
 from tradingstation.errors import ConfigError
 from tradingstation.providers.base import MarketDataProvider
@@ -51,7 +51,7 @@ def s3_config_from_block(settings: Settings):
     params = getattr(creds, "aws_client_parameters", None)
     secret = getattr(creds, "aws_secret_access_key", None)
     key_id = getattr(creds, "aws_access_key_id", None)
-    logs.add_secrets([key_id, secret.get_secret_value() if secret else None])
+    redaction.add_secrets([key_id, secret.get_secret_value() if secret else None])
     return S3Config(
         bucket=bucket.bucket_name,
         endpoint_url=getattr(params, "endpoint_url", None),
@@ -80,7 +80,7 @@ def resolve_store(settings: Settings) -> ObjectStore:
         if config is not None:
             return open_store(settings.model_copy(update={"storage_backend": "s3"}), config)
         return open_store(settings)
-    logs.add_secrets(settings.secret_values())
+    redaction.add_secrets(settings.secret_values())
     config = s3_config_from_block(settings)
     if config is None and not settings.s3_bucket:
         raise ConfigError(
@@ -120,7 +120,7 @@ def resolve_api_key(settings: Settings) -> str | None:
         block = _load_block(Secret, settings.alphavantage_secret_block)
         key = str(block.get()) if block is not None else None
     if key:
-        logs.add_secrets([key])
+        redaction.add_secrets([key])
     return key or None
 
 

@@ -37,8 +37,9 @@ from cli.common import (
     settings_error_message,
 )
 from tradingstation import __version__
-from tradingstation.config import get_settings
-from tradingstation.logs import LEVELS, configure_logging, redact
+from tradingstation.config import environment_secrets, get_settings
+from tradingstation.logs import LEVELS, configure_logging
+from tradingstation.redaction import redact
 
 app = typer.Typer(
     name="tradingstation",
@@ -49,14 +50,6 @@ app = typer.Typer(
     add_completion=False,
     # main() prints unexpected tracebacks itself, redacted; rich's would show raw locals.
     pretty_exceptions_enable=False,
-)
-
-# Masked even when the settings fail to load (see _configure_logging_from_env).
-_SECRET_VARIABLES = (
-    "ALPHAVANTAGE_API_KEY",
-    "S3_ACCESS_KEY_ID",
-    "S3_SECRET_ACCESS_KEY",
-    "WEBHOOK_URL",
 )
 
 # Registration block: one line per command group.
@@ -107,7 +100,7 @@ def _configure_logging_from_env() -> None:
         level = os.environ.get("TS_LOG_LEVEL", "INFO").upper()
         configure_logging(
             level if level in LEVELS else "INFO",
-            secrets=[os.environ.get(f"TS_{name}") for name in _SECRET_VARIABLES],
+            secrets=environment_secrets(),
         )
         return
     configure_logging(settings.log_level, settings.log_format, settings.secret_values())

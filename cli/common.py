@@ -17,7 +17,7 @@ from rich.console import Console
 
 from tradingstation.config import Settings, get_settings
 from tradingstation.errors import ConfigError, InputError, TradingStationError
-from tradingstation.logs import redact
+from tradingstation.redaction import REDACTED, one_line, redact
 
 # Commands print data to stdout and diagnostics to stderr, so `--json | jq` always works.
 console = Console()
@@ -35,11 +35,6 @@ VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show more 
 def running(flow_fn: Any, label: str) -> Any:
     """A spinner on stderr while ``flow_fn`` runs: ``<label> (Prefect flow <name>)``."""
     return err_console.status(f"{label} (Prefect flow {flow_fn.name})")
-
-
-def one_line(text: object) -> str:
-    """``text`` as a single redacted line (whitespace runs, newlines included, become a space)."""
-    return redact(" ".join(str(text).split()))
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -82,7 +77,7 @@ def _to_jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, SecretStr):
-        return "**********"
+        return REDACTED
     if isinstance(value, Path | Decimal | Enum):
         return str(value.value if isinstance(value, Enum) else value)
     if isinstance(value, set | frozenset | tuple):

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from cli.common import JsonOption, console, load_settings, print_json
 from tradingstation.config import Settings
-from tradingstation.logs import redact
+from tradingstation.redaction import redact
 
 app = typer.Typer(help="Inspect configuration (TS_* environment variables and .env).",
                   no_args_is_help=True)

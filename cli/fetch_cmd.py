@@ -32,12 +32,12 @@ from cli.common import (
     console,
     err_console,
     load_settings,
-    one_line,
     print_json,
 )
 from flows.ephemeral import run_once
 from tradingstation.calendar import parse_as_of
 from tradingstation.errors import InputError
+from tradingstation.redaction import one_line
 
 # Flows (Prefect) and pandas are imported inside the commands that use them, so that
 # `tradingstation --help` and bad input stay fast (tests/cli/test_cli.py pins it).

@@ -19,10 +19,10 @@ from cli.common import (
     fail,
     is_expected,
     load_settings,
-    one_line,
     print_json,
 )
 from tradingstation.errors import StorageError
+from tradingstation.redaction import one_line
 
 app = typer.Typer(help="Object storage (local directory or S3 / DigitalOcean Spaces).",
                   no_args_is_help=True)

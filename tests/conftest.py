@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 import pytest
 
+from tradingstation import redaction
 from tradingstation.config import Settings, get_settings
 
 # Prefect reads its home (profiles, local result storage) once, at import: give every test
@@ -31,3 +34,20 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """For tests that call ``configure_logging``: put the logging tree, the record factory, the
+    urllib3 filters and the known secrets back as they were."""
+    names = ("", "tradingstation", "urllib3", "urllib3.connectionpool")
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(list(lg.handlers), list(lg.filters), lg.level) for lg in loggers]
+    factory = logging.getLogRecordFactory()
+    yield
+    for logger, (handlers, filters, level) in zip(loggers, saved, strict=True):
+        logger.handlers[:] = handlers
+        logger.filters[:] = filters
+        logger.setLevel(level)
+    logging.setLogRecordFactory(factory)
+    redaction.clear_secrets()

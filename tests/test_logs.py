@@ -5,39 +5,21 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 
-from tradingstation import logs
 from tradingstation.errors import InputError
-from tradingstation.logs import (
-    REDACTED,
-    add_secrets,
-    configure_logging,
-    redact,
-    set_run_context,
-)
+from tradingstation.logs import configure_logging, set_run_context
+from tradingstation.redaction import REDACTED, add_secrets, redact
 
 SECRET = "sk-LIVE-8f3b2c1d9e"
 SECRET2 = "webhook/T000/B000/XyZ-secret"
 
 
 @pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """Put the logging tree, record factory and redactor back as they were."""
-    root = logging.getLogger()
-    package = logging.getLogger("tradingstation")
-    saved = (list(root.handlers), root.level, list(package.handlers), package.level)
-    factory = logging.getLogRecordFactory()
-    yield
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
-    package.handlers[:] = saved[2]
-    package.setLevel(saved[3])
-    logging.setLogRecordFactory(factory)
-    logs._redactor.clear()
+def _restore_logging(restored_logging: None) -> None:
+    """Every test here configures logging."""
 
 
 def lines(stream: io.StringIO) -> list[dict]:

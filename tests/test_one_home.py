@@ -36,3 +36,14 @@ def test_new_york_timezone_is_defined_only_in_the_calendar() -> None:
         if "America/New_York" in string_constants(path)
     ]
     assert defining == ["tradingstation/calendar.py"]
+
+
+def test_the_secret_mask_is_defined_only_in_the_redaction_module() -> None:
+    from tradingstation.redaction import REDACTED
+
+    masks = [
+        str(path.relative_to(ROOT)) for path in project_sources()
+        if any(c.strip("*") == "" and c.count("*") >= 3 for c in string_constants(path))
+    ]
+    assert REDACTED.strip("*") == ""
+    assert masks == ["tradingstation/redaction.py"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -10,10 +12,12 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tradingstation.logs import MIN_SECRET_LENGTH
+from tradingstation.redaction import MIN_SECRET_LENGTH, REDACTED
 from tradingstation.track.outcome import OutcomeRules
 
-REDACTED = "**********"
+# The settings that hold credentials: SecretStr fields, length-checked, masked in every output.
+SECRET_FIELDS = ("alphavantage_api_key", "s3_access_key_id", "s3_secret_access_key",
+                 "webhook_url")
 
 
 class Settings(BaseSettings):
@@ -148,9 +152,7 @@ class Settings(BaseSettings):
             raise ValueError("expected HH:MM-HH:MM (New York), e.g. 12:00-13:00")
         return value
 
-    @field_validator(
-        "alphavantage_api_key", "s3_access_key_id", "s3_secret_access_key", "webhook_url"
-    )
+    @field_validator(*SECRET_FIELDS)
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         # Too short to mask safely (see MIN_SECRET_LENGTH); the value itself is never echoed.
@@ -173,12 +175,7 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret value configured, for redaction filters. Empty values are skipped."""
-        values = [
-            self.alphavantage_api_key,
-            self.s3_access_key_id,
-            self.s3_secret_access_key,
-            self.webhook_url,
-        ]
+        values = [getattr(self, name) for name in SECRET_FIELDS]
         return [v.get_secret_value() for v in values if v and v.get_secret_value()]
 
     def redacted(self) -> dict[str, object]:
@@ -205,6 +202,18 @@ def settings_with(settings: Settings, **values: object) -> Settings:
     for name, value in values.items():
         type(settings).__pydantic_validator__.validate_assignment(copy, name, value)
     return copy
+
+
+def environment_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The secret settings given as ``TS_`` variables, read raw: for masking them when the
+    settings themselves fail to validate (a bad unrelated variable must not unmask a key).
+
+    Args:
+        environ: The environment to read (default ``os.environ``).
+    """
+    env = os.environ if environ is None else environ
+    return [env[f"TS_{name.upper()}"] for name in SECRET_FIELDS
+            if env.get(f"TS_{name.upper()}")]
 
 
 @lru_cache(maxsize=1)

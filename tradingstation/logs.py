@@ -4,9 +4,10 @@
 It never touches handlers on ``prefect`` loggers, so Prefect's API handler keeps shipping flow and
 task logs to the UI; those records also propagate to the root handler installed here.
 
-Redaction happens at two points so that no handler can see a secret: a log-record factory
-rewrites each record's message and exception text when it is created (before any handler, Prefect's
-included, runs), and every formatter installed here redacts its output again.
+Redaction (:mod:`tradingstation.redaction` owns the mask) happens at two points so that no handler
+can see a secret: a log-record factory rewrites each record's message and exception text when it is
+created (before any handler, Prefect's included, runs), and every formatter installed here redacts
+its output again. Both are installed by :func:`configure_logging`, never at import.
 """
 
 from __future__ import annotations
@@ -15,31 +16,18 @@ import contextlib
 import contextvars
 import json
 import logging
-import re
 import sys
 import threading
 import traceback
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from tradingstation.errors import InputError
+from tradingstation.redaction import add_secrets, redact
 
-REDACTED = "**********"
-# Secrets shorter than this are never masked (settings refuse them): a one-letter "secret"
-# replaced everywhere would mangle every word that contains it. Real keys are far longer
-# (Alpha Vantage 16 characters, S3 access key ids 16-128, secret keys 40).
-MIN_SECRET_LENGTH = 6
 FORMATS = ("auto", "json", "human")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-# Query/form parameters whose values are credentials wherever they appear (URLs, bodies).
-_PARAM_RE = re.compile(
-    r"(?i)\b(apikey|api_key|api-key|access_token|token|secret|password|passwd"
-    r"|x-amz-signature|x-amz-credential|x-amz-security-token|awsaccesskeyid|signature)"
-    r"(=|%3D)([^&\s'\"<>,;]+)"
-)
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRS = frozenset(
@@ -53,83 +41,6 @@ _run_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.Contex
 
 def _current_run() -> dict[str, str]:
     return _run_context.get() or {}
-
-
-def whole_value_pattern(value: str) -> str:
-    """A regex matching ``value`` only as a whole token, never inside a longer word.
-
-    A secret that happens to be a fragment of ordinary text (``a`` in ``failed``) must not
-    mangle it; where the value starts or ends with a letter or digit, the neighbouring
-    character must not be one.
-    """
-    pattern = re.escape(value)
-    if value[:1].isalnum():
-        pattern = r"(?<![A-Za-z0-9])" + pattern
-    if value[-1:].isalnum():
-        pattern += r"(?![A-Za-z0-9])"
-    return pattern
-
-
-def redact_values(text: str, values: Iterable[str | None], mask: str = REDACTED) -> str:
-    """``text`` with each of ``values`` replaced by ``mask`` where it appears as a whole value.
-
-    For places that mask one known secret in a message they build (provider errors, ledger
-    reasons) without the process-wide redactor.
-    """
-    for value in sorted((v for v in values if v and len(v) >= MIN_SECRET_LENGTH), key=len,
-                        reverse=True):
-        text = re.sub(whole_value_pattern(value), mask, text)
-    return text
-
-
-class _Redactor:
-    """Replaces configured secret values and credential-looking URL parameters."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
-
-    def add(self, values: Iterable[str | None]) -> None:
-        with self._lock:
-            for value in values:
-                if not value or len(str(value).strip()) < MIN_SECRET_LENGTH:
-                    continue
-                value = str(value)
-                # A secret may show up URL-encoded (in a logged request URL) as well as raw.
-                self._secrets.update({value, quote(value, safe=""), quote_plus(value)})
-            if self._secrets:
-                # Longest first so a secret that contains another is replaced whole.
-                ordered = sorted(self._secrets, key=len, reverse=True)
-                self._pattern = re.compile("|".join(whole_value_pattern(s) for s in ordered))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._secrets.clear()
-            self._pattern = None
-
-    def __call__(self, text: str) -> str:
-        pattern = self._pattern
-        if pattern is not None:
-            text = pattern.sub(REDACTED, text)
-        return _PARAM_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-
-
-_redactor = _Redactor()
-
-
-def redact(text: object) -> str:
-    """Return ``str(text)`` with every known secret and credential URL parameter masked."""
-    return _redactor(str(text))
-
-
-def add_secrets(values: Iterable[str | None]) -> None:
-    """Add secret values to redact from now on (e.g. after loading a Prefect Secret block).
-
-    Each is masked where it appears as a whole value (see :func:`whole_value_pattern`).
-    ``None`` and values shorter than :data:`MIN_SECRET_LENGTH` are ignored.
-    """
-    _redactor.add(values)
 
 
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
@@ -365,6 +276,11 @@ def configure_logging(
     quiet = numeric if numeric <= logging.DEBUG else max(numeric, logging.WARNING)
     for noisy in CHATTY_LOGGERS:
         logging.getLogger(noisy).setLevel(quiet)
+    # urllib3's DEBUG lines print whole request URLs, API key included: its records are
+    # redacted on this logger too, whatever record factory is current when they are made.
+    url_logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, RedactionFilter) for f in url_logger.filters):
+        url_logger.addFilter(RedactionFilter())
 
     package = logging.getLogger("tradingstation")
     for old in list(package.handlers):

@@ -14,9 +14,9 @@ import pytest
 import typer
 
 import cli
-from tradingstation import __version__, logs
+from tradingstation import __version__, redaction
 from tradingstation.errors import ConfigError, InputError, ProviderError
-from tradingstation.logs import REDACTED, add_secrets
+from tradingstation.redaction import REDACTED, add_secrets
 
 SCRIPT = Path(sys.executable).parent / "tradingstation"
 
@@ -307,7 +307,7 @@ def scratch_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
     root.handlers[:] = saved_handlers
     root.setLevel(saved_level)
     logging.setLogRecordFactory(factory)
-    logs._redactor.clear()
+    redaction.clear_secrets()
 
 
 @pytest.mark.parametrize(

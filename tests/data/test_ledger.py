@@ -9,9 +9,9 @@ from tests.data.memory_store import CountingLocalStore, MemoryStore
 from tests.data.test_bars import make_bars
 from tradingstation.data.ledger import (
     LEDGER_COLUMNS,
+    REASON_MAX,
     ledger_row,
     load_ledger,
-    one_line,
     rebuild_ledger,
     update_ledger,
 )
@@ -100,6 +100,6 @@ def test_rebuild_from_stored_bars(store):
     assert load_ledger(store, "30min").set_index("symbol").equals(ledger)
 
 
-def test_one_line_redacts_and_bounds():
-    assert one_line("a\n b  key=SECRET1", ["SECRET1"]) == "a b key=**********"
-    assert len(one_line("x" * 1000)) == 300
+def test_ledger_reasons_are_one_bounded_line():
+    reason = ledger_row("AAA", "daily", None, T1, "failed", "a\n b" + "x" * 1000)["reason"]
+    assert reason.startswith("a bxxx") and len(reason) == REASON_MAX

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import subprocess
+import sys
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,10 +27,12 @@ from tradingstation.errors import (
     SymbolNotFoundError,
     ThrottledError,
 )
+from tradingstation.logs import configure_logging
 from tradingstation.providers import avformat
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS
 from tradingstation.providers.ratelimit import RateLimiter
+from tradingstation.redaction import REDACTED
 
 KEY = "SENTINEL-KEY-123"
 NOW = datetime(2024, 7, 17, 12, 0, tzinfo=UTC)  # a Wednesday, 08:00 New York (premarket)
@@ -45,6 +50,13 @@ def make_bars(stamps: pd.DatetimeIndex, seed: int = 1) -> pd.DataFrame:
 
 def daily_bars(n: int) -> pd.DataFrame:
     return make_bars(pd.bdate_range("2024-01-02", periods=n, tz="UTC"))
+
+
+@pytest.fixture(autouse=True)
+def _logging_configured(restored_logging: None) -> None:
+    """Logging as every entry point (CLI, flow run) configures it: redaction installed, so the
+    request URLs urllib3 logs at DEBUG have the key masked."""
+    configure_logging(level="DEBUG", fmt="json", stream=io.StringIO())
 
 
 @pytest.fixture
@@ -277,7 +289,8 @@ def test_throttle_text_echoing_the_key_is_redacted(fake, provider):
     fake.fail_next("throttle_information")
     with pytest.raises(ThrottledError) as caught:
         provider.daily_bars("NVDA")
-    assert "API key as ***" in str(caught.value) and "25 requests per day" in str(caught.value)
+    assert f"API key as {REDACTED}" in str(caught.value)
+    assert "25 requests per day" in str(caught.value)
     assert KEY not in str(caught.value)
 
 
@@ -293,11 +306,21 @@ def test_invalid_key_is_permanent_and_not_echoed(fake, limiter, caplog):
 
 def test_urllib3_debug_lines_have_the_key_masked(fake, provider, caplog):
     caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="urllib3")  # configure_logging quiets it otherwise
     provider.daily_bars("NVDA")
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("urllib3")]
-    assert any("apikey=***" in line for line in lines)
+    assert any(f"apikey={REDACTED}" in line for line in lines)
     assert KEY not in caplog.text
+
+
+def test_importing_the_provider_installs_no_logging_filter():
+    script = ("import logging\n"
+              "import tradingstation.providers.alphavantage\n"
+              "names = ['urllib3', 'urllib3.connectionpool', '']\n"
+              "print(sum(len(logging.getLogger(n).filters) for n in names),\n"
+              "      logging.getLogRecordFactory() is logging.LogRecord)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.split() == ["0", "True"]
 
 
 @pytest.mark.parametrize(("kind", "error"), [("throttle_note", ThrottledError),

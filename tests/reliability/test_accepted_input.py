@@ -126,7 +126,7 @@ def test_short_credentials_are_refused_at_load_and_never_mangle_messages(
 def test_secrets_are_masked_as_whole_values_only() -> None:
     # In a fresh process: the redactor is process-wide.
     code = (
-        "from tradingstation.logs import add_secrets, redact\n"
+        "from tradingstation.redaction import add_secrets, redact\n"
         "add_secrets(['abc123', 'a', 'p@ss/w0rd'])\n"
         "print(redact('failed: key abc123, url ?k=abc123&x; xabc123y; p@ss/w0rd.'))\n"
     )

@@ -24,7 +24,7 @@ from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.bars import canonicalize_bars, merge_bars, validate_bars
 from tradingstation.data.fetch_plan import FetchRequest, expected_bar, to_utc
-from tradingstation.data.ledger import ledger_row, one_line, update_ledger
+from tradingstation.data.ledger import REASON_MAX, ledger_row, update_ledger
 from tradingstation.data.provenance import foreign_reason, frame_source, is_foreign, with_source
 from tradingstation.data.retention import trim_bars
 from tradingstation.data.split_ledger import applied_splits
@@ -47,6 +47,7 @@ from tradingstation.errors import (
     TransientError,
 )
 from tradingstation.providers.base import MarketDataProvider
+from tradingstation.redaction import one_line
 from tradingstation.storage import keys
 from tradingstation.storage.base import (
     ObjectStore,
@@ -159,7 +160,7 @@ def _quarantine(store: ObjectStore, request: FetchRequest, frame: object, now) -
     try:
         store.put_frame(key, frame.reset_index(drop=True))
     except Exception as exc:  # a quarantine copy must never hide the real failure
-        log.warning("could not quarantine %s: %s", key, one_line(exc))
+        log.warning("could not quarantine %s: %s", key, one_line(exc, (), REASON_MAX))
         return None
     return key
 
@@ -187,7 +188,8 @@ def _process(
     key = keys.bars_key(dataset, symbol)
 
     def failed(reason: str, calls: int, stored=None, transient=False, quarantined=None):
-        outcome = SymbolOutcome(symbol, request.action, "failed", one_line(reason, secrets),
+        outcome = SymbolOutcome(symbol, request.action, "failed",
+                                one_line(reason, secrets, REASON_MAX),
                                 calls, transient=transient)
         row = ledger_row(symbol, dataset, stored, now, "failed", outcome.reason,
                          request.expected_bar, transient=transient)
@@ -207,7 +209,8 @@ def _process(
         except DataError as exc:
             # Never overwrite bars we cannot read: a merge would silently drop them.
             outcome = SymbolOutcome(symbol, request.action, "failed",
-                                    one_line(f"{exc}; restore it or run `data verify`", secrets))
+                                    one_line(f"{exc}; restore it or run `data verify`", secrets,
+                                             REASON_MAX))
             return outcome, None, None, None
 
     with stops.lock:
@@ -220,12 +223,12 @@ def _process(
         raws = _call_provider(provider, request, counter)
     except FATAL_ERRORS as exc:
         with stops.lock:
-            stops.fatal = stops.fatal or one_line(exc, secrets)
+            stops.fatal = stops.fatal or one_line(exc, secrets, REASON_MAX)
         return failed(str(exc), counter[0], stored)
     except PremiumEndpointError as exc:
         with stops.lock:
             stops.no_full = stops.no_full or one_line(
-                f"{exc} (use --force-compact to fetch compact data only)", secrets
+                f"{exc} (use --force-compact to fetch compact data only)", secrets, REASON_MAX
             )
         return failed(stops.no_full, counter[0], stored)
     except DataError as exc:
@@ -275,7 +278,8 @@ def _process(
                 record_before_trim(store, symbol, untrimmed, merged, now, source)
         except DataError as exc:
             outcome = SymbolOutcome(symbol, request.action, "failed",
-                                    one_line(f"{exc}; restore it or run `data verify`", secrets))
+                                    one_line(f"{exc}; restore it or run `data verify`", secrets,
+                                             REASON_MAX))
             return outcome, None, None, None
         except TradingStationError as exc:
             return failed(f"could not write bars: {exc}", counter[0], stored,
@@ -296,7 +300,8 @@ def _process(
     if dataset in SPLIT_SCANNED and len(fresh):  # CPU only: confirming one is a later step
         since = session_dates(fresh.iloc[:1], dataset)[0]
         candidates = tuple(find_candidates(symbol, merged, dataset, since=since))
-    outcome = SymbolOutcome(symbol, request.action, state, one_line(reason, secrets),
+    outcome = SymbolOutcome(symbol, request.action, state,
+                            one_line(reason, secrets, REASON_MAX),
                             counter[0], written=written, hole=request.hole,
                             split_candidates=candidates)
     row = ledger_row(symbol, dataset, merged, now, state, outcome.reason, request.expected_bar)

@@ -31,7 +31,7 @@ from tradingstation.data.batch import (
 from tradingstation.data.corporate_actions import reconcile_splits
 from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
 from tradingstation.data.job import JobPlan, JobReport
-from tradingstation.data.ledger import ledger_row, load_ledger, one_line, update_ledger
+from tradingstation.data.ledger import REASON_MAX, ledger_row, load_ledger, update_ledger
 from tradingstation.data.provenance import frame_source, is_foreign
 from tradingstation.data.quotes import fetch_quotes
 from tradingstation.data.universe import (
@@ -43,6 +43,7 @@ from tradingstation.data.universe import (
 from tradingstation.data.watchlist import select_watchlist
 from tradingstation.errors import InputError, TradingStationError, TransientError
 from tradingstation.providers.base import MarketDataProvider
+from tradingstation.redaction import one_line
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, read_frame_bytes
 
@@ -256,8 +257,9 @@ def fetch_universe(
         written = save_universe(store, kept, day, provider.name)
     except TradingStationError as exc:
         if isinstance(exc, FATAL_ERRORS):
-            report.fatal_error = one_line(exc)
-        report.outcomes.append(SymbolOutcome("universe", "full", "failed", one_line(exc),
+            report.fatal_error = one_line(exc, (), REASON_MAX)
+        report.outcomes.append(SymbolOutcome("universe", "full", "failed",
+                                             one_line(exc, (), REASON_MAX),
                                              calls=1, transient=isinstance(exc, TransientError)))
         return report
     report.writes = written

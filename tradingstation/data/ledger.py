@@ -25,7 +25,7 @@ import pandas as pd
 
 from tradingstation.data.provenance import frame_source
 from tradingstation.errors import DataError, ObjectNotFoundError
-from tradingstation.logs import redact_values
+from tradingstation.redaction import one_line
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, put_frame_if_changed, read_frame_bytes
 from tradingstation.storage.locks import object_lock
@@ -48,12 +48,6 @@ LEDGER_COLUMNS = [
 ]
 REASON_MAX = 300
 _READ_CHUNK = 200
-
-
-def one_line(text: object, secrets: Iterable[str] = ()) -> str:
-    """A single-line, bounded, secret-free reason string."""
-    line = redact_values(" ".join(str(text).split()), secrets)
-    return line if len(line) <= REASON_MAX else line[: REASON_MAX - 3] + "..."
 
 
 def empty_ledger() -> pd.DataFrame:
@@ -117,7 +111,7 @@ def ledger_row(
         "bar_count": len(bars) if has else 0,
         "last_fetch": last_fetch if last_fetch is not None else pd.NaT,
         "outcome": outcome,
-        "reason": one_line(reason),
+        "reason": one_line(reason, max_length=REASON_MAX),
         "expected_bar": expected_bar if expected_bar is not None else pd.NaT,
         "fetched_at": fetched_at if fetched_at is not None else wall_clock(),
         "source": source if source is not None else frame_source(bars),

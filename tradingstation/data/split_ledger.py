@@ -21,10 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from tradingstation.data.ledger import one_line
+from tradingstation.data.ledger import REASON_MAX
 from tradingstation.data.panel import Panel
 from tradingstation.data.splits import VOLUME_SHIFT, Split, SplitCandidate
 from tradingstation.errors import DataError, ObjectNotFoundError
+from tradingstation.redaction import one_line
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
@@ -118,7 +119,7 @@ def new_entry(candidate: SplitCandidate, state: str, factor: float, source: str,
             "observed": round(candidate.observed, 6),
             "volume_shift": None if pd.isna(candidate.volume_shift)
             else round(candidate.volume_shift, 4),
-            "dataset": candidate.dataset, "reason": one_line(reason),
+            "dataset": candidate.dataset, "reason": one_line(reason, (), REASON_MAX),
             "recorded_at": pd.Timestamp(now).isoformat(), "objects": {}}
 
 

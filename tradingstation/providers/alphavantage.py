@@ -34,6 +34,7 @@ from tradingstation.providers.base import (
 )
 from tradingstation.providers.ratelimit import Limiter
 from tradingstation.providers.usage import UsageCounter
+from tradingstation.redaction import REDACTED
 from tradingstation.storage.keys import validate_symbol
 
 log = logging.getLogger(__name__)
@@ -41,20 +42,6 @@ log = logging.getLogger(__name__)
 INTERVALS = ("1min", "30min")
 BULK_MAX = 100
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-class _RedactApiKey(logging.Filter):
-    """Masks ``apikey=...`` in urllib3's debug lines, which print the full request URL."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "apikey=" in message.lower():
-            record.msg, record.args = avformat.redact(message, None), ()
-        return True
-
-
-_url_filter = _RedactApiKey()
-logging.getLogger("urllib3.connectionpool").addFilter(_url_filter)
 
 
 def _pooled_session(pool_size: int = 32) -> requests.Session:
@@ -122,7 +109,7 @@ class AlphaVantageProvider(MarketDataProvider):
         self._bulk_unavailable = False
 
     def __repr__(self) -> str:
-        return f"AlphaVantageProvider(base_url={self.base_url!r}, api_key='***')"
+        return f"AlphaVantageProvider(base_url={self.base_url!r}, api_key={REDACTED!r})"
 
     @property
     def bulk_quotes_available(self) -> bool:

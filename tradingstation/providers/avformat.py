@@ -1,10 +1,9 @@
-"""Alpha Vantage answer formats: error classification, redaction and parsing into frames."""
+"""Alpha Vantage answer formats: error classification and parsing into frames."""
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from typing import Any
@@ -25,8 +24,8 @@ from tradingstation.errors import (
     ThrottledError,
     TradingStationError,
 )
-from tradingstation.logs import redact_values
 from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS
+from tradingstation.redaction import one_line
 
 REGULAR_OPEN, REGULAR_CLOSE = time(9, 30), time(16, 0)
 OHLCV_FIELDS = {"open": "1. open", "high": "2. high", "low": "3. low", "close": "4. close",
@@ -40,18 +39,7 @@ _THROTTLE_MARKERS = ("call frequency", "rate limit", "requests per day", "spread
 _PREMIUM_MARKERS = ("premium endpoint", "premium feature")
 _KEY_MARKERS = ("apikey is invalid", "invalid api key", "api key is invalid", "**demo** api key")
 _MESSAGE_KEYS = ("Error Message", "Note", "Information")
-_KEY_ECHO = re.compile(r"(API key as )\S+?(?=[\s,.;]|$)", re.IGNORECASE)
-_KEY_PARAM = re.compile(r"(apikey=)[^&\s\"']+", re.IGNORECASE)
 _MAX_TEXT = 240
-
-
-def redact(text: str, secret: str | None) -> str:
-    """``text`` on one line, shortened, with the key (and anything shaped like one) masked."""
-    if secret:
-        text = redact_values(text, [secret], "***")
-    text = _KEY_PARAM.sub(r"\1***", _KEY_ECHO.sub(r"\1***", text))
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 3] + "..."
 
 
 def classify_message(
@@ -73,7 +61,7 @@ def classify_message(
     if not texts:
         return None
     key, text = next(iter(texts.items()))
-    shown = redact(text, secret)
+    shown = one_line(text, [secret], max_length=_MAX_TEXT)
     lowered = text.lower()
     if any(m in lowered for m in _KEY_MARKERS):
         return InvalidApiKeyError(f"Alpha Vantage rejected the API key ({what}): {shown}")
