@@ -15,7 +15,13 @@ import pytest
 from bench.synth import daily_panel
 from tradingstation.data.panel import FIELDS, Panel
 from tradingstation.screeners import DAILY_SCREENERS
-from tradingstation.track.replay import daily_sessions, replay_daily, replay_daily_by_session
+from tradingstation.track.paths import signal_rows
+from tradingstation.track.replay import (
+    daily_sessions,
+    replay_daily,
+    replay_daily_by_session,
+    replay_daily_rows,
+)
 
 ROWS, SYMBOLS = 100, 60  # 40 sessions replayed after the 60 of warm-up
 LOOSE = {  # more setups per screener than the defaults find on 80 symbols
@@ -88,6 +94,9 @@ def test_fast_replay_equals_the_per_session_replay(market, params):
     assert len(fast) == len(oracle) and sum(ticks) == len(days)
     for mine, theirs in zip(fast, oracle, strict=True):  # every field, reasons and metrics too
         assert mine.model_dump() == theirs.model_dump(), theirs.id
+    # What a backtest keeps, built without the text: the same rows.
+    rows = replay_daily_rows(market, days, DAILY_SCREENERS, params=params)
+    pd.testing.assert_frame_equal(rows, signal_rows(oracle))
 
 
 def test_fast_replay_equals_the_per_session_replay_with_52_week_anchors():
@@ -100,6 +109,8 @@ def test_fast_replay_equals_the_per_session_replay_with_52_week_anchors():
     assert {"high 52w", "low 52w"} <= kinds and len(oracle) > 50
     assert any(s.symbol == market.symbols[0] and "52w" in s.reasons[0] for s in oracle)
     assert [s.model_dump() for s in fast] == [s.model_dump() for s in oracle]
+    rows = replay_daily_rows(market, days, ["avwap_reclaim"], params=params)
+    pd.testing.assert_frame_equal(rows, signal_rows(oracle))
 
 
 def test_fast_replay_is_point_in_time(market):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,8 @@ from tradingstation.screeners.base import (
     Screener,
     ScreenerParams,
     ScreenInput,
-    build_signal,
+    Setup,
+    build_setup,
     fmt_date,
     fmt_mult,
     fmt_price,
@@ -263,38 +264,56 @@ def score_reclaims(x: Mapping[str, np.ndarray], lv: AnchorLevels, p: AvwapReclai
             "best": best}
 
 
-def reclaim_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
+def reclaim_setups(symbols: Sequence[str], x: Mapping[str, np.ndarray], lv: AnchorLevels,
+                   e: Mapping[str, np.ndarray],
+                   p: AvwapReclaimParams) -> list[tuple[int, int, Setup]]:
+    """The setup of each symbol whose best reclaim scores at least ``min_score``, with its
+    anchor rank and position: stop ``stop_atr`` ATR under the AVWAP, targets 1R/2R/3R."""
+    best, total = e["best"], e["total"]
+    found = []
+    for j in np.flatnonzero(total[best, np.arange(len(symbols))] >= p.min_score):
+        k = int(best[j])
+        stop = lv.av_now[k, j] - p.stop_atr * x["atr"][j]
+        trigger = f"{lv.kind[k, j]}-{fmt_date(lv.date[k, j])}"
+        found.append((k, j, Setup(symbols[j], "long", total[k, j], x["close"][j], stop, trigger)))
+    return found
+
+
+def reclaim_signals(data: ScreenInput, newest: pd.Series, symbols: Sequence[str],
                     x: Mapping[str, np.ndarray], lv: AnchorLevels,
                     e: Mapping[str, np.ndarray], p: AvwapReclaimParams) -> list[Signal]:
     """The signal of each symbol whose best reclaim scores at least ``min_score``."""
-    best, total = e["best"], e["total"]
-    hits = np.flatnonzero(total[best, np.arange(len(symbols))] >= p.min_score)
     signals = []
-    for j in hits:
-        signal = _reclaim_signal(data, newest.get(symbols[j]), symbols[j], int(best[j]), j,
-                                 x, lv, e, p)
+    for k, j, setup in reclaim_setups(symbols, x, lv, e, p):
+        signal = build_setup(setup, screener=AvwapReclaim.name, data=data,
+                             reasons=_reclaim_reasons(setup, k, j, x, lv, e, p),
+                             metrics=_reclaim_metrics(k, j, x, lv, e),
+                             data_as_of=newest.get(setup.symbol))
         if signal is not None:
             signals.append(signal)
     return signals
 
 
-def _reclaim_signal(data: ScreenInput, data_as_of: Any, sym: str, k: int, j: int,
-                    x: Mapping[str, np.ndarray], lv: AnchorLevels,
-                    e: Mapping[str, np.ndarray], p: AvwapReclaimParams) -> Signal | None:
-    """The signal of symbol ``j`` reclaiming its ``k``-th anchor's AVWAP."""
-    c, atr_now, trend = x["close"][j], x["atr"][j], x["trend"][j]
+def _score_parts(k: int, j: int, lv: AnchorLevels,
+                 e: Mapping[str, np.ndarray]) -> dict[str, float]:
+    return {"significance": lv.significance[k, j], "quality": e["quality"][k, j],
+            "volume": e["volume"][j], "slope": e["slope"][k, j],
+            "not_extended": e["not_extended"][k, j], "confluence": e["confluence"][k, j],
+            "trend": e["in_trend"][j]}
+
+
+def _reclaim_reasons(setup: Setup, k: int, j: int, x: Mapping[str, np.ndarray],
+                     lv: AnchorLevels, e: Mapping[str, np.ndarray],
+                     p: AvwapReclaimParams) -> list[str]:
+    """The sentences of symbol ``j`` reclaiming its ``k``-th anchor's AVWAP."""
+    c, trend = x["close"][j], x["trend"][j]
     av_k, av_then = lv.av_now[k, j], lv.av_then[k, j]
     kind, day, strength = lv.kind[k, j], lv.date[k, j], lv.strength[k, j]
     gap_atr, vol_mult, close_pos = e["gap_atr"][k, j], e["vol_mult"][j], e["close_pos"][j]
-    stop = av_k - p.stop_atr * atr_now
-    confluent = e["confluence"][k, j]
+    score = _score_parts(k, j, lv, e)
     other = ("another AVWAP" if e["near"][k, :, j].any() else f"SMA{p.trend_sma}") \
-        if confluent else "nothing"
-    score = {"significance": lv.significance[k, j], "quality": e["quality"][k, j],
-             "volume": e["volume"][j], "slope": e["slope"][k, j],
-             "not_extended": e["not_extended"][k, j], "confluence": confluent,
-             "trend": e["in_trend"][j]}
-    reasons = [
+        if score["confluence"] else "nothing"
+    return [
         f"closed {fmt_price(c)} back above the AVWAP {fmt_price(av_k)} anchored at "
         f"the {kind.replace('_', ' ')} of {fmt_date(day)} "
         f"after closing below it within {p.reclaim_days} sessions; score "
@@ -307,18 +326,17 @@ def _reclaim_signal(data: ScreenInput, data_as_of: Any, sym: str, k: int, j: int
         f"AVWAP slope {score['slope']:.0f}/1: {fmt_price(av_k)} vs "
         f"{fmt_price(av_then)} {min(p.slope_days, lv.age[k, j])} sessions ago",
         f"not extended {score['not_extended']:.0f}/1: {gap_atr:.2f} ATR above "
-        f"(limit {p.max_extension_atr:g}); confluence {confluent:.0f}/1: "
+        f"(limit {p.max_extension_atr:g}); confluence {score['confluence']:.0f}/1: "
         f"{other} within {p.confluence_atr:g} ATR",
         f"trend {score['trend']:.0f}/1: close {fmt_price(c)} vs SMA{p.trend_sma} "
-        f"{fmt_price(trend)}; stop {fmt_price(stop)} = AVWAP - {p.stop_atr:g} ATR",
+        f"{fmt_price(trend)}; stop {fmt_price(setup.stop)} = AVWAP - {p.stop_atr:g} ATR",
     ]
-    return build_signal(
-        screener=AvwapReclaim.name, symbol=sym, data=data, direction="long",
-        status="triggered", score=e["total"][k, j], entry=c, stop=stop,
-        trigger=f"{kind}-{fmt_date(day)}", reasons=reasons,
-        metrics={LAST_PRICE_METRIC: c, "avwap": av_k, "avwap_prior": av_then, "atr": atr_now,
-                 "volume_multiple": vol_mult, "close_position": close_pos,
-                 "sma_trend": trend, "anchor_strength": strength,
-                 **{f"score_{name}": value for name, value in score.items()}},
-        data_as_of=data_as_of,
-    )
+
+
+def _reclaim_metrics(k: int, j: int, x: Mapping[str, np.ndarray], lv: AnchorLevels,
+                     e: Mapping[str, np.ndarray]) -> dict[str, float]:
+    return {LAST_PRICE_METRIC: x["close"][j], "avwap": lv.av_now[k, j],
+            "avwap_prior": lv.av_then[k, j], "atr": x["atr"][j],
+            "volume_multiple": e["vol_mult"][j], "close_position": e["close_pos"][j],
+            "sma_trend": x["trend"][j], "anchor_strength": lv.strength[k, j],
+            **{f"score_{name}": value for name, value in _score_parts(k, j, lv, e).items()}}

@@ -162,6 +162,59 @@ def round_price(value: float) -> float:
     return round(float(value) + 0.0, 2)
 
 
+@dataclass(frozen=True)
+class Setup:
+    """The tradeable numbers of one signal as a screener computed them (before
+    :func:`build_signal` rounds and checks them); the screener's text is written around it.
+
+    ``targets`` None means the default 1R/2R/3R targets.
+    """
+
+    symbol: str
+    direction: Literal["long", "short"]
+    score: float
+    entry: float
+    stop: float
+    trigger: str
+    targets: Sequence[float] | None = None
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A signal's cent-rounded entry, stop, risk per share and targets (nearest first)."""
+
+    entry: float
+    stop: float
+    risk: float
+    targets: list[float]
+
+
+def signal_levels(direction: Literal["long", "short"], entry: float, stop: float,
+                  targets: Iterable[float] | None = None,
+                  r_multiples: Sequence[float] = (1.0, 2.0, 3.0)) -> Levels | None:
+    """The rounded levels of a setup, or None when it has no defined risk (see
+    :func:`build_signal`)."""
+    entry_r, stop_r = round_price(entry), round_price(stop)
+    sign = 1.0 if direction == "long" else -1.0
+    risk = round((entry_r - stop_r) * sign, 2)
+    if not (math.isfinite(entry_r) and math.isfinite(stop_r)) or risk <= 0 or stop_r <= 0:
+        return None
+    if targets is None:
+        levels = [entry_r + sign * k * risk for k in r_multiples]
+    else:
+        levels = [t for t in targets if t is not None and math.isfinite(float(t))]
+    picked = sorted(
+        {round_price(t) for t in levels if (round_price(t) - entry_r) * sign > 0},
+        key=lambda t: (t - entry_r) * sign,
+    )
+    return Levels(entry_r, stop_r, risk, picked)
+
+
+def signal_score(score: float) -> float:
+    """A signal's score: clipped to 0-10, one decimal."""
+    return round(min(10.0, max(0.0, float(score))), 1)
+
+
 def build_signal(
     *,
     screener: str,
@@ -188,19 +241,9 @@ def build_signal(
     Explicit targets on the wrong side of entry are dropped; what remains is ordered nearest
     first. The id is ``make_signal_id(screener, symbol, session, trigger)``.
     """
-    entry_r, stop_r = round_price(entry), round_price(stop)
-    sign = 1.0 if direction == "long" else -1.0
-    risk = round((entry_r - stop_r) * sign, 2)
-    if not (math.isfinite(entry_r) and math.isfinite(stop_r)) or risk <= 0 or stop_r <= 0:
+    levels = signal_levels(direction, entry, stop, targets, r_multiples)
+    if levels is None:
         return None
-    if targets is None:
-        levels = [entry_r + sign * k * risk for k in r_multiples]
-    else:
-        levels = [t for t in targets if t is not None and math.isfinite(float(t))]
-    picked = sorted(
-        {round_price(t) for t in levels if (round_price(t) - entry_r) * sign > 0},
-        key=lambda t: (t - entry_r) * sign,
-    )
     clean = {
         k: round(float(v), 6)
         for k, v in metrics.items()
@@ -216,16 +259,27 @@ def build_signal(
         timestamp=when.to_pydatetime(),
         direction=direction,
         status=status,
-        score=round(min(10.0, max(0.0, float(score))), 1),
-        entry=entry_r,
-        stop=stop_r,
-        targets=picked,
-        risk_per_share=risk,
+        score=signal_score(score),
+        entry=levels.entry,
+        stop=levels.stop,
+        targets=levels.targets,
+        risk_per_share=levels.risk,
         reasons=list(reasons),
         metrics=clean,
         data_as_of=as_of.to_pydatetime(),
         demo=data.demo,
     )
+
+
+def build_setup(setup: Setup, *, screener: str, data: ScreenInput, reasons: Sequence[str],
+                metrics: Mapping[str, Any], data_as_of: datetime | pd.Timestamp | None,
+                status: Literal["watch", "triggered"] = "triggered") -> Signal | None:
+    """:func:`build_signal` of a :class:`Setup`."""
+    return build_signal(screener=screener, symbol=setup.symbol, data=data,
+                        direction=setup.direction, status=status, score=setup.score,
+                        entry=setup.entry, stop=setup.stop, trigger=setup.trigger,
+                        reasons=reasons, metrics=metrics, data_as_of=data_as_of,
+                        targets=setup.targets)
 
 
 # ---------------------------------------------------------------------------------------------

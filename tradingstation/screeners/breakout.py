@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -16,7 +16,8 @@ from tradingstation.screeners.base import (
     Screener,
     ScreenerParams,
     ScreenInput,
-    build_signal,
+    Setup,
+    build_setup,
     fmt_mult,
     fmt_pct,
     fmt_price,
@@ -155,10 +156,9 @@ def breakout_signals(data: ScreenInput, view: views.DailyView | views.ViewTimes,
     base_len, base_high, base_low = x["base_len"], x["base_high"], x["base_low"]
     depth, tight, avg_vol = x["depth"], x["tight"], x["avg_volume"]
     pace_vol, mult, close_pos = e["pace_volume"], e["mult"], e["close_pos"]
-    stop, capped, score = e["stop"], e["capped"], e["score"]
+    stop, capped = e["stop"], e["capped"]
     signals = []
-    for i in np.flatnonzero(e["hit"]):
-        sym = symbols[i]
+    for i, setup in breakout_setups(symbols, x, e):
         vol_text = (
             f"volume pace {fmt_volume(pace_vol[i])} ({fmt_volume(vol[i])} at "
             f"{view.pace:.0%} of the session)" if view.partial
@@ -178,18 +178,24 @@ def breakout_signals(data: ScreenInput, view: views.DailyView | views.ViewTimes,
             f"{fmt_volume(avg_vol[i])} (need {fmt_mult(p.volume_multiple)})",
             f"stop {fmt_price(stop[i])} = {stop_text}",
         ]
-        signal = build_signal(
-            screener=Breakout.name, symbol=sym, data=data, direction="long",
-            status="triggered", score=score[i], entry=c[i], stop=stop[i],
-            trigger=f"base-{base_len[i]}d", reasons=reasons,
+        signal = build_setup(
+            setup, screener=Breakout.name, data=data, reasons=reasons,
             metrics={LAST_PRICE_METRIC: c[i],
                      "base_days": base_len[i], "base_high": base_high[i],
                      "base_low": base_low[i], "base_depth_pct": depth[i] * 100,
                      "tight_range_pct": tight[i] * 100, "volume": vol[i],
                      "volume_pace": pace_vol[i], "volume_multiple": mult[i],
                      "open": o[i], "close_position": close_pos[i]},
-            data_as_of=view.newest.get(sym),
+            data_as_of=view.newest.get(setup.symbol),
         )
         if signal is not None:
             signals.append(signal)
     return signals
+
+
+def breakout_setups(symbols: Sequence[str], x: Mapping[str, np.ndarray],
+                    e: Mapping[str, Any]) -> list[tuple[int, Setup]]:
+    """The setup of each symbol :func:`evaluate_breakout` hit, with its position."""
+    return [(i, Setup(symbols[i], "long", e["score"][i], x["close"][i], e["stop"][i],
+                      f"base-{x['base_len'][i]}d"))
+            for i in np.flatnonzero(e["hit"])]

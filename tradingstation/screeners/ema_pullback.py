@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,8 @@ from tradingstation.screeners.base import (
     Screener,
     ScreenerParams,
     ScreenInput,
-    build_signal,
+    Setup,
+    build_setup,
     fmt_price,
     ramp,
 )
@@ -124,10 +125,9 @@ def pullback_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
     lo, c = x["low"], x["close"]
     e_now, e_then, trend, atr_now = x["ema"], x["ema_prior"], x["trend"], x["atr"]
     prev_c, stop, swing = x["prev_close"], x["stop"], x["swing"]
-    close_pos, green, below, score = e["close_pos"], e["green"], e["below"], e["score"]
+    close_pos, green, below = e["close_pos"], e["green"], e["below"]
     signals = []
-    for i in np.flatnonzero(e["hit"]):
-        sym = symbols[i]
+    for i, setup in pullback_setups(symbols, x, e, p):
         bounce = (
             f"green candle closing at {close_pos[i]:.0%} of its range"
             if green[i] else f"close {fmt_price(c[i])} above the prior close "
@@ -144,17 +144,24 @@ def pullback_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
             f"stop {fmt_price(stop[i])} = pullback low of {p.pullback_days} sessions; "
             f"target swing high {fmt_price(swing[i])} ({p.swing_days} sessions) and 2R",
         ]
-        targets = [swing[i], c[i] + 2 * (round(c[i], 2) - round(stop[i], 2))]
-        signal = build_signal(
-            screener=EmaPullback.name, symbol=sym, data=data, direction="long",
-            status="triggered", score=score[i], entry=c[i], stop=stop[i],
-            targets=targets, trigger=f"ema{p.ema_period}", reasons=reasons,
+        signal = build_setup(
+            setup, screener=EmaPullback.name, data=data, reasons=reasons,
             metrics={LAST_PRICE_METRIC: c[i],
                      "ema": e_now[i], "ema_prior": e_then[i], "sma_trend": trend[i],
                      "atr": atr_now[i], "close_vs_ema_atr": -below[i],
                      "close_position": close_pos[i], "swing_high": swing[i]},
-            data_as_of=newest.get(sym),
+            data_as_of=newest.get(setup.symbol),
         )
         if signal is not None:
             signals.append(signal)
     return signals
+
+
+def pullback_setups(symbols: Sequence[str], x: Mapping[str, np.ndarray], e: Mapping[str, Any],
+                    p: EmaPullbackParams) -> list[tuple[int, Setup]]:
+    """The setup of each symbol :func:`evaluate_pullback` hit, with its position: targets the
+    swing high and 2R."""
+    c, stop, swing = x["close"], x["stop"], x["swing"]
+    return [(i, Setup(symbols[i], "long", e["score"][i], c[i], stop[i], f"ema{p.ema_period}",
+                      [swing[i], c[i] + 2 * (round(c[i], 2) - round(stop[i], 2))]))
+            for i in np.flatnonzero(e["hit"])]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,8 @@ from tradingstation.screeners.base import (
     Screener,
     ScreenerParams,
     ScreenInput,
-    build_signal,
+    Setup,
+    build_setup,
     fmt_mult,
     fmt_price,
     fmt_volume,
@@ -141,16 +142,10 @@ def exhaustion_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
     o, h, lo, c, vol = (x[f] for f in ("open", "high", "low", "close", "volume"))
     base, sma10, sma20 = x["base"], x["sma10"], x["sma20"]
     atr_prev, rsi_prev, avg_vol = x["atr_prev"], x["rsi_prev"], x["avg_volume"]
-    mult, close_pos, long = e["mult"], e["close_pos"], e["long"]
+    mult, close_pos = e["mult"], e["close_pos"]
     signals = []
-    for i in np.flatnonzero(e["short"] | long):
-        sym = symbols[i]
-        is_long = bool(long[i])
-        sign = 1.0 if is_long else -1.0
-        stop = lo[i] - p.stop_atr * atr_prev[i] if is_long else h[i] + p.stop_atr * atr_prev[i]
-        risk = (c[i] - stop) * sign
-        targets = [t for t in (sma10[i], sma20[i]) if (t - c[i]) * sign > 0]
-        targets = targets or [c[i] + sign * 2 * risk]
+    for i, setup in exhaustion_setups(symbols, x, e, p):
+        is_long, stop = setup.direction == "long", setup.stop
         ext = e["ext_down"][i] if is_long else e["ext_up"][i]
         run = "down" if is_long else "up"
         extreme = lo[i] if is_long else h[i]
@@ -174,19 +169,36 @@ def exhaustion_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
             f"{'low' if is_long else 'high'}; targets SMA10 {fmt_price(sma10[i])} / SMA20 "
             f"{fmt_price(sma20[i])}",
         ]
-        signal = build_signal(
-            screener=ExhaustionReversal.name, symbol=sym, data=data,
-            direction="long" if is_long else "short", status="triggered",
-            score=e["score_long"][i] if is_long else e["score_short"][i], entry=c[i], stop=stop,
-            targets=targets, trigger=f"reversal-{'long' if is_long else 'short'}",
-            reasons=reasons,
+        signal = build_setup(
+            setup, screener=ExhaustionReversal.name, data=data, reasons=reasons,
             metrics={LAST_PRICE_METRIC: c[i],
                      "extension_atr": ext, "volume_multiple": mult[i], "volume": vol[i],
                      "rsi_prior": rsi_prev[i], "close_position": close_pos[i],
                      "sma_base": base[i], "sma10": sma10[i], "sma20": sma20[i],
                      "atr": atr_prev[i], "open": o[i]},
-            data_as_of=newest.get(sym),
+            data_as_of=newest.get(setup.symbol),
         )
         if signal is not None:
             signals.append(signal)
     return signals
+
+
+def exhaustion_setups(symbols: Sequence[str], x: Mapping[str, np.ndarray],
+                      e: Mapping[str, Any], p: ExhaustionParams) -> list[tuple[int, Setup]]:
+    """The setup of each symbol :func:`evaluate_exhaustion` hit, with its position: the stop
+    beyond the day's extreme, targets SMA10/SMA20 on the right side (else 2R)."""
+    h, lo, c, atr_prev = x["high"], x["low"], x["close"], x["atr_prev"]
+    sma10, sma20, long = x["sma10"], x["sma20"], e["long"]
+    found = []
+    for i in np.flatnonzero(e["short"] | long):
+        is_long = bool(long[i])
+        sign = 1.0 if is_long else -1.0
+        stop = lo[i] - p.stop_atr * atr_prev[i] if is_long else h[i] + p.stop_atr * atr_prev[i]
+        risk = (c[i] - stop) * sign
+        targets = [t for t in (sma10[i], sma20[i]) if (t - c[i]) * sign > 0]
+        targets = targets or [c[i] + sign * 2 * risk]
+        direction = "long" if is_long else "short"
+        score = e["score_long"][i] if is_long else e["score_short"][i]
+        found.append((i, Setup(symbols[i], direction, score, c[i], stop, f"reversal-{direction}",
+                               targets)))
+    return found

@@ -47,6 +47,11 @@ def signal_rows(signals: list) -> pd.DataFrame:
         "target2": float(s.targets[1]) if len(s.targets) > 1 else np.nan,
         "risk_per_share": float(s.risk_per_share),
     } for s in signals]
+    return rows_frame(records)
+
+
+def rows_frame(records: list[dict]) -> pd.DataFrame:
+    """Signal rows (dicts with :data:`SIGNAL_COLUMNS`) as :func:`signal_rows` frames them."""
     frame = pd.DataFrame.from_records(records, columns=list(SIGNAL_COLUMNS))
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     return frame

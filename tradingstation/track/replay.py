@@ -31,7 +31,7 @@ from tradingstation.errors import InputError
 from tradingstation.screeners import DAILY_SCREENERS, INTRADAY_SCREENERS, ScreenInput, get_screener
 from tradingstation.signals import Signal
 from tradingstation.track.outcome import OutcomeRules
-from tradingstation.track.paths import evaluate_signals, signal_rows
+from tradingstation.track.paths import evaluate_signals, rows_frame, signal_rows
 from tradingstation.track.sweep import Sweep
 from tradingstation.track.sweep_avwap import sweep_avwap_reclaim
 from tradingstation.track.sweep_screens import (
@@ -102,35 +102,49 @@ def replay_daily_by_session(daily: Panel, sessions: Sequence[date], names: Seque
     return found
 
 
-def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
-                 params: Mapping[str, Mapping[str, Any]] | None = None, demo: bool = False,
-                 progress: Progress | None = None) -> list[Signal]:
-    """The signals :func:`replay_daily_by_session` finds, computed for all sessions at once.
-
-    Screeners with a panel-wide evaluation (:data:`SWEEPS`)
-    are evaluated on every (session, symbol) of the panel in one pass; any other runs once
-    per session. The order is the by-session one: per session, ``names`` in order.
-
-    Raises:
-        InputError: a bad parameter (before anything is computed).
-    """
+def _sweep_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str],
+                 params: Mapping[str, Mapping[str, Any]] | None, demo: bool,
+                 progress: Progress | None, text: bool) -> list:
     params = params or {}
     parsed = {n: get_screener(n).parse_params(**params.get(n, {})) for n in names}
-    sweep = Sweep.over(daily, sessions, demo)
-    per_name = {}
-    for name in names:
-        if name in SWEEPS:
-            per_name[name] = SWEEPS[name](sweep, parsed[name])
-        else:
-            per_name[name] = [replay_daily_by_session(daily, [d], [name], params=params,
-                                                      demo=demo) for d in sessions]
-    found: list[Signal] = []
+    unknown = [n for n in names if n not in SWEEPS]
+    if unknown:
+        raise InputError(f"not a daily screener: {', '.join(unknown)}")
+    sweep = Sweep.over(daily, sessions, demo, text)
+    per_name = {name: SWEEPS[name](sweep, parsed[name]) for name in names}
+    found: list = []
     for i in range(len(sessions)):
         for name in names:
             found += per_name[name][i]
         if progress:
             progress(1)
     return found
+
+
+def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
+                 params: Mapping[str, Mapping[str, Any]] | None = None, demo: bool = False,
+                 progress: Progress | None = None) -> list[Signal]:
+    """The signals :func:`replay_daily_by_session` finds, computed for all sessions at once:
+    each daily screener (:data:`SWEEPS`) evaluated on every (session, symbol) of the panel in
+    one pass. Same order: per session, ``names`` in order.
+
+    Raises:
+        InputError: a bad parameter or a screener that is not a daily one (before anything is
+            computed).
+    """
+    return _sweep_daily(daily, sessions, names, params, demo, progress, text=True)
+
+
+def replay_daily_rows(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
+                      params: Mapping[str, Mapping[str, Any]] | None = None,
+                      progress: Progress | None = None) -> pd.DataFrame:
+    """:func:`~tradingstation.track.paths.signal_rows` of :func:`replay_daily`'s signals,
+    without building their reasons and metrics (a backtest keeps only these columns).
+
+    Raises:
+        InputError: as :func:`replay_daily`.
+    """
+    return rows_frame(_sweep_daily(daily, sessions, names, params, False, progress, text=False))
 
 
 def replay_intraday(daily: Panel, intraday: Panel, sessions: Sequence[date],
@@ -191,15 +205,17 @@ def run_backtest(daily: Panel, intraday: Panel | None = None, *,
         raise InputError(f"--sessions must be positive, got {sessions}")
     daily_names = [n for n in names if n in DAILY_SCREENERS]
     intraday_names = [n for n in names if n in INTRADAY_SCREENERS]
-    found = []
+    frames = []
     if daily_names:
-        found += replay_daily(daily, daily_sessions(daily, sessions), daily_names,
-                              params=params, demo=demo, progress=progress)
+        frames.append(replay_daily_rows(daily, daily_sessions(daily, sessions), daily_names,
+                                        params=params, progress=progress))
     if intraday_names and intraday is not None:
         days = intraday_sessions(intraday, daily, sessions)
-        found += replay_intraday(daily, intraday, days, intraday_names, quotes=quotes,
-                                 params=params, demo=demo, progress=progress)
-    frame = signal_rows(found)
+        frames.append(signal_rows(replay_intraday(
+            daily, intraday, days, intraday_names, quotes=quotes, params=params, demo=demo,
+            progress=progress)))
+    frames = [f for f in frames if len(f)]
+    frame = pd.concat(frames, ignore_index=True) if frames else signal_rows([])
     frame = frame.sort_values(["session", "screener", "symbol", "direction"], kind="stable")
     out = evaluate_signals(frame, daily, intraday, rules)
     out["demo"] = np.bool_(demo)

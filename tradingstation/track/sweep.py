@@ -22,7 +22,7 @@ tests/track/test_sweep.py checks the fast replay against the per-session one, fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -34,8 +34,15 @@ import pandas as pd
 from tradingstation.calendar import get_calendar
 from tradingstation.data.panel import FIELDS, Panel
 from tradingstation.data.point_in_time import utc_day
-from tradingstation.screeners.base import ScreenInput
+from tradingstation.screeners.base import (
+    ScreenInput,
+    Setup,
+    rank_signals,
+    signal_levels,
+    signal_score,
+)
 from tradingstation.screeners.views import ViewTimes
+from tradingstation.signals import make_signal_id
 
 _EMPTY = Panel(*(pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC"), dtype="float64")
                  for _ in FIELDS))
@@ -53,23 +60,28 @@ class Sweep:
         sessions: The replayed sessions, each one a row of the panel.
         rows: Row of each session in the panel.
         demo: Copied onto every signal.
+        text: Build whole signals (reasons, metrics); False: only their rows
+            (:data:`~tradingstation.track.paths.SIGNAL_COLUMNS`: what an outcome needs), the
+            same numbers without the text a backtest does not keep.
     """
 
     panel: Panel
     sessions: tuple[date, ...]
     rows: np.ndarray
     demo: bool = False
-    _counts: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    text: bool = True
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def over(cls, panel: Panel, sessions: Sequence[date], demo: bool = False) -> Sweep:
+    def over(cls, panel: Panel, sessions: Sequence[date], demo: bool = False,
+             text: bool = True) -> Sweep:
         """The sweep of ``sessions`` (each must have a row in ``panel``)."""
         stamps = pd.DatetimeIndex([utc_day(d) for d in sessions])
         rows = panel.index.get_indexer(stamps) if len(stamps) else np.array([], dtype=int)
         if (rows < 0).any():
             missing = [d for d, r in zip(sessions, rows, strict=True) if r < 0][:3]
             raise ValueError(f"sessions without a daily row: {missing}")
-        return cls(panel, tuple(sessions), np.asarray(rows, dtype=np.int64), demo)
+        return cls(panel, tuple(sessions), np.asarray(rows, dtype=np.int64), demo, text)
 
     @cached_property
     def bars(self) -> dict[str, np.ndarray]:
@@ -91,12 +103,21 @@ class Sweep:
         """Each panel row's timestamp as int64 nanoseconds."""
         return self.panel.index.as_unit("ns").asi8
 
+    @cached_property
+    def _consecutive(self) -> bool:
+        return bool(len(self.rows)) and bool(np.all(np.diff(self.rows) == 1))
+
     def at(self, arr: np.ndarray, offset: int = 0) -> np.ndarray:
-        """``(S, m)``: ``arr`` at each session's row + ``offset`` (NaN before the first row)."""
+        """``(S, m)``: ``arr`` at each session's row + ``offset`` (NaN before the first row);
+        read-only (a view of ``arr`` when the sessions are consecutive rows)."""
         rows = self.rows + offset
-        out = np.take(arr, np.maximum(rows, 0), axis=0)
-        if (rows < 0).any():
+        if self._consecutive and rows[0] >= 0:
+            out = arr[rows[0]:rows[-1] + 1]
+        else:
+            out = np.take(arr, np.maximum(rows, 0), axis=0)
             out[rows < 0] = np.nan
+        out = out.view()
+        out.flags.writeable = False
         return out
 
     def window_sum(self, arr: np.ndarray, first: int, length: int) -> np.ndarray:
@@ -125,17 +146,24 @@ class Sweep:
     def counts(self, fields: tuple[str, ...]) -> np.ndarray:
         """``(S, m)``: each symbol's number of rows with all of ``fields`` up to each session
         (included): its bars as an indicator of those fields counts them."""
-        if fields not in self._counts:
+        def count() -> np.ndarray:
             valid = np.logical_and.reduce([~np.isnan(self.bars[f]) for f in fields])
-            self._counts[fields] = np.cumsum(valid, axis=0, dtype=np.int64)[self.rows]
-        return self._counts[fields]
+            return np.cumsum(valid, axis=0, dtype=np.int64)[self.rows]
+
+        return self.memo(("counts", fields), count)
+
+    def memo[T](self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per sweep and ``key`` (an indicator several screeners read)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def as_of(self, whole: pd.DataFrame, fields: tuple[str, ...], minimum: int,
               offset: int = 0) -> np.ndarray:
         """``(S, m)``: a causal indicator of the whole panel's ``fields`` at each session's row
         + ``offset`` as the session's cut computed it: blank for a symbol with fewer than
         ``minimum`` bars in the cut (the indicators blank a symbol shorter than they need)."""
-        out = self.at(whole.to_numpy(dtype="float64"), offset)
+        out = self.at(whole.to_numpy(dtype="float64"), offset).copy()
         out[self.counts(fields) < minimum] = np.nan
         return out
 
@@ -149,6 +177,35 @@ class Sweep:
     def view(self, i: int) -> ViewTimes:
         """What session ``i``'s daily view tells the signal builders (a complete bar)."""
         return ViewTimes(pace=1.0, partial=False, newest=_Newest(self, i))  # type: ignore[arg-type]
+
+    def records(self, i: int, screener: str, setups: Iterable[Setup]) -> list[dict[str, Any]]:
+        """Session ``i``'s signal rows of ``setups``: the numbers :func:`build_signal` gives
+        them (rounded levels, score, id), without the text."""
+        day = self.sessions[i]
+        when = pd.Timestamp(get_calendar().session_times(day).market_close).tz_convert("UTC")
+        out = []
+        for setup in setups:
+            levels = signal_levels(setup.direction, setup.entry, setup.stop, setup.targets)
+            if levels is None:
+                continue
+            targets = levels.targets
+            out.append({
+                "id": make_signal_id(screener, setup.symbol, day, setup.trigger),
+                "screener": screener, "symbol": setup.symbol, "session": day.isoformat(),
+                "timestamp": when, "direction": setup.direction, "status": "triggered",
+                "score": signal_score(setup.score), "entry": levels.entry, "stop": levels.stop,
+                "target": targets[0] if targets else np.nan,
+                "target2": targets[1] if len(targets) > 1 else np.nan,
+                "risk_per_share": levels.risk,
+            })
+        return out
+
+    @staticmethod
+    def ranked(found: list) -> list:
+        """Signals (or rows) in a screen's order: by score, best first, then symbol."""
+        if found and isinstance(found[0], dict):
+            return sorted(found, key=lambda r: (-r["score"], r["symbol"], r["direction"]))
+        return rank_signals(found)
 
     def screen_input(self, i: int) -> ScreenInput:
         """Session ``i``'s screening input as far as a signal reads it (session, as-of, demo);

@@ -18,7 +18,6 @@ import numpy as np
 
 from tradingstation.anchors import ANCHOR_TYPES
 from tradingstation.screeners import avwap_reclaim as ar
-from tradingstation.screeners.base import rank_signals
 from tradingstation.track.sweep import Sweep
 from tradingstation.track.sweep_anchors import Anchors, session_anchors
 from tradingstation.track.sweep_screens import PerSession, atr_as_of, prior_volume_mean
@@ -132,7 +131,11 @@ def sweep_avwap_reclaim(sweep: Sweep, p: ar.AvwapReclaimParams) -> PerSession:
         levels = _levels(sweep, i, anchors, pair_of[anchors.row, anchors.col], paths, p)
         row = {k: v[i] for k, v in x.items()}
         scores = ar.score_reclaims(row, levels, p, 1.0)
-        signals = ar.reclaim_signals(sweep.screen_input(i), sweep.view(i).newest,
-                                     sweep.symbols, row, levels, scores, p)
-        out.append(rank_signals(signals))
-    return out
+        if sweep.text:
+            found_i: list = ar.reclaim_signals(sweep.screen_input(i), sweep.view(i).newest,
+                                               sweep.symbols, row, levels, scores, p)
+        else:
+            setups = ar.reclaim_setups(sweep.symbols, row, levels, scores, p)
+            found_i = sweep.records(i, ar.AvwapReclaim.name, (s for _, _, s in setups))
+        out.append(sweep.ranked(found_i))
+    return out  # type: ignore[return-value]

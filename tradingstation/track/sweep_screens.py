@@ -18,17 +18,17 @@ from tradingstation.indicators import atr, ema, rsi
 from tradingstation.screeners import breakout as bo
 from tradingstation.screeners import ema_pullback as ep
 from tradingstation.screeners import exhaustion_reversal as ex
-from tradingstation.screeners.base import rank_signals
 from tradingstation.signals import Signal
 from tradingstation.track.sweep import Sweep
 
-PerSession = list[list[Signal]]
-Builder = Callable[[Sweep, int, dict[str, np.ndarray], dict[str, Any]], list[Signal]]
+PerSession = list[list[Signal]] | list[list[dict[str, Any]]]  # signals, or their rows
+Builder = Callable[[Sweep, int, dict[str, np.ndarray], dict[str, Any]], list]
 
 
 def atr_as_of(sweep: Sweep, length: int, offset: int = 0) -> np.ndarray:
     """``(S, m)``: the ATR of each session's cut at its row + ``offset``."""
-    whole = atr(sweep.panel.high, sweep.panel.low, sweep.panel.close, length)
+    whole = sweep.memo(("atr", length), lambda: atr(sweep.panel.high, sweep.panel.low,
+                                                     sweep.panel.close, length))
     return sweep.as_of(whole, ("high", "low", "close"), length + 1, offset)
 
 
@@ -50,8 +50,8 @@ def _per_session(sweep: Sweep, ok: np.ndarray, x: Mapping[str, np.ndarray],
             out.append([])
             continue
         row = {k: v[..., i, :] for k, v in x.items()}
-        out.append(rank_signals(build(sweep, i, row, {k: v[i] for k, v in e.items()})))
-    return out
+        out.append(sweep.ranked(build(sweep, i, row, {k: v[i] for k, v in e.items()})))
+    return out  # type: ignore[return-value]
 
 
 def sweep_ema_pullback(sweep: Sweep, p: ep.EmaPullbackParams) -> PerSession:
@@ -72,7 +72,10 @@ def sweep_ema_pullback(sweep: Sweep, p: ep.EmaPullbackParams) -> PerSession:
     e = ep.evaluate_pullback(x, p)
     ok = np.array([ep.enough_rows(int(r) + 1, p) for r in sweep.rows], dtype=bool)
 
-    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list[Signal]:
+    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list:
+        if not sw.text:
+            setups = ep.pullback_setups(sw.symbols, row, ev, p)
+            return sw.records(i, ep.EmaPullback.name, (s for _, s in setups))
         return ep.pullback_signals(sw.screen_input(i), sw.view(i).newest, sw.symbols, row, ev, p)
 
     return _per_session(sweep, ok, x, e, e["hit"], build)
@@ -113,7 +116,10 @@ def sweep_breakout(sweep: Sweep, p: bo.BreakoutParams) -> PerSession:
     e = bo.evaluate_breakout(x, p, 1.0)
     ok = sweep.rows + 1 >= p.min_consolidation_days + 1
 
-    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list[Signal]:
+    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list:
+        if not sw.text:
+            setups = bo.breakout_setups(sw.symbols, row, ev)
+            return sw.records(i, bo.Breakout.name, (s for _, s in setups))
         return bo.breakout_signals(sw.screen_input(i), sw.view(i), sw.symbols, row, ev, p)
 
     return _per_session(sweep, ok, x, e, e["hit"], build)
@@ -139,7 +145,10 @@ def sweep_exhaustion_reversal(sweep: Sweep, p: ex.ExhaustionParams) -> PerSessio
     e = ex.evaluate_exhaustion(x, p, 1.0)
     ok = np.array([ex.enough_rows(int(r) + 1, p) for r in sweep.rows], dtype=bool)
 
-    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list[Signal]:
+    def build(sw: Sweep, i: int, row: dict, ev: dict) -> list:
+        if not sw.text:
+            setups = ex.exhaustion_setups(sw.symbols, row, ev, p)
+            return sw.records(i, ex.ExhaustionReversal.name, (s for _, s in setups))
         return ex.exhaustion_signals(sw.screen_input(i), sw.view(i).newest, sw.symbols, row,
                                      ev, p)
 
