@@ -8,9 +8,9 @@ progress bar on stderr advances as each batch task finishes; the exit code is th
 from __future__ import annotations
 
 import contextlib
-import logging
-import math
-import re
+import threading
+import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,9 +19,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -34,7 +34,7 @@ from cli.common import (
     load_settings,
     print_json,
 )
-from flows.ephemeral import run_once
+from flows.ephemeral import api_ready, run_once
 from tradingstation.calendar import parse_as_of
 from tradingstation.errors import InputError
 from tradingstation.redaction import one_line
@@ -44,99 +44,85 @@ from tradingstation.redaction import one_line
 
 JOB_NAMES = ("universe", "daily", "intraday_1min", "intraday_30min")
 DEMO_NOTE = "DEMO DATA: synthetic market, not real prices."
-# The plan task's log line (tasks.data.plan_job) carries (job, symbols, symbols to fetch).
-PLAN_RE = re.compile(r"^(\S+): (\d+) symbols, (\d+) to fetch$")  # tasks.data.plan_job's line
-BATCH_TASK = "fetch-batch"
+POLL_SECONDS = 0.5  # how often the progress bar reads the flow's progress artifact
 OUTCOMES = ("ok", "no_data", "failed", "fresh", "known_no_data")
 
 
-class BatchProgress(logging.Handler):
-    """Drives a progress bar from the fetch flow's own log records (in-process runs).
-
-    The plan task logs how many symbols need calls (the bar's total, in batches of
-    ``batch_size``); Prefect logs ``Finished in state ...`` once per task run, which advances the
-    bar once per finished batch task. Both loggers are held at INFO while the bar runs.
+class BatchProgress:
+    """Drives a progress bar from the fetch flow's progress artifact (see
+    ``flows.analysis.progress_artifact``), polled from the Prefect API while the flow runs.
 
     Attributes:
-        total: Batch tasks the plan needs (None until the plan is logged).
-        done: Batch task runs finished so far.
+        key: The artifact key this run's flow reports under.
+        percent: Share of the batch tasks finished at the last poll (None before the plan).
+        description: The artifact's description at the last poll (jobs, symbols, batches).
     """
 
-    def __init__(self, progress: Progress, task_id: Any, batch_size: int) -> None:
-        """Attach to ``progress``'s task ``task_id``; batches hold ``batch_size`` symbols."""
-        super().__init__(logging.INFO)
+    def __init__(self, progress: Progress, task_id: Any, key: str) -> None:
+        """Drive ``progress``'s task ``task_id`` from the artifact ``key``."""
         self.progress = progress
         self.task_id = task_id
-        self.batch_size = batch_size
-        self.total: int | None = None
-        self.done = 0
-        self._finished: set[str] = set()
+        self.key = key
+        self.percent: float | None = None
+        self.description: str | None = None
 
-    def emit(self, record: logging.LogRecord) -> None:
-        """Update the bar from one log record (never raises: progress is best effort)."""
-        # A display aid must never fail the fetch.
+    def poll(self) -> None:
+        """Read the artifact once and move the bar to it (nothing yet: nothing moves)."""
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+        with get_client(sync_client=True) as client:
+            found = client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[self.key])), limit=1)
+        if not found:
+            return
+        self.percent, self.description = float(found[0].data), found[0].description
+        self.progress.update(self.task_id, total=100, completed=self.percent,
+                             description=self.description)
+
+    @contextlib.contextmanager
+    def following(self, every: float = POLL_SECONDS) -> Iterator[None]:
+        """Poll every ``every`` seconds in a thread while the body runs, then once more."""
+        stop = threading.Event()
+
+        def follow() -> None:
+            while not stop.wait(every):
+                # A display aid must never fail the fetch: a missed poll is the next one's.
+                with contextlib.suppress(Exception):
+                    if api_ready():
+                        self.poll()
+
+        thread = threading.Thread(target=follow, name="fetch-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
         with contextlib.suppress(Exception):
-            self._update(record)
-
-    def _update(self, record: logging.LogRecord) -> None:
-        # Parse the formatted text: redaction may already have merged args into the message.
-        plan = PLAN_RE.match(record.getMessage()) if record.name == "tradingstation.data.fetch" \
-            else None
-        if plan:
-            job, symbols, to_fetch = plan.groups()
-            self.total = math.ceil(int(to_fetch) / self.batch_size)
-            self.progress.update(
-                self.task_id, total=self.total,
-                description=f"fetch {job}: {to_fetch} of {symbols} symbols need calls",
-            )
-            return
-        if getattr(record, "task_name", None) != BATCH_TASK:
-            return
-        run_id = str(getattr(record, "task_run_id", ""))
-        if record.getMessage().startswith("Finished in state") and run_id not in self._finished:
-            self._finished.add(run_id)
-            self.done += 1
-            self.progress.advance(self.task_id)
+            self.poll()  # the final state, however short the run
 
 
-# Loggers the tracker listens to: the plan task's, and Prefect's task-run logger.
-_PROGRESS_LOGGERS = ("tradingstation.data.fetch", "prefect.task_runs")
-
-
-def run_fetch_flow(job: str, batch_size: int, **params: Any) -> tuple[dict, BatchProgress]:
+def run_fetch_flow(job: str, **params: Any) -> tuple[dict, BatchProgress]:
     """Run the ``fetch`` flow once in this process with a progress bar on stderr.
 
     Args:
         job: Fetch job name (already validated).
-        batch_size: Symbols per batch task (``TS_BATCH_SIZE``), for the bar's total.
         **params: The flow's other parameters (tickers, force, force_compact, as_of).
 
     Returns:
-        The flow's report document and the progress tracker (total / done batches).
+        The flow's report document and the progress tracker (its last reading).
     """
     from flows.analysis import fetch as fetch_flow
 
     progress = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
         TimeElapsedColumn(), console=err_console, transient=True,
     )
     task_id = progress.add_task(f"fetch {job} (Prefect flow fetch)", total=None)
-    tracker = BatchProgress(progress, task_id, batch_size)
-    loggers = [logging.getLogger(name) for name in _PROGRESS_LOGGERS]
-    # The bar feeds on INFO records: a logger left above INFO (TS_LOG_LEVEL=WARNING) would
-    # starve it, so lower it for this run only.
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(tracker)
-        if logger.getEffectiveLevel() > logging.INFO:
-            logger.setLevel(logging.INFO)
-    try:
-        with progress:
-            result = run_once(fetch_flow, job=job, **params)
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.removeHandler(tracker)
-            logger.setLevel(level)
+    tracker = BatchProgress(progress, task_id, f"fetch-progress-{uuid.uuid4().hex}")
+    with progress, tracker.following():
+        result = run_once(fetch_flow, job=job, progress_key=tracker.key, **params)
     return result, tracker
 
 
@@ -231,9 +217,9 @@ def fetch(
     if symbols and job == "universe":
         raise InputError("--tickers does not apply to the universe job")
     instant = check_as_of(as_of)
-    settings = load_settings()
+    load_settings()  # a bad TS_ variable is one line, exit 2, before Prefect starts
     report, _ = run_fetch_flow(
-        job, settings.batch_size, tickers=",".join(symbols) if symbols else None, force=force,
+        job, tickers=",".join(symbols) if symbols else None, force=force,
         force_compact=force_compact, as_of=instant,
     )
     if json_out:

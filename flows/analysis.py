@@ -8,10 +8,13 @@ JSON-ready document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
+from uuid import UUID
 
 from prefect import flow
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from blocks.resolve import resolve_provider, resolve_store
@@ -22,6 +25,7 @@ from tasks.analysis import find_session_anchors
 from tasks.analysis import screen as screen_task
 from tradingstation.calendar import get_calendar, parse_as_of
 from tradingstation.config import get_settings
+from tradingstation.data.fetch import JobPlan
 from tradingstation.errors import InputError
 from tradingstation.storage.keys import parse_symbols
 
@@ -42,6 +46,24 @@ def _tickers(tickers: str | None) -> list[str] | None:
     return parse_symbols(tickers)
 
 
+def progress_artifact(key: str | None) -> Callable[[JobPlan, int, int], None]:
+    """A fetch stage's ``on_progress``: one Prefect progress artifact (under ``key``, if given)
+    showing the share of batch tasks finished, updated as each finishes. It shows in the run's
+    Artifacts tab; ``tradingstation fetch`` polls it for its progress bar."""
+    created: list[UUID] = []
+
+    def report(plan: JobPlan, done: int, total: int) -> None:
+        percent = 100.0 * done / total if total else 100.0
+        description = (f"fetch {plan.job}: {len(plan.to_fetch)} of {len(plan.symbols)} symbols "
+                       f"need calls; {done} of {total} batches done")
+        if created:
+            update_progress_artifact(created[0], percent, description=description)
+        else:
+            created.append(create_progress_artifact(percent, key=key, description=description))
+
+    return report
+
+
 @flow(name="fetch", task_runner=ThreadPoolTaskRunner(max_workers=4),
       flow_run_name=command_run_name("fetch", "job", "tickers"))
 @names_failed_task
@@ -51,6 +73,7 @@ def fetch(
     force: bool = False,
     force_compact: bool = False,
     as_of: datetime | None = None,
+    progress_key: str | None = None,
 ) -> dict:
     """Run one fetch job (``tradingstation fetch <job>``).
 
@@ -60,6 +83,8 @@ def fetch(
         force: Refetch even fresh data.
         force_compact: Never ask for full (premium) history; deep holes are reported.
         as_of: Time to fetch for (default now).
+        progress_key: Key of the progress artifact the run reports its batches under
+            (lowercase letters, digits, dashes; the command's progress bar reads it).
 
     Returns:
         The job report as a JSON-ready document.
@@ -71,7 +96,8 @@ def fetch(
             raise InputError("--tickers does not apply to the universe job")
         report = data_tasks.refresh_universe(run.store, run.provider, run.as_of, force)
     else:
-        report = fetch_stage(run, job, tickers=symbols, force=force, force_compact=force_compact)
+        report = fetch_stage(run, job, tickers=symbols, force=force, force_compact=force_compact,
+                             on_progress=progress_artifact(progress_key))
     return report.to_dict()
 
 

@@ -74,6 +74,19 @@ def start_ephemeral_server() -> int | None:
     return server.server_process.pid
 
 
+def api_ready() -> bool:
+    """Whether this process reaches a Prefect API without starting one: ``PREFECT_API_URL`` is
+    set, or the temporary server :func:`run_once` starts is up (a poller must not start a
+    second, unguarded one)."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return True
+    server = SubprocessASGIServer._instances.get(None)
+    return bool(server is not None and server.running)
+
+
 def run_once(flow_fn, /, **params: Any) -> Any:
     """Call a flow in this process (ephemeral Prefect unless ``PREFECT_API_URL`` is set).
 

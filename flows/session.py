@@ -8,13 +8,13 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from prefect import get_run_logger
-from prefect.futures import wait
+from prefect.futures import as_completed, wait
 
 from blocks.resolve import resolve_provider, resolve_store
 from flows.ephemeral import run_once
@@ -26,7 +26,7 @@ from tasks.report import publish_summary, session_summary_markdown, signal_rows
 from tradingstation.calendar import NY, get_calendar, parse_as_of
 from tradingstation.config import Settings, get_settings
 from tradingstation.data.batch import SPLIT_SCANNED
-from tradingstation.data.fetch import JOBS, JobReport, split_batches
+from tradingstation.data.fetch import JOBS, JobPlan, JobReport, split_batches
 from tradingstation.data.panel import Panel
 from tradingstation.errors import InputError, PermanentError
 from tradingstation.providers.base import MarketDataProvider
@@ -199,11 +199,14 @@ def fetch_stage(
     tickers: list[str] | None = None,
     force: bool = False,
     force_compact: bool = False,
+    on_progress: Callable[[JobPlan, int, int], None] | None = None,
 ) -> JobReport:
     """Plan a bars job, fetch it in batch tasks (run concurrently), summarize it.
 
     Holds the dataset's cross-run write lock for the stage (see :mod:`tasks.locks`). Symbols
     still failing after every retry are recorded on ``run`` and the flow carries on.
+    ``on_progress(plan, done, total)`` is called once the batches are submitted (``done`` 0)
+    and again as each batch task finishes, whatever its state.
     """
     dataset = JOBS[job]
     with dataset_lock(dataset, store=run.store):
@@ -216,6 +219,10 @@ def fetch_stage(
             )
             for batch in split_batches(plan.requests, run.settings.batch_size)
         ]
+        if on_progress is not None:
+            on_progress(plan, 0, len(futures))
+            for done, _ in enumerate(as_completed(futures), 1):
+                on_progress(plan, done, len(futures))
         wait(futures)
         results = [f.result() for f in futures]
     report = data_tasks.summarize(run.store, plan, results, run.provider)

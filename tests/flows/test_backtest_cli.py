@@ -30,8 +30,8 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             patch.setenv(name, value)
         get_settings.cache_clear()
         as_of = datetime.fromisoformat(CLOSE)
-        run_fetch_flow("universe", 30, as_of=as_of)
-        run_fetch_flow("daily", 30, as_of=as_of)
+        run_fetch_flow("universe", as_of=as_of)
+        run_fetch_flow("daily", as_of=as_of)
         get_settings.cache_clear()
         yield root
     get_settings.cache_clear()
