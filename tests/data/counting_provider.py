@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from tradingstation.calendar import get_calendar, utc_midnight
-from tradingstation.data.bars import BAR_COLUMNS, empty_bars
+from tradingstation.contracts import BAR_COLUMNS, QUOTE_COLUMNS, UNIVERSE_COLUMNS, empty_bars
 from tradingstation.errors import TradingStationError
-from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS, MarketDataProvider
+from tradingstation.providers.base import MarketDataProvider
 
 STEPS = {"1min": pd.Timedelta(minutes=1), "30min": pd.Timedelta(minutes=30)}
 DAILY_HISTORY = 400  # sessions a full daily request returns

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradingstation.data.bars import (
+from tradingstation.contracts import (
     BAR_COLUMNS,
     bar_problems,
     canonicalize_bars,
     empty_bars,
-    merge_bars,
     validate_bars,
 )
+from tradingstation.data.bars import merge_bars
 from tradingstation.errors import DataError
 
 

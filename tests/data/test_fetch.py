@@ -11,7 +11,7 @@ from tests.data.counting_provider import CountingProvider
 from tests.data.memory_store import CountingLocalStore, MemoryStore
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.bars import bar_problems
+from tradingstation.contracts import bar_problems
 from tradingstation.data.fetch import (
     fetch_batch,
     prepare_job,

@@ -9,9 +9,9 @@ import pytest
 
 from tests.data.counting_provider import CountingProvider
 from tests.data.memory_store import MemoryStore
+from tradingstation.contracts import QUOTE_COLUMNS, SESSION_QUOTE_COLUMNS
 from tradingstation.data.quotes import FETCHED_AT, fetch_quotes
 from tradingstation.errors import InputError
-from tradingstation.providers.base import QUOTE_COLUMNS, SESSION_QUOTE_COLUMNS
 from tradingstation.storage import keys
 
 SESSION = date(2024, 6, 18)

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from tests.data.memory_store import MemoryStore
+from tradingstation.contracts import UNIVERSE_COLUMNS
 from tradingstation.data.universe import filter_universe, load_universe, save_universe
 from tradingstation.errors import DataError, InputError, ObjectNotFoundError
-from tradingstation.providers.base import UNIVERSE_COLUMNS
 from tradingstation.storage import keys
 
 

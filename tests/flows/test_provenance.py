@@ -20,9 +20,9 @@ from tests.support.fake_alphavantage import FakeAlphaVantage
 from tests.support.fake_av_data import generate_daily
 from tradingstation.calendar import NY
 from tradingstation.config import get_settings
+from tradingstation.contracts import UNIVERSE_COLUMNS
 from tradingstation.data.ledger import load_ledger
 from tradingstation.data.provenance import frame_source
-from tradingstation.providers.base import UNIVERSE_COLUMNS
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
 

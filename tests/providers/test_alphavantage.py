@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.support.fake_alphavantage import FakeAlphaVantage
-from tradingstation.data.bars import BAR_COLUMNS, canonicalize_bars
+from tradingstation.contracts import BAR_COLUMNS, QUOTE_COLUMNS, UNIVERSE_COLUMNS, canonicalize_bars
 from tradingstation.errors import (
     ConfigError,
     DataError,
@@ -30,7 +30,6 @@ from tradingstation.errors import (
 from tradingstation.logs import configure_logging
 from tradingstation.providers import avformat
 from tradingstation.providers.alphavantage import AlphaVantageProvider
-from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS
 from tradingstation.providers.ratelimit import RateLimiter
 from tradingstation.redaction import REDACTED
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from tradingstation.calendar import NY, ny_time
-from tradingstation.data.bars import BAR_COLUMNS, validate_bars
+from tradingstation.contracts import BAR_COLUMNS, QUOTE_COLUMNS, UNIVERSE_COLUMNS, validate_bars
 from tradingstation.errors import InputError, SymbolNotFoundError
-from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS, MarketDataProvider
+from tradingstation.providers.base import MarketDataProvider
 from tradingstation.providers.demo import PLANTED, DemoMarket
 from tradingstation.storage.keys import SYMBOL_RE
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.support.fake_alphavantage import FakeAlphaVantage
-from tradingstation.data.bars import bar_problems
+from tradingstation.contracts import bar_problems
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
 

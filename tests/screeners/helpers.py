@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tradingstation.calendar import get_calendar, ny_time
-from tradingstation.data.bars import canonicalize_bars
+from tradingstation.contracts import canonicalize_bars
 from tradingstation.data.panel import Panel
 from tradingstation.screeners.base import ScreenInput
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradingstation.data.bars import BAR_COLUMNS, canonicalize_bars, validate_bars
+from tradingstation.contracts import BAR_COLUMNS, canonicalize_bars, validate_bars
 from tradingstation.errors import (
     DataError,
     InputError,

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from tradingstation.data.bars import empty_bars
+from tradingstation.contracts import QUOTE_COLUMNS, UNIVERSE_COLUMNS, empty_bars
 from tradingstation.errors import SymbolNotFoundError
-from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS, MarketDataProvider
+from tradingstation.providers.base import MarketDataProvider
 
 
 class FrameProvider(MarketDataProvider):

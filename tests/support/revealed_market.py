@@ -17,8 +17,9 @@ from datetime import datetime
 import pandas as pd
 
 from tradingstation.calendar import get_calendar
+from tradingstation.contracts import QUOTE_COLUMNS, SESSION_QUOTE_COLUMNS
 from tradingstation.data import point_in_time
-from tradingstation.providers.base import QUOTE_COLUMNS, SESSION_QUOTE_COLUMNS, MarketDataProvider
+from tradingstation.providers.base import MarketDataProvider
 from tradingstation.providers.demo import DemoMarket
 
 

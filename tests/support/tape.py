@@ -24,7 +24,7 @@ import pandas as pd
 
 from tests.support.frame_provider import FrameProvider
 from tradingstation.calendar import ny_time
-from tradingstation.providers.base import SESSION_QUOTE_COLUMNS
+from tradingstation.contracts import SESSION_QUOTE_COLUMNS
 from tradingstation.signals import Signal, make_signal_id
 
 SESSION = date(2026, 12, 2)

@@ -13,7 +13,7 @@ import pytest
 from tests.support.frame_provider import FrameProvider
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.bars import canonicalize_bars
+from tradingstation.contracts import canonicalize_bars
 from tradingstation.data.ledger import rebuild_ledger
 from tradingstation.errors import SymbolNotFoundError
 from tradingstation.storage import keys

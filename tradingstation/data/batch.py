@@ -22,14 +22,14 @@ import pandas as pd
 
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.bars import canonicalize_bars, merge_bars, validate_bars
+from tradingstation.contracts import Split, canonicalize_bars, validate_bars
+from tradingstation.data.bars import merge_bars
 from tradingstation.data.fetch_plan import FetchRequest, expected_bar, to_utc
 from tradingstation.data.ledger import REASON_MAX, ledger_row, update_ledger
 from tradingstation.data.provenance import foreign_reason, frame_source, is_foreign, with_source
 from tradingstation.data.retention import trim_bars
 from tradingstation.data.split_ledger import applied_splits
 from tradingstation.data.splits import (
-    Split,
     SplitCandidate,
     adjust_bars,
     find_candidates,

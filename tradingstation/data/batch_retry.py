@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from tradingstation.config import Settings
-from tradingstation.data.bars import canonicalize_bars
+from tradingstation.contracts import canonicalize_bars
 from tradingstation.data.batch import SPLIT_SCANNED, BatchResult, SymbolOutcome, fetch_batch
 from tradingstation.data.fetch_plan import FetchRequest, to_utc
 from tradingstation.data.ledger import load_ledger

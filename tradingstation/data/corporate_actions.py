@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from tradingstation.data.bars import canonicalize_bars
+from tradingstation.contracts import Split, canonicalize_bars
 from tradingstation.data.split_ledger import (
     SplitLedger,
     candidate_of,
@@ -36,7 +36,7 @@ from tradingstation.data.split_ledger import (
     save_split_ledger,
     unresolved_lines,
 )
-from tradingstation.data.splits import Split, SplitCandidate, adjust_bars, shows_split
+from tradingstation.data.splits import SplitCandidate, adjust_bars, shows_split
 from tradingstation.errors import (
     InputError,
     ObjectNotFoundError,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-from tradingstation.data.bars import PRICE_COLUMNS
+from tradingstation.contracts import PRICE_COLUMNS
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, read_frame_bytes
 

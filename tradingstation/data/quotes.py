@@ -15,13 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
+from tradingstation.contracts import QUOTE_COLUMNS, SESSION_QUOTE_COLUMNS
 from tradingstation.data.provenance import SOURCE, is_foreign
 from tradingstation.errors import ObjectNotFoundError
-from tradingstation.providers.base import (
-    QUOTE_COLUMNS,
-    SESSION_QUOTE_COLUMNS,
-    MarketDataProvider,
-)
+from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, put_frame_if_changed
 

@@ -21,9 +21,10 @@ from typing import Any
 
 import pandas as pd
 
+from tradingstation.contracts import Split
 from tradingstation.data.ledger import REASON_MAX
 from tradingstation.data.panel import Panel
-from tradingstation.data.splits import VOLUME_SHIFT, Split, SplitCandidate
+from tradingstation.data.splits import VOLUME_SHIFT, SplitCandidate
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.redaction import one_line
 from tradingstation.storage import keys

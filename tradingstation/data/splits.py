@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from tradingstation.calendar import NY
+from tradingstation.contracts import PRICE_COLUMNS, Split
 
 _FORWARD = (1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 40, 50)
 _REVERSE = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 35, 40, 50, 60, 75, 80, 100)
@@ -33,19 +34,6 @@ SPLIT_RATIOS = tuple(sorted({*map(float, _FORWARD), *(1.0 / r for r in _REVERSE)
 RATIO_TOLERANCE = 0.03  # |observed / ratio - 1|: a split day moves little besides the split
 VOLUME_SHIFT = 0.5  # log(volume after / before) must reach this fraction of log(ratio)
 VOLUME_BEFORE, VOLUME_AFTER = 20, 5  # bars in the medians compared
-PRICE_COLUMNS = ("open", "high", "low", "close")
-
-
-@dataclass(frozen=True)
-class Split:
-    """A split: on ``effective_date`` one old share became ``factor`` new shares.
-
-    ``factor`` > 1 is a forward split (4.0 = 4-for-1), < 1 a reverse split (0.1 = 1-for-10).
-    """
-
-    symbol: str
-    effective_date: date
-    factor: float
 
 
 @dataclass(frozen=True)

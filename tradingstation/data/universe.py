@@ -8,9 +8,9 @@ from datetime import date
 
 import pandas as pd
 
+from tradingstation.contracts import UNIVERSE_COLUMNS
 from tradingstation.data.provenance import frame_source, with_source
 from tradingstation.errors import DataError, ObjectNotFoundError
-from tradingstation.providers.base import UNIVERSE_COLUMNS
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, put_frame_if_changed
 

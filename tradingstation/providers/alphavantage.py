@@ -15,7 +15,7 @@ import requests
 import requests.adapters
 from pydantic import SecretStr
 
-from tradingstation.data.splits import Split
+from tradingstation.contracts import QUOTE_COLUMNS, SESSION_QUOTE_COLUMNS, Split
 from tradingstation.errors import (
     ConfigError,
     InputError,
@@ -26,12 +26,7 @@ from tradingstation.errors import (
     TradingStationError,
 )
 from tradingstation.providers import avformat
-from tradingstation.providers.base import (
-    QUOTE_COLUMNS,
-    SESSION_QUOTE_COLUMNS,
-    Interval,
-    MarketDataProvider,
-)
+from tradingstation.providers.base import Interval, MarketDataProvider
 from tradingstation.providers.ratelimit import Limiter
 from tradingstation.providers.usage import UsageCounter
 from tradingstation.redaction import REDACTED

@@ -13,8 +13,13 @@ import numpy as np
 import pandas as pd
 
 from tradingstation.calendar import NY
-from tradingstation.data.bars import canonicalize_bars, validate_bars
-from tradingstation.data.splits import Split
+from tradingstation.contracts import (
+    QUOTE_COLUMNS,
+    UNIVERSE_COLUMNS,
+    Split,
+    canonicalize_bars,
+    validate_bars,
+)
 from tradingstation.errors import (
     DataError,
     InvalidApiKeyError,
@@ -24,7 +29,6 @@ from tradingstation.errors import (
     ThrottledError,
     TradingStationError,
 )
-from tradingstation.providers.base import QUOTE_COLUMNS, UNIVERSE_COLUMNS
 from tradingstation.redaction import one_line
 
 REGULAR_OPEN, REGULAR_CLOSE = time(9, 30), time(16, 0)

@@ -8,21 +8,15 @@ from typing import Literal
 
 import pandas as pd
 
-from tradingstation.data.splits import Split
+from tradingstation.contracts import SESSION_QUOTE_COLUMNS, Split
 
 Interval = Literal["1min", "30min"]
-
-UNIVERSE_COLUMNS = ["symbol", "name", "exchange", "asset_type", "ipo_date", "status"]
-QUOTE_COLUMNS = ["symbol", "timestamp", "price", "volume"]
-# A quote with the regular session's open, running high and low and volume (what live
-# triggers read, and what the market cycle builds today's developing daily bar from).
-SESSION_QUOTE_COLUMNS = ["symbol", "timestamp", "price", "open", "high", "low", "volume"]
 
 
 class MarketDataProvider(ABC):
     """A source of universe listings, bars and quotes.
 
-    Every method returns canonical frames (see :mod:`tradingstation.data.bars`) that already
+    Every method returns canonical frames (see :mod:`tradingstation.contracts`) that already
     passed validation, or raises a typed error from :mod:`tradingstation.errors`:
     ``TransientError`` subclasses for what a retry may fix, ``PermanentError`` ones for what it
     cannot. Implementations never retry on their own: the task layer owns retries.

@@ -24,15 +24,17 @@ import numpy as np
 import pandas as pd
 
 from tradingstation.calendar import NY, get_calendar
-from tradingstation.data.bars import BAR_COLUMNS, canonicalize_bars, empty_bars, validate_bars
-from tradingstation.data.splits import Split
-from tradingstation.errors import DataError, InputError, SymbolNotFoundError
-from tradingstation.providers.base import (
+from tradingstation.contracts import (
+    BAR_COLUMNS,
     QUOTE_COLUMNS,
     SESSION_QUOTE_COLUMNS,
-    Interval,
-    MarketDataProvider,
+    Split,
+    canonicalize_bars,
+    empty_bars,
+    validate_bars,
 )
+from tradingstation.errors import DataError, InputError, SymbolNotFoundError
+from tradingstation.providers.base import Interval, MarketDataProvider
 from tradingstation.providers.demo_plants import PLANTED, PLANTED_SYMBOLS, PROFILES, apply_plants
 from tradingstation.providers.demo_series import (
     GRID_END,

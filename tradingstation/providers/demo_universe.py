@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tradingstation.providers.base import UNIVERSE_COLUMNS
+from tradingstation.contracts import UNIVERSE_COLUMNS
 
 # Tickers are drawn in fixed-size chunks, each from its own generator, so the first n symbols
 # never depend on how many are asked for (n=300 is a prefix of n=6000).

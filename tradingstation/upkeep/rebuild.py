@@ -15,7 +15,7 @@ from datetime import datetime
 import pandas as pd
 
 from tradingstation.config import Settings
-from tradingstation.data.bars import bar_problems
+from tradingstation.contracts import bar_problems
 from tradingstation.data.ledger import ledger_row, update_ledger
 from tradingstation.data.provenance import with_source
 from tradingstation.data.retention import trim_bars

@@ -16,7 +16,7 @@ import pandas as pd
 
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.bars import BAR_COLUMNS, bar_problems
+from tradingstation.contracts import BAR_COLUMNS, bar_problems
 from tradingstation.data.ledger import load_ledger
 from tradingstation.data.panel_store import snapshot_problems
 from tradingstation.data.provenance import DEMO_SOURCE, frame_source
