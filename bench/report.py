@@ -132,6 +132,23 @@ def _screeners(r: dict) -> list[str]:
     return rows
 
 
+def _cycle_calls(s: dict, mk: dict) -> list[str]:
+    """The market cycle's calls against its minimum (issue 18 #4), when the run recorded it."""
+    if "minimum_calls" not in mk:
+        return []
+    m = mk["minute_symbols"]
+    calls = ", ".join(f"{n} {k}" for k, n in sorted(mk["by_function"].items()))
+    return [
+        f"| market cycle: API calls | {mk['calls']} ({calls}) | minimum "
+        f"{mk['minimum_calls']} = ceil({s['watchlist']}/100) session quotes + 1-min bars of "
+        f"{m['total']} symbols ({m['orb']} ORB candidates, {m['avwap_reclaim']} AVWAP reclaims "
+        f"to confirm) | {_x(mk['calls'] / mk['minimum_calls'])} | = 1.00x: "
+        f"{_ok(mk['calls'] == mk['minimum_calls'])} |",
+        f"| market cycle: API calls | {mk['calls']} | before (1-min bars of the whole watchlist)"
+        f" {mk['calls_before']} | {_pct(mk['calls'] / mk['calls_before'])} | |",
+    ]
+
+
 def _session(r: dict) -> list[str]:
     s, p, re, mk, nv, ld = (r[k] for k in ("scenario", "premarket", "rerun", "market_cycle",
                                           "naive_reference", "daily_load"))
@@ -195,6 +212,7 @@ def _session(r: dict) -> list[str]:
         f"({', '.join(re['rewritten_keys'][:6]) or 'none'}) | first run "
         f"{st['objects_written']} | {_x(re['storage']['objects_written'] / st['objects_written'])}"
         f" | no rewrite of unchanged objects |",
+        *_cycle_calls(s, mk),
         f"| market cycle ({s['market_as_of']}): wall time | {mk['wall_seconds']:.1f} s | "
         f"rate-limit bound {mk['rate_limit_bound_seconds']:.1f} s ({mk['calls']} calls) | "
         f"{_x(mk['wall_vs_bound'])} | |",

@@ -148,6 +148,19 @@ def _phase(flow_fn, as_of, timer, fake, store, rate, minimum=None) -> dict:
     return out
 
 
+def _cycle_minimum(result: dict) -> dict:
+    """The market cycle's minimum calls (issue 18 #4): ceil(watchlist / 100) bulk session
+    quotes + one 1-min call per symbol needing minutes (ORB candidates, AVWAP reclaims to
+    confirm); universe and daily bars are fresh. Before: one 1-min call per watchlist symbol."""
+    needs = result["minute_symbols"]
+    minutes = len({*needs["orb"], *needs["avwap_reclaim"]})
+    quotes = math.ceil(len(result["watchlist"]) / 100)
+    return {"minimum_calls": quotes + minutes, "quote_calls_minimum": quotes,
+            "minute_symbols": {"orb": len(needs["orb"]),
+                               "avwap_reclaim": len(needs["avwap_reclaim"]), "total": minutes},
+            "calls_before": len(result["watchlist"])}
+
+
 def _load_times(s3_inner, local, symbols: list[str], cold_every: int = 4) -> dict:
     """Load the universe's daily bars from S3 (moto) and from a local copy of the same objects:
     warm, as a session does (listing + a valid snapshot), and cold (each object read, no
@@ -240,6 +253,7 @@ def run(symbols: int = 6000, rate: int = 900, latency: float = 0.02, naive_every
                 rerun = _phase(premarket, BENCH_AS_OF, timer, fake, store, rate)
                 fake.bench_now = pd.Timestamp(MARKET_AS_OF).tz_convert("UTC")
                 cycle = _phase(market, MARKET_AS_OF, timer, fake, store, rate)
+                cycle.update(_cycle_minimum(cycle["result"]))
                 log("naive reference")
                 naive = _naive(ep, rate, latency, world, watchlist, naive_every, timer)
         log("daily load S3 vs local")

@@ -42,7 +42,8 @@ class BenchAlphaVantage(FakeAlphaVantage):
 
     1-min bars of a symbol (previous session and today, extended hours) are generated on
     request, cut at ``self.bench_now`` (moved forward between the premarket and market runs),
-    and pass through the premarket quote price at the quote's minute.
+    and pass through the premarket quote price at the quote's minute; quotes during the
+    session follow them.
     """
 
     def __init__(self, *args, sessions: list[date], quotes: dict[str, dict], **kwargs) -> None:
@@ -54,6 +55,22 @@ class BenchAlphaVantage(FakeAlphaVantage):
     def _intraday_frame(self, symbol: str, interval: str) -> pd.DataFrame:
         q = self.quote_book.get(symbol, {"price": 50.0, "timestamp": self.bench_now})
         return minute_bars(symbol, self.sessions, q["price"], q["timestamp"], self.bench_now)
+
+    def _quote(self, symbol: str) -> dict | None:
+        """Once today's regular session has a complete minute: the quote its 1-min bars imply
+        (last close; the session's open, high, low and volume so far), as a real feed's quote
+        during the session agrees with its bars. Before: the premarket quote."""
+        quote = super()._quote(symbol)
+        opened = pd.Timestamp(get_calendar().session_times(self.sessions[-1]).market_open)
+        if quote is None or self.bench_now < opened + pd.Timedelta(minutes=1):
+            return quote  # (and the premarket's 6,000 quotes generate no bars)
+        bars = self._intraday_frame(symbol, "1min")
+        regular = bars[bars["timestamp"] >= opened]
+        last = regular.iloc[-1]
+        return {**quote, "price": float(last["close"]), "close": float(last["close"]),
+                "timestamp": last["timestamp"], "open": float(regular["open"].iloc[0]),
+                "high": float(regular["high"].max()), "low": float(regular["low"].min()),
+                "volume": int(regular["volume"].sum())}
 
 
 def seed_world(store: ObjectStore, symbols: int, session: date, workers: int = 16,

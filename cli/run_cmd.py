@@ -50,7 +50,8 @@ def premarket(as_of: AsOf = None, force: Force = False, json_out: JsonOption = F
 
 @app.command("market")
 def market(as_of: AsOf = None, force: Force = False, json_out: JsonOption = False) -> None:
-    """1-min bars of the watchlist, AVWAP Reclaim, Breakout, EMA Pullback, ORB triggers."""
+    """Session quotes of the watchlist (1-min bars of ORB/AVWAP candidates only), AVWAP
+    Reclaim, Breakout, EMA Pullback, ORB triggers (until 11:30)."""
     from flows.market import market as flow_fn
 
     _run_mode("market", flow_fn, as_of, force, json_out)

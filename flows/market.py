@@ -1,14 +1,14 @@
 """Market flow (09:30-16:00 New York, every 15 minutes): session quotes of the watchlist in
 bulk, 1-min bars only for ORB candidates and AVWAP reclaims to confirm
 (:mod:`tradingstation.screeners.minute_needs`), then AVWAP Reclaim, Breakout, EMA Pullback and
-ORB triggers (once the opening range has formed).
+ORB triggers (once the opening range has formed; ORB until its window closes at 11:30).
 
     python flows/market.py --as-of 2025-11-24T10:30-05:00
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -16,6 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.console import print_summary
 from flows.runs import names_failed_task, session_run_name
 from flows.session import finish_closed, publish, run_script, scan_market, start_session
+from tradingstation.screeners.minute_needs import orb_window_open
 
 MARKET_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "orb")
 TITLES = {
@@ -24,6 +25,13 @@ TITLES = {
     "ema_pullback": "EMA Pullback",
     "orb": "Opening Range Breakout",
 }
+
+
+def market_screeners(session: date, as_of: datetime) -> tuple[str, ...]:
+    """The screeners a cycle at ``as_of`` runs: ORB only within its window."""
+    if orb_window_open(session, as_of):
+        return MARKET_SCREENERS
+    return tuple(name for name in MARKET_SCREENERS if name != "orb")
 
 
 @flow(name="market", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True,
@@ -43,8 +51,12 @@ def market(as_of: datetime | None = None, force: bool = False) -> dict:
     run = start_session("market", as_of, force)
     if run.session is None:
         return finish_closed(run)
-    watchlist, needs, found = scan_market(run, MARKET_SCREENERS, force)
-    sections = {TITLES[name]: found[name] for name in MARKET_SCREENERS}
+    screeners = market_screeners(run.session, run.as_of)
+    if "orb" not in screeners:
+        run.notes.append("ORB not screened after its window (11:30 New York): the session's "
+                         "ORB signals stay as published")
+    watchlist, needs, found = scan_market(run, screeners, force)
+    sections = {TITLES[name]: found[name] for name in screeners}
     return publish(run, "Market scan", sections, {
         "watchlist": watchlist,
         "minute_symbols": {"orb": needs.orb, "avwap_reclaim": needs.avwap_reclaim}})

@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     batch_size: int = Field(250, gt=0, le=10000, description="Symbols per Prefect task.")
     watchlist_cap: int = Field(300, gt=0, description="Max symbols in the intraday watchlist.")
     quotes_max_age_seconds: float = Field(
-        300.0, ge=0, description="Stored premarket quotes younger than this are reused, not "
-                                 "fetched again (0 = always fetch).")
+        300.0, ge=0, description="Stored premarket (and market-cycle session) quotes younger "
+                                 "than this are reused, not fetched again (0 = always fetch).")
 
     task_retries: int = Field(3, ge=0, le=10, description="Retries of a task that failed "
                                                          "with a transient error.")

@@ -61,6 +61,8 @@ def test_session_flow_makes_the_minimum_calls(bench_out):
     assert first["task_runs"]["total"] <= 200
     assert result["rerun"]["calls"] < first["calls"]
     assert result["naive_reference"]["task_runs"]["total"] == 3
+    cycle = result["market_cycle"]  # session quotes + 1-min bars of the candidates only
+    assert cycle["calls"] == cycle["minimum_calls"] < cycle["calls_before"]
 
 
 def test_watch_triggers_alerts_every_planted_idea_once(bench_out):

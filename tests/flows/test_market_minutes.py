@@ -1,6 +1,7 @@
 """The market cycle's calls (issue 18 #4): one cycle over a watchlist of N symbols makes
 ceil(N/100) bulk quote calls and 1-min calls only for the symbols a screener needs minutes of,
-and finds the same signals the old path (1-min bars for the whole watchlist) found.
+and finds the same signals the old path (1-min bars for the whole watchlist) found; after ORB's
+window, 1-min calls only for AVWAP reclaims.
 
 The demo market's planted history (every screener has true positives) is served through the
 local Alpha Vantage fake (real HTTP, AV JSON, bulk quotes with the regular session's
@@ -34,7 +35,8 @@ from tradingstation.storage.local import LocalStore
 pytestmark = pytest.mark.slow
 
 N_SYMBOLS = sum(len(v) for v in PLANTED.values()) + 4
-PREMARKET, CYCLE = ny_time(SESSION, 8, 45), ny_time(SESSION, 10, 30)
+PREMARKET, CYCLE, NOON = (ny_time(SESSION, 8, 45), ny_time(SESSION, 10, 30),
+                          ny_time(SESSION, 12, 0))
 
 
 def demo_history() -> tuple[pd.DataFrame, dict[str, dict[str, pd.DataFrame]]]:
@@ -76,7 +78,9 @@ def test_one_market_cycle_quotes_in_bulk_fetches_minutes_for_candidates_only(
         for name, value in {"TS_DATA_DIR": str(tmp_path), "TS_PROVIDER": "alphavantage",
                             "TS_ALPHAVANTAGE_API_KEY": "FAKE-KEY",
                             "TS_ALPHAVANTAGE_BASE_URL": fake.url,
-                            "TS_RATE_LIMIT_PER_MINUTE": "6000"}.items():
+                            "TS_RATE_LIMIT_PER_MINUTE": "6000",
+                            # these cycles run seconds apart, live ones 15 minutes
+                            "TS_QUOTES_MAX_AGE_SECONDS": "0"}.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
         store = LocalStore(tmp_path)
@@ -119,6 +123,20 @@ def test_one_market_cycle_quotes_in_bulk_fetches_minutes_for_candidates_only(
             session=SESSION, as_of=CYCLE, daily=load_panel(store, "daily"),
             intraday_1min=load_panel(store, "1min", watchlist),
             quotes=store.get_frame(keys.quotes_key(SESSION))), MARKET_SCREENERS)
+
+        # after ORB's window (11:30): no ORB, no minutes for its candidates; the session's
+        # ORB signals stay as the 10:30 cycle published them
+        orb_doc = store.get_json(keys.signals_key(SESSION, "orb"))
+        reveal(fake, history, NOON)
+        fake.reset_requests()
+        late = market(as_of=NOON, return_state=True).result()
+        reclaims_late = late["minute_symbols"]["avwap_reclaim"]
+        assert late["minute_symbols"]["orb"] == [] and "Opening Range Breakout" not in late[
+            "signals"]
+        assert sorted(r.symbol for r in fake.requests
+                      if r.function == "TIME_SERIES_INTRADAY") == reclaims_late
+        assert len(fake.requests) == math.ceil(len(watchlist) / 100) + len(reclaims_late)
+        assert store.get_json(keys.signals_key(SESSION, "orb")) == orb_doc
     assert all(new_signals.values()), {n: len(s) for n, s in new_signals.items()}
     # Breakout, EMA Pullback and AVWAP Reclaim: the same signals, today's bar built from
     # session quotes for most symbols instead of 1-min bars

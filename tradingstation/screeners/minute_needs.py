@@ -5,11 +5,14 @@ builds each symbol's developing daily bar from its quote
 (:func:`tradingstation.data.point_in_time.quote_daily_bar`): Breakout, EMA Pullback and AVWAP
 Reclaim read that bar. It fetches 1-min bars only for the symbols a screener needs minutes of:
 
-* **ORB candidates** (:meth:`OpeningRangeBreakout.in_play`): the symbols passing ORB's daily
+* **ORB candidates** (:meth:`OpeningRangeBreakout.in_play`), within the ORB window only (up to
+  ORB's expiry, 11:30 New York: :func:`orb_window_open`): the symbols passing ORB's daily
   filters (price > 5, 14-day ADV >= 1 M, ATR14 > 0.50) that moved at least ``watch_min_gap``
   (2 %) from the prior close at their newest premarket quote or their newest session quote.
   ORB needs their minutes for the opening range, its breakout bar and the range's relative
-  volume.
+  volume. After the window the market cycle does not run ORB (an ORB idea is no longer
+  actionable: the watcher expires it then), so the session's ORB signals stay as its last
+  cycle in the window published them.
 * **AVWAP Reclaim confirmations**: the symbols AVWAP Reclaim, run on the quote-built bar with
   ``min_score`` 0, reports as reclaiming an anchored VWAP (closed below it within
   ``reclaim_days`` sessions, the session quote now above it). Their bar is rebuilt from the
@@ -24,7 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from tradingstation.live.triggers import expiry_for
 from tradingstation.screeners.avwap_reclaim import AvwapReclaim
 from tradingstation.screeners.base import ScreenInput
 from tradingstation.screeners.orb import OpeningRangeBreakout
@@ -54,6 +59,12 @@ class MinuteNeeds:
                 "watchlist screened on session quotes")
 
 
+def orb_window_open(session: date, as_of: datetime) -> bool:
+    """Whether a market cycle at ``as_of`` still runs ORB: until ORB's expiry (11:30 New York,
+    :data:`tradingstation.live.triggers.EXPIRY_TIMES`, the close on a half day before it)."""
+    return as_of <= expiry_for(["orb"], session)
+
+
 def minute_needs(data: ScreenInput, watchlist: Sequence[str]) -> MinuteNeeds:
     """The watchlist symbols needing 1-min bars at ``data.as_of`` (see the module docstring).
 
@@ -64,7 +75,8 @@ def minute_needs(data: ScreenInput, watchlist: Sequence[str]) -> MinuteNeeds:
         watchlist: The session's watchlist; symbols outside it are never picked.
     """
     wanted = set(watchlist)
-    orb = [s for s in OpeningRangeBreakout().in_play(data) if s in wanted]
+    orb = ([s for s in OpeningRangeBreakout().in_play(data) if s in wanted]
+           if orb_window_open(data.session, data.as_of) else [])
     reclaims = AvwapReclaim().screen(data, min_score=0.0)
     avwap = sorted({s.symbol for s in reclaims if s.symbol in wanted})
     return MinuteNeeds(orb=orb, avwap_reclaim=avwap)
