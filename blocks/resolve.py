@@ -157,6 +157,6 @@ def resolve_provider(settings: Settings, now: datetime) -> MarketDataProvider:
             "TS_PROVIDER=alphavantage but no API key: set TS_ALPHAVANTAGE_API_KEY or register "
             f"the Secret block {settings.alphavantage_secret_block!r}"
         )
-    from tradingstation.providers.demo import DemoMarket
+    from tradingstation.providers.demo.market import DemoMarket
 
     return DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=now)

@@ -13,7 +13,8 @@ from tradingstation.anchors import anchors_at, find_anchors
 from tradingstation.calendar import get_calendar, ny_time
 from tradingstation.data import point_in_time as pit
 from tradingstation.data.panel import Panel
-from tradingstation.providers.demo import PLANTED, DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
+from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.screeners import SCREENERS, get_screener
 from tradingstation.screeners.base import ScreenInput
 from tradingstation.signals import Signal

@@ -9,7 +9,7 @@ from pathlib import Path
 from tradingstation.calendar import NY
 from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
-from tradingstation.providers.demo import DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage.local import LocalStore
 
 AS_OF = datetime(2025, 11, 24, 21, 0, tzinfo=NY)

@@ -16,7 +16,7 @@ import pytest
 from cli.fetch_cmd import BatchProgress, run_fetch_flow
 from tests.flows.conftest import Invoke
 from tradingstation.config import get_settings
-from tradingstation.providers.demo import PLANTED
+from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
 

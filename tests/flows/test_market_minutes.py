@@ -26,7 +26,8 @@ from tradingstation.config import get_settings
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.panel_store import load_panel
 from tradingstation.indicators import atr
-from tradingstation.providers.demo import PLANTED, DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
+from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.screeners.orb import OrbParams
 from tradingstation.storage import keys

@@ -19,7 +19,8 @@ from tests.flows.replay_support import (
 from tests.support.revealed_market import RevealedMarket
 from tradingstation.calendar import ny_time
 from tradingstation.config import get_settings
-from tradingstation.providers.demo import PLANTED, DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
+from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.storage.local import LocalStore
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ from flows.postmarket import postmarket
 from flows.premarket import premarket
 from tests.data.memory_store import CountingLocalStore
 from tradingstation.calendar import NY
-from tradingstation.providers.demo_plants import PLANTED
+from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
 from tradingstation.track.outcome import OutcomeRules

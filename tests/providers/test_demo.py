@@ -11,7 +11,8 @@ from tradingstation.calendar import NY, ny_time
 from tradingstation.contracts import BAR_COLUMNS, QUOTE_COLUMNS, UNIVERSE_COLUMNS, validate_bars
 from tradingstation.errors import InputError, SymbolNotFoundError
 from tradingstation.providers.base import MarketDataProvider
-from tradingstation.providers.demo import PLANTED, DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
+from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.storage.keys import SYMBOL_RE
 
 MARKET_NOW = ny_time(date(2025, 12, 3), 10, 15) + timedelta(seconds=30)  # Wed, market hours

@@ -9,7 +9,8 @@ import pytest
 
 from tradingstation.calendar import ny_time
 from tradingstation.data.panel import Panel
-from tradingstation.providers.demo import PLANTED, DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
+from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.screeners import DAILY_SCREENERS, get_screener
 from tradingstation.screeners.base import ScreenInput
 from tradingstation.signals import Signal

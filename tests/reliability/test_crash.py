@@ -26,7 +26,7 @@ import pytest
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
-from tradingstation.providers.demo import DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage.local import LocalStore
 from tradingstation.upkeep.verify import verify_store
 
@@ -48,7 +48,7 @@ DRIVER = textwrap.dedent("""
     from tradingstation.config import Settings
     from tradingstation.data.fetch import run_fetch_job
     from tradingstation.data.panel_store import load_panel
-    from tradingstation.providers.demo import DemoMarket
+    from tradingstation.providers.demo.market import DemoMarket
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore
 

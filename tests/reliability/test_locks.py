@@ -32,7 +32,7 @@ from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.universe import load_universe
-from tradingstation.providers.demo import DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
 from tradingstation.storage.locks import hold_dataset_locks, lock_directory, lock_path
@@ -57,7 +57,7 @@ DRIVER = textwrap.dedent("""
     from tradingstation.upkeep.backup import restore_backup
     from tradingstation.upkeep.cleanup import cleanup
     from tradingstation.upkeep.rebuild import rebuild_symbols
-    from tradingstation.providers.demo import DemoMarket
+    from tradingstation.providers.demo.market import DemoMarket
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore
     from tradingstation.storage.locks import hold_dataset_locks

@@ -36,7 +36,7 @@ from tradingstation.config import Settings
 from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.retention import retention_horizon
 from tradingstation.data.universe import load_universe
-from tradingstation.providers.demo import DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 from tradingstation.storage.local import LocalStore
@@ -57,7 +57,7 @@ DRIVER = textwrap.dedent("""
     from tradingstation.config import Settings
     from tradingstation.data.fetch import run_fetch_job
     from tradingstation.upkeep.cleanup import cleanup
-    from tradingstation.providers.demo import DemoMarket
+    from tradingstation.providers.demo.market import DemoMarket
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore
     from tradingstation.storage.locks import hold_dataset_locks

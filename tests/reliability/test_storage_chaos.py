@@ -25,7 +25,7 @@ from tests.support.moto_server import (
 from tradingstation.calendar import NY
 from tradingstation.config import Settings
 from tradingstation.errors import StorageError
-from tradingstation.providers.demo import DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage import keys
 from tradingstation.storage.base import sha256_hex
 from tradingstation.storage.s3 import S3Store

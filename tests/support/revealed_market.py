@@ -20,7 +20,7 @@ from tradingstation.calendar import get_calendar
 from tradingstation.contracts import QUOTE_COLUMNS, SESSION_QUOTE_COLUMNS
 from tradingstation.data import point_in_time
 from tradingstation.providers.base import MarketDataProvider
-from tradingstation.providers.demo import DemoMarket
+from tradingstation.providers.demo.market import DemoMarket
 
 
 class RevealedMarket(MarketDataProvider):

@@ -11,8 +11,8 @@ import pytest
 
 from tradingstation.calendar import get_calendar, ny_time
 from tradingstation.data.panel import Panel
-from tradingstation.providers.demo import DemoMarket
-from tradingstation.providers.demo_plants import PLANTED
+from tradingstation.providers.demo.market import DemoMarket
+from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.track.outcome import OutcomeRules
 from tradingstation.track.replay import run_backtest
 

@@ -41,9 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradingstation.providers.demo_intraday_plants import gap_premarket, orb_regular
-from tradingstation.providers.demo_series import DailyWindow
-from tradingstation.providers.demo_universe import Profile
+from tradingstation.providers.demo.intraday_plants import gap_premarket, orb_regular
+from tradingstation.providers.demo.series import DailyWindow
+from tradingstation.providers.demo.universe import Profile
 
 PLANTED: dict[str, list[str]] = {
     "gap_and_go": ["GPUP", "LEAP"],

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tradingstation.providers.demo_universe import Profile, stable_seed
+from tradingstation.providers.demo.universe import Profile, stable_seed
 
 GRID_START = np.datetime64("2016-01-04")  # a Monday
 GRID_END = np.datetime64("2037-01-01")

@@ -35,8 +35,8 @@ from tradingstation.contracts import (
 )
 from tradingstation.errors import DataError, InputError, SymbolNotFoundError
 from tradingstation.providers.base import Interval, MarketDataProvider
-from tradingstation.providers.demo_plants import PLANTED, PLANTED_SYMBOLS, PROFILES, apply_plants
-from tradingstation.providers.demo_series import (
+from tradingstation.providers.demo.plants import PLANTED, PLANTED_SYMBOLS, PROFILES, apply_plants
+from tradingstation.providers.demo.series import (
     GRID_END,
     GRID_START,
     DailyWindow,
@@ -46,7 +46,7 @@ from tradingstation.providers.demo_series import (
     round_window,
     session_bars,
 )
-from tradingstation.providers.demo_universe import (
+from tradingstation.providers.demo.universe import (
     Profile,
     build_listing,
     make_profile,
