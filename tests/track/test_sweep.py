@@ -17,6 +17,7 @@ from tradingstation.data.panel import FIELDS, Panel
 from tradingstation.screeners import DAILY_SCREENERS
 from tradingstation.track.paths import signal_rows
 from tradingstation.track.replay import (
+    ROW_ORDER,
     daily_sessions,
     replay_daily,
     replay_daily_by_session,
@@ -96,7 +97,8 @@ def test_fast_replay_equals_the_per_session_replay(market, params):
         assert mine.model_dump() == theirs.model_dump(), theirs.id
     # What a backtest keeps, built without the text: the same rows.
     rows = replay_daily_rows(market, days, DAILY_SCREENERS, params=params)
-    pd.testing.assert_frame_equal(rows, signal_rows(oracle))
+    expected = signal_rows(oracle).sort_values(ROW_ORDER, kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(rows, expected, check_exact=True)
 
 
 def test_fast_replay_equals_the_per_session_replay_with_52_week_anchors():
@@ -110,7 +112,8 @@ def test_fast_replay_equals_the_per_session_replay_with_52_week_anchors():
     assert any(s.symbol == market.symbols[0] and "52w" in s.reasons[0] for s in oracle)
     assert [s.model_dump() for s in fast] == [s.model_dump() for s in oracle]
     rows = replay_daily_rows(market, days, ["avwap_reclaim"], params=params)
-    pd.testing.assert_frame_equal(rows, signal_rows(oracle))
+    expected = signal_rows(oracle).sort_values(ROW_ORDER, kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(rows, expected, check_exact=True)
 
 
 def test_fast_replay_is_point_in_time(market):

@@ -50,9 +50,13 @@ def signal_rows(signals: list) -> pd.DataFrame:
     return rows_frame(records)
 
 
-def rows_frame(records: list[dict]) -> pd.DataFrame:
-    """Signal rows (dicts with :data:`SIGNAL_COLUMNS`) as :func:`signal_rows` frames them."""
-    frame = pd.DataFrame.from_records(records, columns=list(SIGNAL_COLUMNS))
+def rows_frame(records: list[dict] | dict[str, list]) -> pd.DataFrame:
+    """Signal rows (dicts with :data:`SIGNAL_COLUMNS`, or one list per column) as
+    :func:`signal_rows` frames them."""
+    if isinstance(records, dict):
+        frame = pd.DataFrame(records, columns=list(SIGNAL_COLUMNS))
+    else:
+        frame = pd.DataFrame.from_records(records, columns=list(SIGNAL_COLUMNS))
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     return frame
 

@@ -44,6 +44,7 @@ WARMUP_SESSIONS = 60  # SMA50 + the EMA slope window + room: no daily screen bef
 GAP_AND_GO_LEAD = pd.Timedelta(minutes=5)  # Gap & Go is replayed at 09:25 New York
 
 Progress = Callable[[int], None]
+ROW_ORDER = ["session", "screener", "symbol", "direction"]  # a backtest's signal rows
 
 # The daily screeners evaluated on every (session, symbol) of the panel at once.
 SWEEPS: dict[str, Callable[[Sweep, Any], list[list[Signal]]]] = {
@@ -105,6 +106,7 @@ def replay_daily_by_session(daily: Panel, sessions: Sequence[date], names: Seque
 def _sweep_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str],
                  params: Mapping[str, Mapping[str, Any]] | None, demo: bool,
                  progress: Progress | None, text: bool) -> list:
+    """Per session, per name in order: signals (``text``) or column dicts of signal rows."""
     params = params or {}
     parsed = {n: get_screener(n).parse_params(**params.get(n, {})) for n in names}
     unknown = [n for n in names if n not in SWEEPS]
@@ -115,7 +117,11 @@ def _sweep_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str],
     found: list = []
     for i in range(len(sessions)):
         for name in names:
-            found += per_name[name][i]
+            part = per_name[name][i]
+            if text:
+                found += part
+            elif len(part):
+                found.append(part)
         if progress:
             progress(1)
     return found
@@ -139,12 +145,17 @@ def replay_daily_rows(daily: Panel, sessions: Sequence[date], names: Sequence[st
                       params: Mapping[str, Mapping[str, Any]] | None = None,
                       progress: Progress | None = None) -> pd.DataFrame:
     """:func:`~tradingstation.track.paths.signal_rows` of :func:`replay_daily`'s signals,
-    without building their reasons and metrics (a backtest keeps only these columns).
+    without building their reasons and metrics (a backtest keeps only these columns), ordered
+    by :data:`ROW_ORDER`.
 
     Raises:
         InputError: as :func:`replay_daily`.
     """
-    return rows_frame(_sweep_daily(daily, sessions, names, params, False, progress, text=False))
+    parts = _sweep_daily(daily, sessions, names, params, False, progress, text=False)
+    if not parts:
+        return rows_frame([])
+    frame = rows_frame({c: np.concatenate([p[c] for p in parts]).tolist() for c in parts[0]})
+    return frame.sort_values(ROW_ORDER, kind="stable", ignore_index=True)
 
 
 def replay_intraday(daily: Panel, intraday: Panel, sessions: Sequence[date],
@@ -216,7 +227,7 @@ def run_backtest(daily: Panel, intraday: Panel | None = None, *,
             progress=progress)))
     frames = [f for f in frames if len(f)]
     frame = pd.concat(frames, ignore_index=True) if frames else signal_rows([])
-    frame = frame.sort_values(["session", "screener", "symbol", "direction"], kind="stable")
+    frame = frame.sort_values(ROW_ORDER, kind="stable")
     out = evaluate_signals(frame, daily, intraday, rules)
     out["demo"] = np.bool_(demo)
     return out

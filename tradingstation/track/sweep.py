@@ -34,13 +34,7 @@ import pandas as pd
 from tradingstation.calendar import get_calendar
 from tradingstation.data.panel import FIELDS, Panel
 from tradingstation.data.point_in_time import utc_day
-from tradingstation.screeners.base import (
-    ScreenInput,
-    Setup,
-    rank_signals,
-    signal_levels,
-    signal_score,
-)
+from tradingstation.screeners.base import ScreenInput, Setup, rank_signals
 from tradingstation.screeners.views import ViewTimes
 from tradingstation.signals import make_signal_id
 
@@ -178,34 +172,41 @@ class Sweep:
         """What session ``i``'s daily view tells the signal builders (a complete bar)."""
         return ViewTimes(pace=1.0, partial=False, newest=_Newest(self, i))  # type: ignore[arg-type]
 
-    def records(self, i: int, screener: str, setups: Iterable[Setup]) -> list[dict[str, Any]]:
-        """Session ``i``'s signal rows of ``setups``: the numbers :func:`build_signal` gives
-        them (rounded levels, score, id), without the text."""
+    def records(self, i: int, screener: str, setups: Iterable[Setup]) -> dict[str, np.ndarray]:
+        """Session ``i``'s signal rows of ``setups`` as columns
+        (:data:`~tradingstation.track.paths.SIGNAL_COLUMNS`): the numbers
+        :func:`~tradingstation.screeners.base.build_signal` gives them (cent-rounded levels,
+        nearest target first, score, id), computed for all at once, without the text."""
+        found = list(setups)
         day = self.sessions[i]
+        direction = np.array([s.direction for s in found], dtype=object)
+        sign = np.where(direction == "long", 1.0, -1.0)
+        entry = cents(np.array([s.entry for s in found], dtype="float64") + 0.0)
+        stop = cents(np.array([s.stop for s in found], dtype="float64") + 0.0)
+        with np.errstate(invalid="ignore"):
+            risk = cents((entry - stop) * sign)
+            ok = np.isfinite(entry) & np.isfinite(stop) & (risk > 0) & (stop > 0)
+        target, target2 = _targets(found, entry, risk, sign)
+        score = np.array([s.score for s in found], dtype="float64")
+        score = cents(np.where(np.isnan(score), 0.0, np.clip(score, 0.0, 10.0)), digits=1)
+        keep = np.flatnonzero(ok)
         when = pd.Timestamp(get_calendar().session_times(day).market_close).tz_convert("UTC")
-        out = []
-        for setup in setups:
-            levels = signal_levels(setup.direction, setup.entry, setup.stop, setup.targets)
-            if levels is None:
-                continue
-            targets = levels.targets
-            out.append({
-                "id": make_signal_id(screener, setup.symbol, day, setup.trigger),
-                "screener": screener, "symbol": setup.symbol, "session": day.isoformat(),
-                "timestamp": when, "direction": setup.direction, "status": "triggered",
-                "score": signal_score(setup.score), "entry": levels.entry, "stop": levels.stop,
-                "target": targets[0] if targets else np.nan,
-                "target2": targets[1] if len(targets) > 1 else np.nan,
-                "risk_per_share": levels.risk,
-            })
-        return out
+        return {
+            "id": np.array([make_signal_id(screener, found[j].symbol, day, found[j].trigger)
+                            for j in keep], dtype=object),
+            "screener": np.full(len(keep), screener, dtype=object),
+            "symbol": np.array([found[j].symbol for j in keep], dtype=object),
+            "session": np.full(len(keep), day.isoformat(), dtype=object),
+            "timestamp": np.full(len(keep), when, dtype=object),
+            "direction": direction[keep], "status": np.full(len(keep), "triggered", dtype=object),
+            "score": score[keep], "entry": entry[keep], "stop": stop[keep],
+            "target": target[keep], "target2": target2[keep], "risk_per_share": risk[keep],
+        }
 
     @staticmethod
-    def ranked(found: list) -> list:
-        """Signals (or rows) in a screen's order: by score, best first, then symbol."""
-        if found and isinstance(found[0], dict):
-            return sorted(found, key=lambda r: (-r["score"], r["symbol"], r["direction"]))
-        return rank_signals(found)
+    def ranked(found: Any) -> Any:
+        """Signals in a screen's order (by score, best first, then symbol); rows as they are."""
+        return found if isinstance(found, dict) else rank_signals(found)
 
     def screen_input(self, i: int) -> ScreenInput:
         """Session ``i``'s screening input as far as a signal reads it (session, as-of, demo);
@@ -213,6 +214,50 @@ class Sweep:
         day = self.sessions[i]
         as_of = get_calendar().session_times(day).market_close
         return ScreenInput(session=day, as_of=as_of, daily=_EMPTY, demo=self.demo)
+
+
+def cents(values: np.ndarray, digits: int = 2) -> np.ndarray:
+    """``round(v, digits)`` of every value, exactly as Python's correctly rounded ``round``
+    gives it: numpy's ``rint(v * 10**digits) / 10**digits`` agrees except where the scaled
+    value lies within rounding error of a half, and those few are rounded by Python."""
+    scale = 10.0 ** digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        out = np.rint(scaled) / scale
+        near = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    for j in np.flatnonzero(near):
+        out[j] = round(float(values[j]), digits)
+    return out
+
+
+def _targets(found: list[Setup], entry: np.ndarray, risk: np.ndarray,
+             sign: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and second target of each setup as ``signal_levels`` orders them: 1R and 2R
+    without explicit targets, else the explicit ones rounded, beyond the entry, distinct,
+    nearest first (setups have at most two explicit targets)."""
+    raw = np.full((len(found), 2), np.nan)
+    default = np.array([s.targets is None for s in found], dtype=bool)
+    for j, setup in enumerate(found):
+        if setup.targets is not None:
+            if len(setup.targets) > 2:
+                raise ValueError("a sweep setup has at most two explicit targets")
+            raw[j, : len(setup.targets)] = [np.nan if t is None else t for t in setup.targets]
+    with np.errstate(invalid="ignore"):
+        raw[~np.isfinite(raw)] = np.nan
+        rounded = np.stack([cents(raw[:, 0] + 0.0), cents(raw[:, 1] + 0.0)], axis=1)
+        gap = (rounded - entry[:, None]) * sign[:, None]
+        beyond = gap > 0
+        rounded[~beyond] = np.nan
+        rounded[beyond[:, 0] & beyond[:, 1] & (rounded[:, 0] == rounded[:, 1]), 1] = np.nan
+        gap[np.isnan(rounded)] = np.inf
+        swap = gap[:, 1] < gap[:, 0]
+        first = np.where(swap, rounded[:, 1], rounded[:, 0])
+        second = np.where(swap, rounded[:, 0], rounded[:, 1])
+        first, second = (np.where(np.isnan(first), second, first),
+                         np.where(np.isnan(first), np.nan, second))
+        one = cents(entry + sign * 1.0 * risk + 0.0)
+        two = cents(entry + sign * 2.0 * risk + 0.0)
+    return np.where(default, one, first), np.where(default, two, second)
 
 
 class _Newest(Mapping[str, Any]):
