@@ -32,8 +32,10 @@ def test_fetch_rate_makes_exactly_the_minimum_calls(bench_out):
 
 
 def test_backtest_replays_and_resolves_outcomes(bench_out):
-    result = backtest.run(symbols=30, sessions=3, measured=2, sample=1)
-    assert result["ours"]["sessions_measured"] == 2 and result["reference"]["sessions_run"] == 1
+    result = backtest.run(symbols=30, sessions=3, measured=3, sample=2)
+    assert result["ours"]["sessions_measured"] == 3 and result["reference"]["sessions_run"] == 2
+    assert result["reference"]["signals_on_sample"] > 0
+    assert result["agree_on_sample"] is True  # the same signals as the once-per-session step
     assert result["ours"]["signals"] >= result["ours"]["decided"] >= 0
     assert json.loads((bench_out / "backtest.json").read_text())["universe"]["sessions"] == 3
 
