@@ -12,9 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from blocks.register import NOTIFICATION_BLOCK, NOTIFICATION_TYPES
-from blocks.resolve import api_configured
+from blocks.resolve import api_configured, missing_operator_store, resolve_provider, resolve_store
+from deploy.alerts import FAILED_AUTOMATION, OVERDUE_AUTOMATION
 from deploy.deployments import (
     Finding,
+    _client,
     check_deployments,
     check_work_pool,
     expected_deployments,
@@ -119,7 +121,6 @@ def check_notification_block() -> Finding:
 
 def check_bucket(settings: Settings) -> Finding:
     """The store the flows use is reachable and writable (write/read/delete probe)."""
-    from blocks.resolve import missing_operator_store, resolve_store
     from tradingstation.upkeep.health import check_storage
 
     store = resolve_store(settings)
@@ -139,7 +140,6 @@ def check_api_key(settings: Settings) -> Finding:
     """The market-data API accepts the configured key (one cheap call)."""
     from datetime import UTC, datetime
 
-    from blocks.resolve import resolve_provider
     from tradingstation.upkeep.health import check_api, demo_reason
 
     demo_fix = "set TS_ALPHAVANTAGE_API_KEY (or the Secret block) for real data"
@@ -165,7 +165,6 @@ def check_api_key(settings: Settings) -> Finding:
 
 def check_workers(pool: str, now: datetime | None = None) -> Finding:
     """A worker polled the pool within the last ``WORKER_SILENCE``: scheduled runs get picked up."""
-    from deploy.deployments import _client
 
     now = now or datetime.now(UTC)
     name = f"worker {pool}"
@@ -188,8 +187,6 @@ def check_workers(pool: str, now: datetime | None = None) -> Finding:
 
 def check_automations() -> list[Finding]:
     """The alert automations exist and are enabled (else a failed run alerts nobody)."""
-    from deploy.alerts import FAILED_AUTOMATION, OVERDUE_AUTOMATION
-    from deploy.deployments import _client
 
     fix = "tradingstation alerts create  (recreates them, enabled)"
     findings = []

@@ -18,7 +18,7 @@ from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging.handlers import APILogHandler
 
 from tradingstation import logs
-from tradingstation.calendar import NY
+from tradingstation.calendar import NY, parse_as_of
 from tradingstation.config import Settings
 
 PACKAGE_LOGGER = "tradingstation"
@@ -61,8 +61,6 @@ def _parameters() -> dict[str, Any]:
 
 def _stamp(as_of: Any) -> str:
     """``YYYY-MM-DD HH:MM`` New York time of a run's ``as_of`` (default: now)."""
-    from tradingstation.calendar import parse_as_of
-
     try:
         instant = parse_as_of(as_of)
     except Exception:  # a bad as_of fails the run itself; its name just shows "now"

@@ -29,7 +29,8 @@ import httpx
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
 
-from blocks.resolve import api_configured
+from blocks.resolve import api_configured, resolve_store
+from tradingstation.config import get_settings
 from tradingstation.storage.base import ObjectStore
 from tradingstation.storage.locks import hold_dataset_locks
 
@@ -58,9 +59,6 @@ def ensure_lock(name: str) -> None:
 
 
 def _store_from_settings() -> ObjectStore:
-    from blocks.resolve import resolve_store
-    from tradingstation.config import get_settings
-
     return resolve_store(get_settings())
 
 
