@@ -1,3 +1,4 @@
 """Prefect server administration: the deployments declared in prefect.yaml (queries, schedules,
-cancelling), their pull step, alert automations and ``verify-deployment``. Sits above flows
-(it reads their names from the entrypoints) and blocks (it checks the registered ones)."""
+cancelling), their pull step, alert automations and ``verify-deployment``. Sits below flows/
+(the health flow asks it about the deployments): it reads the flow names of prefect.yaml's
+entrypoints from their source, as data, and never imports a flow. Uses blocks/ and the core."""
