@@ -1,5 +1,6 @@
 """Postmarket flow (16:00-20:00 New York): 30-min bars of the watchlist, Exhaustion Reversal,
-and the master dashboard (HTML + plan.json/csv in storage, markdown/table artifacts).
+1-min bars through the close of the session's signal symbols (the track record's entry-day
+paths), and the master dashboard (HTML + plan.json/csv in storage, markdown/table artifacts).
 
     python flows/postmarket.py --as-of 2025-11-24T17:00-05:00
 """
@@ -13,7 +14,15 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_summary
 from flows.runs import names_failed_task, session_run_name
-from flows.session import finish_closed, publish, run_script, scan_watchlist, start_session
+from flows.session import (
+    fetch_stage,
+    finish_closed,
+    publish,
+    run_script,
+    scan_watchlist,
+    start_session,
+)
+from tasks.analysis import session_signal_symbols
 from tasks.plan import publish_trade_plan
 from tradingstation.plan import RiskSettings
 
@@ -38,6 +47,12 @@ def postmarket(as_of: datetime | None = None, force: bool = False) -> dict:
     if run.session is None:
         return finish_closed(run)
     _, found = scan_watchlist(run, "intraday_30min", POSTMARKET_SCREENERS, force)
+    # The market cycles fetch 1-min bars only for their candidates (and ORB's until 11:30):
+    # the track record follows each signal from its entry day's minutes, so once a day the
+    # session's signal symbols get theirs through the close.
+    signalled = session_signal_symbols(run.store, run.session, run.as_of)
+    if signalled:
+        fetch_stage(run, "intraday_1min", tickers=signalled, force=force)
     dashboard = publish_trade_plan(run.store, run.as_of, run.settings, 24,
                                    RiskSettings.from_settings(run.settings))
     run.notes.append(f"dashboard: {len(dashboard.plan.ideas)} ideas, "

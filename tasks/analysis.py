@@ -22,7 +22,7 @@ from tradingstation.data.volume_profile import load_volume_profiles
 from tradingstation.errors import ObjectNotFoundError
 from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.screeners.minute_needs import MinuteNeeds, minute_needs
-from tradingstation.screeners.store import save_signals
+from tradingstation.screeners.store import load_signals, save_signals
 from tradingstation.signals import Signal
 from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore, put_frame_if_changed
@@ -129,6 +129,15 @@ def select_minute_symbols(
         needs = minute_needs(data, watchlist)
         log.info("%s", needs.summary())
         return needs
+
+
+@task(name="signal-symbols", cache_policy=NO_CACHE, **retry_options())
+def session_signal_symbols(store: ObjectStore, session: date, as_of: datetime) -> list[str]:
+    """Symbols of the session's stored signals stamped at or before ``as_of`` (every
+    screener): the symbols the track record follows from their entry day's 1-min bars."""
+    with logs.set_run_context(**run_ids()):
+        return sorted({s.symbol for s in load_signals(store, None, session=session,
+                                                     until=as_of)})
 
 
 @task(name="screen", cache_policy=NO_CACHE, **retry_options())

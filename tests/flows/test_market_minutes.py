@@ -1,7 +1,8 @@
 """The market cycle's calls (issue 18 #4): one cycle over a watchlist of N symbols makes
 ceil(N/100) bulk quote calls and 1-min calls only for the symbols a screener needs minutes of,
 and finds the same signals the old path (1-min bars for the whole watchlist) found; after ORB's
-window, 1-min calls only for AVWAP reclaims.
+window, 1-min calls only for AVWAP reclaims; postmarket brings the session's signal symbols'
+1-min bars to the close (what the track record follows).
 
 The demo market's planted history (every screener has true positives) is served through the
 local Alpha Vantage fake (real HTTP, AV JSON, bulk quotes with the regular session's
@@ -17,6 +18,7 @@ import pytest
 
 from blocks.resolve import resolve_provider
 from flows.market import MARKET_SCREENERS, market
+from flows.postmarket import postmarket
 from flows.premarket import premarket
 from tests.flows.replay_support import SESSION, found, record_screens
 from tests.support.fake_alphavantage import FakeAlphaVantage
@@ -30,23 +32,24 @@ from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.screeners import ScreenInput, run_screeners
 from tradingstation.screeners.orb import OrbParams
+from tradingstation.screeners.store import load_signals
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
 
 pytestmark = pytest.mark.slow
 
 N_SYMBOLS = sum(len(v) for v in PLANTED.values()) + 4
-PREMARKET, CYCLE, NOON = (ny_time(SESSION, 8, 45), ny_time(SESSION, 10, 30),
-                          ny_time(SESSION, 12, 0))
+PREMARKET, CYCLE, NOON, CLOSED = (ny_time(SESSION, 8, 45), ny_time(SESSION, 10, 30),
+                                  ny_time(SESSION, 12, 0), ny_time(SESSION, 16, 30))
 
 
 def demo_history() -> tuple[pd.DataFrame, dict[str, dict[str, pd.DataFrame]]]:
-    """The demo market's listing and each stock's daily and 1-min bars through SESSION."""
+    """The demo market's listing and each symbol's daily, 1-min and 30-min bars."""
     demo = DemoMarket(seed=42, n_symbols=N_SYMBOLS, now=ny_time(SESSION, 20, 0))
     listing = demo.listing()
     listing = listing[listing["asset_type"] == "Stock"].reset_index(drop=True)
     return listing, {s: {"daily": demo.daily_bars(s, full=True),
-                         "1min": demo.intraday_bars(s, "1min", full=True)}
+                         **{i: demo.intraday_bars(s, i, full=True) for i in ("1min", "30min")}}
                      for s in listing["symbol"]}
 
 
@@ -138,6 +141,19 @@ def test_one_market_cycle_quotes_in_bulk_fetches_minutes_for_candidates_only(
                       if r.function == "TIME_SERIES_INTRADAY") == reclaims_late
         assert len(fake.requests) == math.ceil(len(watchlist) / 100) + len(reclaims_late)
         assert store.get_json(keys.signals_key(SESSION, "orb")) == orb_doc
+
+        # postmarket: 1-min bars through the close for the session's signal symbols only (the
+        # track record's entry-day paths), once
+        reveal(fake, history, CLOSED)
+        fake.reset_requests()
+        assert postmarket(as_of=CLOSED, return_state=True).is_completed()
+        signalled = sorted({s.symbol for s in load_signals(store, None, session=SESSION)})
+        assert sorted(r.symbol for r in fake.requests if r.function == "TIME_SERIES_INTRADAY"
+                      and r.params["interval"] == "1min") == signalled
+        last_minute = pd.Timestamp(ny_time(SESSION, 15, 59))
+        for symbol in signalled:
+            assert store.get_frame(keys.bars_key("1min", symbol))["timestamp"].max() \
+                >= last_minute, symbol
     assert all(new_signals.values()), {n: len(s) for n, s in new_signals.items()}
     # Breakout, EMA Pullback and AVWAP Reclaim: the same signals, today's bar built from
     # session quotes for most symbols instead of 1-min bars
