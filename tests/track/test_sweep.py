@@ -101,6 +101,21 @@ def test_fast_replay_equals_the_per_session_replay(market, params):
     pd.testing.assert_frame_equal(rows, expected, check_exact=True)
 
 
+def test_fast_replay_equals_the_per_session_replay_from_the_first_row(market):
+    """Sessions from the panel's first row on (no history, short windows), not consecutive,
+    other parameters (short lookback, slope longer than a young anchor)."""
+    days = list(market.index.date[::3])
+    params = {"avwap_reclaim": {"lookback_days": 5, "slope_days": 20, "min_score": 4.0},
+              "breakout": {"max_base_days": 10, "min_consolidation_days": 2, "tight_days": 8}}
+    oracle = replay_daily_by_session(market, days, DAILY_SCREENERS, params=params)
+    fast = replay_daily(market, days, DAILY_SCREENERS, params=params)
+    assert len({s.screener for s in oracle}) == 4 and len(oracle) > 100
+    assert [s.model_dump() for s in fast] == [s.model_dump() for s in oracle]
+    rows = replay_daily_rows(market, days, DAILY_SCREENERS, params=params)
+    expected = signal_rows(oracle).sort_values(ROW_ORDER, kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(rows, expected, check_exact=True)
+
+
 def test_fast_replay_equals_the_per_session_replay_with_52_week_anchors():
     market = year_market()
     days = daily_sessions(market, 20)

@@ -129,6 +129,8 @@ def _window_anchors(b: dict[str, np.ndarray], valid: np.ndarray, t: int,
                     lookback: int) -> list[tuple[np.ndarray, ...]]:
     """The highest-volume day of the lookback window before row ``t`` and the 52-week extremes
     (only for symbols with a whole year of bars before ``t``)."""
+    if t == 0:  # no bars before the panel's first session: no anchors
+        return []
     first = max(t - lookback, 0)
     v, allowed = b["volume"][first:t], valid[first:t]
     top = _extreme_rows(v, allowed, largest=True)
