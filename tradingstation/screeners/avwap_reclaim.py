@@ -148,7 +148,7 @@ def reclaim_inputs(data: ScreenInput, p: AvwapReclaimParams) -> dict[str, np.nda
 @dataclass(frozen=True)
 class AnchorLevels:
     """Each symbol's anchors as ``(rank, symbol)`` arrays; rank k is a symbol's k-th anchor in
-    date order. A symbol with fewer anchors has empty slots: kind ``""``, day -1, NaN levels.
+    date order. A symbol with fewer anchors has empty slots: kind None, day -1, NaN levels.
 
     Attributes:
         kind, date, strength: The anchor's type, date and strength (:mod:`tradingstation.anchors`).
@@ -191,7 +191,7 @@ def anchor_levels(d: Panel, anchors: pd.DataFrame, p: AvwapReclaimParams) -> Anc
     ages = len(d.index) - 1 - np.searchsorted(d.index, starts)
     av_now, av_then, was_below = _avwaps(d, anchors, ranks, cols, shape, p)
     return AnchorLevels(
-        kind=rank_table(ranks, cols, shape, kind, "", object),
+        kind=rank_table(ranks, cols, shape, kind, None, object),
         date=rank_table(ranks, cols, shape, anchors["anchor_date"].to_numpy(), None, object),
         strength=rank_table(ranks, cols, shape, strength, np.nan, "float64"),
         day=rank_table(ranks, cols, shape, starts.as_unit("ns").asi8, -1, np.int64),

@@ -89,7 +89,7 @@ def _levels(sweep: Sweep, i: int, found: Anchors, pair: np.ndarray, paths: _Path
             below |= prior < paths.at(pair, age - back)
     kind = KINDS[found.code]
     return ar.AnchorLevels(
-        kind=ar.rank_table(ranks, col, shape, kind, "", object),
+        kind=ar.rank_table(ranks, col, shape, kind, None, object),
         date=ar.rank_table(ranks, col, shape, sweep.dates[found.row], None, object),
         strength=ar.rank_table(ranks, col, shape, found.strength, np.nan, "float64"),
         day=ar.rank_table(ranks, col, shape, sweep.stamps_ns[found.row], -1, np.int64),

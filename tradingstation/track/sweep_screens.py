@@ -86,25 +86,26 @@ def _base(sweep: Sweep, p: bo.BreakoutParams) -> dict[str, np.ndarray]:
     every session: walks back one row at a time from the row before each session's."""
     b = sweep.bars
     limit = np.minimum(p.max_base_days, sweep.rows)[:, None]  # rows the cut looks back over
-    run_high, run_low = sweep.at(b["high"], -1), sweep.at(b["low"], -1)
+    run_high, run_low = sweep.at(b["high"], -1).copy(), sweep.at(b["low"], -1).copy()
     whole = ~np.isnan(run_high) & ~np.isnan(run_low)
     with np.errstate(invalid="ignore", divide="ignore"):
         depth = (run_high - run_low) / run_high
     still = whole & (depth <= p.max_depth) & (limit > 0)
-    base = {"base_len": still.astype(np.int64), "base_high": run_high, "base_low": run_low,
-            "depth": depth, "tight": depth}
+    base = {"base_len": still.astype(np.int64), "base_high": run_high.copy(),
+            "base_low": run_low.copy(), "depth": depth.copy(), "tight": depth.copy()}
     for k in range(1, int(limit.max(initial=0))):
         h, lo = sweep.at(b["high"], -1 - k), sweep.at(b["low"], -1 - k)
         whole &= ~np.isnan(h) & ~np.isnan(lo)
-        run_high, run_low = np.fmax(run_high, h), np.fmin(run_low, lo)
+        np.fmax(run_high, h, out=run_high)
+        np.fmin(run_low, lo, out=run_low)
         with np.errstate(invalid="ignore", divide="ignore"):
-            depth = (run_high - run_low) / run_high
+            np.divide(run_high - run_low, run_high, out=depth)
         still &= whole & (depth <= p.max_depth) & (k < limit)
         base["base_len"] += still
         for name, value in (("base_high", run_high), ("base_low", run_low), ("depth", depth)):
-            base[name] = np.where(still, value, base[name])
+            np.copyto(base[name], value, where=still)
         if k < p.tight_days:
-            base["tight"] = np.where(still, depth, base["tight"])
+            np.copyto(base["tight"], depth, where=still)
     return base
 
 
