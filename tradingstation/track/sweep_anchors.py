@@ -174,6 +174,7 @@ def session_anchors(sweep: Sweep, lookback: int) -> list[Anchors]:
                   events.strength[lo:hi][seen])]
         parts += _window_anchors(b, valid, t, lookback)
         col, row, code, strength = (np.concatenate(p) for p in zip(*parts, strict=True))
-        order = np.lexsort((code, row, col))
+        # By symbol, row, type: one int64 key (unique: a type is found once per bar).
+        order = np.argsort((col * (t + 1) + row) * len(CODE) + code)
         out.append(Anchors(col[order], row[order], code[order], strength[order]))
     return out

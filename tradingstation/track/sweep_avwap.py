@@ -47,20 +47,20 @@ def _paths(sweep: Sweep, rows: np.ndarray, cols: np.ndarray, length: np.ndarray)
     h, lo, c, v = b["high"], b["low"], b["close"], b["volume"]
     valid = ~(np.isnan(h) | np.isnan(lo) | np.isnan(c) | np.isnan(v))
     with np.errstate(invalid="ignore"):
-        pv = np.where(valid, (h + lo + c) / 3.0 * v, 0.0)
-    vol = np.where(valid, v, 0.0)
+        pv = np.where(valid, (h + lo + c) / 3.0 * v, 0.0).ravel()
+    vol, valid = np.where(valid, v, 0.0).ravel(), valid.ravel()
     order = np.argsort(-length, kind="stable")  # longest first: the live ones are a prefix
-    r0, c0, size = rows[order], cols[order], length[order]
+    cell, size = rows[order] * h.shape[1] + cols[order], length[order]  # flat index
     base = np.r_[0, np.cumsum(size)[:-1]]
     flat = np.full(int(size.sum()), np.nan)
     first = np.full(len(order), -1)
     sum_pv, sum_v = np.zeros(len(order)), np.zeros(len(order))
     live = np.searchsorted(-size, -np.arange(int(size.max(initial=0))))  # sizes > j
     for j, k in enumerate(live.tolist()):
-        r, col = r0[:k] + j, c0[:k]
-        sum_pv[:k] += pv[r, col]
-        sum_v[:k] += vol[r, col]
-        ok = valid[r, col] & (sum_v[:k] > 0)
+        at = cell[:k] + j * h.shape[1]
+        sum_pv[:k] += pv.take(at)
+        sum_v[:k] += vol.take(at)
+        ok = valid.take(at) & (sum_v[:k] > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             flat[base[:k] + j] = np.where(ok, sum_pv[:k] / sum_v[:k], np.nan)
         fresh = ok & (first[:k] < 0)
