@@ -33,8 +33,8 @@ from bench.synth import BENCH_AS_OF, per_symbol_bars
 from bench.synth import daily_panel as make_panel
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tests.support.fake_av_data import as_traded
+from tests.support.fetching import fetch_job
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.ledger import ledger_row, update_ledger
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
@@ -85,7 +85,7 @@ def _job(symbols, store, fake, rate, settings, force) -> tuple[dict, object]:
     provider = AlphaVantageProvider(KEY, fake.url, limiter, timeout=10)
     fake.reset_requests()
     with stopwatch() as t:
-        report = run_fetch_job("daily", store, provider, BENCH_AS_OF, settings,
+        report = fetch_job("daily", store, provider, BENCH_AS_OF, settings,
                                tickers=symbols, force=force)
     figures = _rate_figures(fake, t["seconds"], rate)
     figures["limiter"] = limiter.stats()

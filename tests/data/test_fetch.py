@@ -9,16 +9,11 @@ import pytest
 
 from tests.data.counting_provider import CountingProvider
 from tests.data.memory_store import CountingLocalStore, MemoryStore
+from tests.support.fetching import fetch_job
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.contracts import bar_problems
-from tradingstation.data.fetch import (
-    fetch_batch,
-    prepare_job,
-    run_fetch_job,
-    split_batches,
-    summarize_job,
-)
+from tradingstation.data.fetch import fetch_batch, prepare_job, split_batches, summarize_job
 from tradingstation.data.ledger import load_ledger
 from tradingstation.errors import (
     DataError,
@@ -61,8 +56,8 @@ def bars(store, dataset, symbol):
 def fresh_start(store, settings, now=MON_NIGHT, symbols=SYMBOLS):
     """Universe + full daily history, then counters reset."""
     provider = CountingProvider(symbols, now)
-    assert run_fetch_job("universe", store, provider, now, settings).exit_code == 0
-    report = run_fetch_job("daily", store, provider, now, settings)
+    assert fetch_job("universe", store, provider, now, settings).exit_code == 0
+    report = fetch_job("daily", store, provider, now, settings)
     assert report.counts == {"ok": len(symbols)}
     provider.calls.clear()
     store.reset_counts()
@@ -76,7 +71,7 @@ def test_first_run_fetches_full_history_and_rerun_is_free(any_store, settings):
         stored = bars(store, "daily", symbol)
         assert len(stored) == 252 and bar_problems(stored) == []  # a year: the default
         assert stored["timestamp"].iloc[-1] == pd.Timestamp("2024-06-17", tz="UTC")
-    report = run_fetch_job("daily", store, provider, MON_NIGHT, settings)
+    report = fetch_job("daily", store, provider, MON_NIGHT, settings)
     assert provider.total_calls == 0 and report.calls == 0
     assert store.total_puts == 0
     assert report.counts == {"fresh": 4} and report.exit_code == 0
@@ -85,17 +80,17 @@ def test_first_run_fetches_full_history_and_rerun_is_free(any_store, settings):
 def test_rerun_without_a_ledger_is_still_free(store, settings):
     provider = fresh_start(store, settings)
     store.delete(keys.ledger_key("daily"))
-    report = run_fetch_job("daily", store, provider, MON_NIGHT, settings)
+    report = fetch_job("daily", store, provider, MON_NIGHT, settings)
     assert provider.total_calls == 0 and report.counts == {"fresh": 4}
 
 
 def test_planning_lists_stored_bars_only_when_the_ledger_lacks_symbols(store, settings):
     provider = fresh_start(store, settings)
-    run_fetch_job("daily", store, provider, MON_NIGHT, settings)
+    fetch_job("daily", store, provider, MON_NIGHT, settings)
     assert store.lists[keys.bars_prefix("daily")] == 0  # the ledger knows every symbol
     assert not [k for k in store.gets if k.startswith("bars/")]
     store.delete(keys.ledger_key("daily"))
-    report = run_fetch_job("daily", store, provider, MON_NIGHT, settings)
+    report = fetch_job("daily", store, provider, MON_NIGHT, settings)
     assert report.counts == {"fresh": 4} and store.lists[keys.bars_prefix("daily")] == 1
 
 
@@ -103,7 +98,7 @@ def test_slightly_stale_symbols_cost_one_compact_call_each(any_store, settings):
     store = any_store
     provider = fresh_start(store, settings)
     provider.now = FRI_NIGHT
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings)
     for symbol in SYMBOLS:
         assert provider.calls_for(symbol) == {"compact": 1}
         stored = bars(store, "daily", symbol)
@@ -118,7 +113,7 @@ def test_slightly_stale_symbols_cost_one_compact_call_each(any_store, settings):
     assert (ledger["bar_count"] == 252).all() and (ledger["outcome"] == "ok").all()
     provider.calls.clear()
     store.reset_counts()
-    assert run_fetch_job("daily", store, provider, FRI_NIGHT, settings).calls == 0
+    assert fetch_job("daily", store, provider, FRI_NIGHT, settings).calls == 0
     assert store.total_puts == 0
 
 
@@ -126,7 +121,7 @@ def test_deep_gap_is_repaired_with_a_full_call(store, settings):
     provider = fresh_start(store, settings)
     later = datetime(2025, 1, 28, 3, 0, tzinfo=UTC)  # ~150 sessions later
     provider.now = later
-    report = run_fetch_job("daily", store, provider, later, settings, tickers=["AAA"])
+    report = fetch_job("daily", store, provider, later, settings, tickers=["AAA"])
     assert provider.calls_for("AAA") == {"full": 1}
     stored = bars(store, "daily", "AAA")
     expected = CAL.sessions_back(CAL.last_completed_session(later), 252)
@@ -136,7 +131,7 @@ def test_deep_gap_is_repaired_with_a_full_call(store, settings):
 
 def test_force_refetches_fresh_symbols_and_writes_nothing_unchanged(store, settings):
     provider = fresh_start(store, settings)
-    report = run_fetch_job("daily", store, provider, MON_NIGHT, settings, force=True)
+    report = fetch_job("daily", store, provider, MON_NIGHT, settings, force=True)
     assert all(provider.calls_for(s) == {"compact": 1} for s in SYMBOLS)
     assert report.counts == {"ok": 4}
     # Same content: no bars object is rewritten (the ledger records the new fetch).
@@ -146,7 +141,7 @@ def test_force_refetches_fresh_symbols_and_writes_nothing_unchanged(store, setti
 
 def test_force_compact_never_asks_for_full_and_reports_the_hole(store, settings):
     provider = CountingProvider(SYMBOLS, MON_NIGHT)
-    report = run_fetch_job("daily", store, provider, MON_NIGHT, settings, tickers="aaa,BBB",
+    report = fetch_job("daily", store, provider, MON_NIGHT, settings, tickers="aaa,BBB",
                            force_compact=True)
     assert all(mode == "compact" for (_, _, mode) in provider.calls)
     assert provider.total_calls == 2
@@ -161,7 +156,7 @@ def test_one_failing_symbol_does_not_stop_the_others(store, settings):
     provider.now = FRI_NIGHT
     provider.failures = {"BBB": ThrottledError("rate limit reached"),
                          "CCC": SymbolNotFoundError("unknown symbol CCC")}
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings)
     outcome = {o.symbol: o for o in report.outcomes}
     assert outcome["AAA"].outcome == outcome["BRK.B"].outcome == "ok"
     assert outcome["BBB"].outcome == "failed" and outcome["BBB"].transient
@@ -175,7 +170,7 @@ def test_one_failing_symbol_does_not_stop_the_others(store, settings):
     # The next run retries the failed symbols only.
     provider.failures = {}
     provider.calls.clear()
-    run_fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    fetch_job("daily", store, provider, FRI_NIGHT, settings)
     assert {s for (_, s, _) in provider.calls} == {"BBB", "CCC"}
 
 
@@ -198,7 +193,7 @@ def test_every_symbol_failing_exits_non_zero(store, settings):
     provider = fresh_start(store, settings)
     provider.now = FRI_NIGHT
     provider.failures = {s: ProviderError("HTTP 500") for s in SYMBOLS}
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings)
     assert report.counts == {"failed": 4} and report.exit_code == 1
 
 
@@ -207,7 +202,7 @@ def test_bad_api_key_stops_the_job_and_exits_non_zero(store):
     provider = fresh_start(store, settings)
     provider.now = FRI_NIGHT
     provider.failures = {s: InvalidApiKeyError("the API key was rejected") for s in SYMBOLS}
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings)
     assert provider.total_calls == 1  # no call after the key was refused
     assert report.fatal_error == "the API key was rejected" and report.exit_code == 1
     assert sum("not attempted" in o.reason for o in report.outcomes) == 3
@@ -217,7 +212,7 @@ def test_premium_refusal_stops_further_full_requests(store):
     settings = Settings(http_concurrency=1)
     provider = CountingProvider(SYMBOLS, MON_NIGHT)
     provider.failures = {s: PremiumEndpointError("full output is premium") for s in SYMBOLS}
-    report = run_fetch_job("daily", store, provider, MON_NIGHT, settings, tickers=SYMBOLS)
+    report = fetch_job("daily", store, provider, MON_NIGHT, settings, tickers=SYMBOLS)
     assert provider.total_calls == 1
     assert all("--force-compact" in o.reason for o in report.outcomes)
 
@@ -228,20 +223,20 @@ def test_bad_tickers_rejected_before_any_call_or_write(any_store, settings):
     provider.now = FRI_NIGHT
     for tickers in (["AAA", "bad ticker"], "AAA,../etc", ["AAA", 7]):
         with pytest.raises(InputError):
-            run_fetch_job("daily", store, provider, FRI_NIGHT, settings, tickers=tickers)
+            fetch_job("daily", store, provider, FRI_NIGHT, settings, tickers=tickers)
     with pytest.raises(InputError, match="unknown fetch job"):
-        run_fetch_job("weekly", store, provider, FRI_NIGHT, settings)
+        fetch_job("weekly", store, provider, FRI_NIGHT, settings)
     with pytest.raises(InputError):
-        run_fetch_job("daily", store, provider, datetime(2024, 6, 22), settings)
+        fetch_job("daily", store, provider, datetime(2024, 6, 22), settings)
     with pytest.raises(InputError):
-        run_fetch_job("universe", store, provider, FRI_NIGHT, settings, tickers=["AAA"])
+        fetch_job("universe", store, provider, FRI_NIGHT, settings, tickers=["AAA"])
     assert provider.total_calls == 0 and store.total_puts == 0
 
 
 def test_daily_without_universe_is_a_clear_error(store, settings):
     provider = CountingProvider(SYMBOLS, MON_NIGHT)
     with pytest.raises(ObjectNotFoundError, match="fetch universe"):
-        run_fetch_job("daily", store, provider, MON_NIGHT, settings)
+        fetch_job("daily", store, provider, MON_NIGHT, settings)
     assert provider.total_calls == 0
 
 
@@ -251,7 +246,7 @@ def test_invalid_provider_data_is_quarantined_and_nothing_merged(any_store, sett
     before = bars(store, "daily", "AAA")
     provider.now = FRI_NIGHT
     provider.invalid = {"AAA"}
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings)
     outcome = {o.symbol: o for o in report.outcomes}["AAA"]
     assert outcome.outcome == "failed" and "high below" in outcome.reason
     assert bars(store, "daily", "AAA").equals(before)
@@ -267,21 +262,21 @@ def test_known_no_data_is_not_refetched(store, settings):
     provider = fresh_start(store, settings)
     provider.now = FRI_NIGHT
     provider.halted_after = {"CCC": pd.Timestamp("2024-06-18", tz="UTC")}
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings)
     outcome = {o.symbol: o for o in report.outcomes}["CCC"]
     assert outcome.outcome == "no_data" and "no bar for 2024-06-21" in outcome.reason
     assert bars(store, "daily", "CCC")["timestamp"].iloc[-1] == pd.Timestamp("2024-06-18",
                                                                              tz="UTC")
     provider.calls.clear()
     store.reset_counts()
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings)
     assert provider.total_calls == 0 and store.total_puts == 0
     assert {o.symbol: o.outcome for o in report.outcomes}["CCC"] == "known_no_data"
 
 
 def test_intraday_30min_full_then_compact_then_free(store, settings):
     provider = CountingProvider(SYMBOLS, MON_NIGHT)
-    report = run_fetch_job("intraday_30min", store, provider, MON_NIGHT, settings,
+    report = fetch_job("intraday_30min", store, provider, MON_NIGHT, settings,
                            tickers=["AAA", "BBB"])
     assert report.counts == {"ok": 2} and provider.calls_for("AAA") == {"full": 1}
     stored = bars(store, "30min", "AAA")
@@ -290,25 +285,25 @@ def test_intraday_30min_full_then_compact_then_free(store, settings):
     ten_am = datetime(2024, 6, 18, 14, 5, tzinfo=UTC)
     provider.now = ten_am
     provider.calls.clear()
-    run_fetch_job("intraday_30min", store, provider, ten_am, settings, tickers=["AAA", "BBB"])
+    fetch_job("intraday_30min", store, provider, ten_am, settings, tickers=["AAA", "BBB"])
     assert provider.calls_for("AAA") == {"compact": 1}
     stored = bars(store, "30min", "AAA")
     assert len(stored) == 500
     assert stored["timestamp"].iloc[-1] == pd.Timestamp("2024-06-18 13:30", tz="UTC")
     provider.calls.clear()
     store.reset_counts()
-    run_fetch_job("intraday_30min", store, provider, ten_am, settings, tickers=["AAA", "BBB"])
+    fetch_job("intraday_30min", store, provider, ten_am, settings, tickers=["AAA", "BBB"])
     assert provider.total_calls == 0 and store.total_puts == 0
 
 
 def test_intraday_1min_keeps_seven_days_and_deep_history_uses_months(store, settings):
     provider = CountingProvider(SYMBOLS, MON_NIGHT)
-    run_fetch_job("intraday_1min", store, provider, MON_NIGHT, settings, tickers=["AAA"])
+    fetch_job("intraday_1min", store, provider, MON_NIGHT, settings, tickers=["AAA"])
     stored = bars(store, "1min", "AAA")
     assert stored["timestamp"].min() >= pd.Timestamp(MON_NIGHT) - pd.Timedelta(days=7)
     assert stored["timestamp"].iloc[-1] == pd.Timestamp("2024-06-17 23:59", tz="UTC")
     deep = Settings(retention_30min_bars=2000)
-    run_fetch_job("intraday_30min", store, provider, MON_NIGHT, deep, tickers=["AAA"])
+    fetch_job("intraday_30min", store, provider, MON_NIGHT, deep, tickers=["AAA"])
     assert provider.calls_for("AAA") == {"full": 2, "2024-03": 1, "2024-04": 1, "2024-05": 1}
     assert len(bars(store, "30min", "AAA")) == 2000
 
@@ -317,7 +312,7 @@ def test_batches_cover_every_symbol_and_progress_is_reported(store, settings):
     symbols = [f"S{i:02d}" for i in range(7)]
     provider = CountingProvider(symbols, MON_NIGHT)
     seen = []
-    report = run_fetch_job("daily", store, provider, MON_NIGHT, settings, tickers=symbols,
+    report = fetch_job("daily", store, provider, MON_NIGHT, settings, tickers=symbols,
                            force_compact=True, progress=lambda d, t: seen.append((d, t)))
     assert len(split_batches(prepare_job("daily", store, provider, FRI_NIGHT, settings,
                                          symbols).requests, 2)) == 4
@@ -328,15 +323,15 @@ def test_batches_cover_every_symbol_and_progress_is_reported(store, settings):
 
 def test_universe_job_snapshots_once_a_day(store, settings):
     provider = CountingProvider([*SYMBOLS, "bad^x"], MON_NIGHT)
-    report = run_fetch_job("universe", store, provider, MON_NIGHT, settings)
+    report = fetch_job("universe", store, provider, MON_NIGHT, settings)
     assert report.exit_code == 0 and report.details["kept"] == 4
     assert report.details["dropped"]["symbol"] == 1
     assert store.exists(keys.universe_history_key(datetime(2024, 6, 17).date()))  # NY day
     store.reset_counts()
-    again = run_fetch_job("universe", store, provider, MON_NIGHT, settings)
+    again = fetch_job("universe", store, provider, MON_NIGHT, settings)
     assert again.calls == 0 and store.total_puts == 0 and again.counts == {"fresh": 1}
     provider.failures = {}
-    forced = run_fetch_job("universe", store, provider, MON_NIGHT, settings, force=True)
+    forced = fetch_job("universe", store, provider, MON_NIGHT, settings, force=True)
     assert forced.calls == 1 and store.total_puts == 0  # same listing: nothing rewritten
 
 
@@ -345,10 +340,10 @@ def test_bars_still_in_progress_are_not_stored(store, settings):
     midday = datetime(2024, 6, 18, 17, 10, 30, tzinfo=UTC)  # 13:10:30 New York
     provider.now = midday
     provider.serve_partial = True
-    run_fetch_job("daily", store, provider, midday, settings, tickers=["AAA"])
+    fetch_job("daily", store, provider, midday, settings, tickers=["AAA"])
     assert bars(store, "daily", "AAA")["timestamp"].iloc[-1] == pd.Timestamp("2024-06-17",
                                                                              tz="UTC")
-    run_fetch_job("intraday_1min", store, provider, midday, settings, tickers=["AAA"])
+    fetch_job("intraday_1min", store, provider, midday, settings, tickers=["AAA"])
     assert bars(store, "1min", "AAA")["timestamp"].iloc[-1] == pd.Timestamp(
         "2024-06-18 17:09", tz="UTC")
 
@@ -358,7 +353,7 @@ def test_corrupt_stored_bars_are_never_overwritten(store, settings):
     store.put_bytes(keys.bars_key("daily", "AAA"), b"garbage")
     provider.now = FRI_NIGHT
     provider.calls.clear()
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings, tickers=["AAA", "BBB"])
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings, tickers=["AAA", "BBB"])
     outcome = {o.symbol: o for o in report.outcomes}
     assert outcome["AAA"].outcome == "failed" and "not readable parquet" in outcome["AAA"].reason
     assert store.get_bytes(keys.bars_key("daily", "AAA")) == b"garbage"
@@ -371,7 +366,7 @@ def test_provider_data_error_with_the_rejected_frame_is_quarantined(store, setti
     error = DataError("AAA daily bars rejected: 1 duplicate timestamps")
     error.frame = pd.DataFrame({"timestamp": ["2024-06-21", "2024-06-21"], "close": [1.0, 2.0]})
     provider.failures = {"AAA": error}
-    report = run_fetch_job("daily", store, provider, FRI_NIGHT, settings, tickers=["AAA"])
+    report = fetch_job("daily", store, provider, FRI_NIGHT, settings, tickers=["AAA"])
     assert report.outcomes[0].reason == "AAA daily bars rejected: 1 duplicate timestamps"
     [key] = report.quarantined
     assert len(store.get_frame(key)) == 2
@@ -383,7 +378,7 @@ def test_intraday_job_without_tickers_fetches_the_watchlist(store, settings):
     store.put_frame(keys.anchors_key(session), pd.DataFrame({"symbol": ["CCC", "AAA"]}))
     premarket = datetime(2024, 6, 18, 9, 0, tzinfo=UTC)
     provider.now = premarket
-    report = run_fetch_job("intraday_30min", store, provider, premarket, settings)
+    report = fetch_job("intraday_30min", store, provider, premarket, settings)
     assert sorted(o.symbol for o in report.outcomes) == ["AAA", "CCC"]
     assert store.exists(keys.bars_key("30min", "CCC"))
     assert not store.exists(keys.bars_key("30min", "BBB"))

@@ -11,8 +11,8 @@ import pytest
 from tests.data.counting_provider import CountingProvider
 from tests.data.memory_store import MemoryStore
 from tests.data.test_fetch import MON_NIGHT, SYMBOLS, bars
+from tests.support.fetching import fetch_job
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.ledger import load_ledger, rebuild_ledger
 from tradingstation.data.provenance import frame_source
 from tradingstation.data.quotes import fetch_quotes
@@ -36,18 +36,18 @@ def settings():
 def test_a_switch_of_provider_replaces_the_stored_series_instead_of_merging(settings):
     store = MemoryStore()
     demo = DemoMarket(SYMBOLS, MON_NIGHT)
-    run_fetch_job("universe", store, demo, MON_NIGHT, settings)
-    assert run_fetch_job("daily", store, demo, MON_NIGHT, settings).counts == {"ok": 4}
+    fetch_job("universe", store, demo, MON_NIGHT, settings)
+    assert fetch_job("daily", store, demo, MON_NIGHT, settings).counts == {"ok": 4}
     assert {frame_source(bars(store, "daily", s)) for s in SYMBOLS} == {"demo"}
     assert set(load_ledger(store, "daily")["source"]) == {"demo"}
 
     real = RealMarket(SYMBOLS, MON_NIGHT)
     # the real market has no bar after June 10th for AAA: a merge would keep the demo bars
     real.halted_after = {"AAA": pd.Timestamp("2024-06-10", tz="UTC")}
-    universe = run_fetch_job("universe", store, real, MON_NIGHT, settings)
+    universe = fetch_job("universe", store, real, MON_NIGHT, settings)
     assert universe.calls == 1  # today's demo snapshot is not the real universe
     assert frame_source(store.get_frame(keys.universe_key())) == "alphavantage"
-    report = run_fetch_job("daily", store, real, MON_NIGHT, settings)
+    report = fetch_job("daily", store, real, MON_NIGHT, settings)
     assert report.calls == 4 and "fresh" not in report.counts
     assert all("came from demo" in o.reason for o in report.outcomes)
     assert bars(store, "daily", "AAA")["timestamp"].iloc[-1] == pd.Timestamp("2024-06-10",
@@ -55,7 +55,7 @@ def test_a_switch_of_provider_replaces_the_stored_series_instead_of_merging(sett
     assert {frame_source(bars(store, "daily", s)) for s in SYMBOLS} == {"alphavantage"}
     ledger = load_ledger(store, "daily")
     assert set(ledger["source"]) == {"alphavantage"}
-    assert run_fetch_job("daily", store, real, MON_NIGHT, settings).calls == 0  # now its own
+    assert fetch_job("daily", store, real, MON_NIGHT, settings).calls == 0  # now its own
     rebuilt = rebuild_ledger(store, "daily")
     assert set(rebuilt["source"]) == {"alphavantage"}
 
@@ -63,12 +63,12 @@ def test_a_switch_of_provider_replaces_the_stored_series_instead_of_merging(sett
 def test_a_failed_refetch_keeps_the_old_source_recorded(settings):
     store = MemoryStore()
     demo = DemoMarket(SYMBOLS, MON_NIGHT)
-    run_fetch_job("daily", store, demo, MON_NIGHT, settings, tickers=SYMBOLS)
+    fetch_job("daily", store, demo, MON_NIGHT, settings, tickers=SYMBOLS)
     real = RealMarket(SYMBOLS, MON_NIGHT)
     from tradingstation.errors import SymbolNotFoundError
 
     real.failures = {"BBB": SymbolNotFoundError("BBB: unknown symbol")}
-    run_fetch_job("daily", store, real, MON_NIGHT, settings, tickers=SYMBOLS)
+    fetch_job("daily", store, real, MON_NIGHT, settings, tickers=SYMBOLS)
     sources = load_ledger(store, "daily").set_index("symbol")["source"]
     assert sources["BBB"] == "demo" and frame_source(bars(store, "daily", "BBB")) == "demo"
     assert sources.drop("BBB").eq("alphavantage").all()

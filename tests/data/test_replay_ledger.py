@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from tests.data.memory_store import MemoryStore
+from tests.support.fetching import fetch_job
 from tests.support.frame_provider import FrameProvider
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.ledger import load_ledger
 from tradingstation.storage import keys
 from tradingstation.upkeep.verify import verify_store
@@ -36,14 +36,14 @@ def test_a_forced_replay_that_rewrites_bars_keeps_the_ledger_consistent():
     full = daily_history()
     holed = full[full["timestamp"].dt.date != HOLE].reset_index(drop=True)
     provider = FrameProvider(daily={"AAA": holed})
-    assert run_fetch_job("universe", store, provider, TODAY, settings).exit_code == 0
-    assert run_fetch_job("daily", store, provider, TODAY, settings).exit_code == 0
+    assert fetch_job("universe", store, provider, TODAY, settings).exit_code == 0
+    assert fetch_job("daily", store, provider, TODAY, settings).exit_code == 0
     live = load_ledger(store, "daily").set_index("symbol").loc["AAA"]
     assert live["bar_count"] == len(holed)
 
     # The provider has since filled its hole; a replay of yesterday, forced, merges it in.
     provider.daily["AAA"] = full
-    assert run_fetch_job("daily", store, provider, YESTERDAY, settings, force=True).exit_code == 0
+    assert fetch_job("daily", store, provider, YESTERDAY, settings, force=True).exit_code == 0
     stored = store.get_frame(keys.bars_key("daily", "AAA"))
     assert len(stored) == len(full)
 

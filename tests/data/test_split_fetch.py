@@ -24,13 +24,13 @@ from tests.data.split_world import (
 )
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tests.support.fake_av_data import as_traded
+from tests.support.fetching import fetch_job
 from tests.support.frame_provider import FrameProvider
 from tradingstation import indicators as ind
 from tradingstation.anchors import find_anchors
 from tradingstation.calendar import NY
 from tradingstation.config import Settings
 from tradingstation.data.corporate_actions import reconcile_splits, resolve_split
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.provenance import frame_source, with_source
@@ -74,7 +74,7 @@ def _fetch_all(store, fake, now=AS_OF, jobs=("intraday_1min", "intraday_30min", 
     settings = Settings()
     reports = {}
     for job in jobs:
-        reports[job] = run_fetch_job(job, store, _provider(fake), now, settings, tickers=SYMBOLS)
+        reports[job] = fetch_job(job, store, _provider(fake), now, settings, tickers=SYMBOLS)
     return reports
 
 
@@ -166,7 +166,7 @@ def test_a_day_without_candidates_costs_no_splits_call(world, fake, store) -> No
     # The next session: one more bar each; the compact refetch overlaps pre-split bars, served
     # as-traded, which the fetch adjusts by the applied splits before merging.
     world.serve(fake, NEXT_AS_OF.date())
-    report = run_fetch_job("daily", store, _provider(fake), NEXT_AS_OF, Settings(),
+    report = fetch_job("daily", store, _provider(fake), NEXT_AS_OF, Settings(),
                            tickers=SYMBOLS)
     assert fake.count(function="TIME_SERIES_DAILY") == 3
     assert fake.count(function="SPLITS") == 0
@@ -206,7 +206,7 @@ def test_a_split_the_provider_does_not_report_is_caught_by_verify_and_not_screen
     # Asked once: the next day's fetch makes no SPLITS call for them.
     fake.reset_requests()
     world.serve(fake, NEXT_AS_OF.date(), report_splits=False)
-    run_fetch_job("daily", store, _provider(fake), NEXT_AS_OF, Settings(), tickers=SYMBOLS)
+    fetch_job("daily", store, _provider(fake), NEXT_AS_OF, Settings(), tickers=SYMBOLS)
     assert fake.count(function="SPLITS") == 0
 
 
@@ -294,10 +294,10 @@ def test_on_the_split_morning_the_premarket_minutes_reveal_it(world, fake, store
         minutes = world.upto(world.intraday[(symbol, "1min")], split_day)
         fake.set_intraday(symbol, "1min", as_traded(minutes, SPLITS[symbol]))
     settings = Settings()
-    run_fetch_job("daily", store, _provider(fake), morning, settings, tickers=symbols)
+    fetch_job("daily", store, _provider(fake), morning, settings, tickers=symbols)
     assert fake.count(function="SPLITS") == 0  # the daily bars do not show it yet
     raw_daily = load_panel(store, "daily")
-    report = run_fetch_job("intraday_1min", store, _provider(fake), morning, settings,
+    report = fetch_job("intraday_1min", store, _provider(fake), morning, settings,
                            tickers=symbols)
     assert fake.count(function="SPLITS") == 1
     assert report.details["splits"]["recomputed"] == [FORWARD]
@@ -357,11 +357,11 @@ def test_a_provider_that_adjusted_its_history_does_not_move_the_split(world, fak
     split_day = SPLITS[FORWARD][0][0]
     before = CAL.previous_session(split_day)
     fake.set_daily(FORWARD, as_traded(world.upto(world.daily[FORWARD], before), SPLITS[FORWARD]))
-    run_fetch_job("daily", store, _provider(fake), datetime.combine(before, time(21), NY),
+    fetch_job("daily", store, _provider(fake), datetime.combine(before, time(21), NY),
                   Settings(), tickers=[FORWARD])
     fake.set_daily(FORWARD, world.upto(world.daily[FORWARD], AS_OF.date()))  # adjusted by AV
     fake.reset_requests()
-    report = run_fetch_job("daily", store, _provider(fake), AS_OF, Settings(), tickers=[FORWARD])
+    report = fetch_job("daily", store, _provider(fake), AS_OF, Settings(), tickers=[FORWARD])
     assert fake.count(function="SPLITS") == 1
     assert report.details["splits"]["applied"] == [
         f"{FORWARD} {split_day.isoformat()} x4 (daily)"]
@@ -374,7 +374,7 @@ def test_without_corporate_action_data_a_big_move_never_blocks_a_symbol(world, s
     dismissed (no call, still screened), and verify ignores demo-sourced bars."""
     daily = world.upto(world.daily[FORWARD], AS_OF.date())
     provider = FrameProvider(daily={FORWARD: as_traded(daily, SPLITS[FORWARD])})
-    report = run_fetch_job("daily", store, provider, AS_OF, Settings(), tickers=[FORWARD])
+    report = fetch_job("daily", store, provider, AS_OF, Settings(), tickers=[FORWARD])
     assert report.details["splits"]["calls"] == 0 and report.details["splits"]["unresolved"] == {}
     entry = load_split_ledger(store).get(FORWARD, SPLITS[FORWARD][0][0])
     assert entry["state"] == "dismissed" and "no corporate-action data" in entry["reason"]

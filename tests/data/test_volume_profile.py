@@ -84,12 +84,12 @@ def test_profile_keeps_the_most_sessions_any_setting_can_ask_for() -> None:
 def test_a_1min_fetch_records_the_sessions_retention_trims() -> None:
     from tests.data.counting_provider import CountingProvider
     from tests.data.test_fetch import MON_NIGHT
+    from tests.support.fetching import fetch_job
     from tradingstation.config import Settings
-    from tradingstation.data.fetch import run_fetch_job
 
     store = MemoryStore()
     provider = CountingProvider(["AAA"], MON_NIGHT)
-    report = run_fetch_job("intraday_1min", store, provider, MON_NIGHT, Settings(),
+    report = fetch_job("intraday_1min", store, provider, MON_NIGHT, Settings(),
                            tickers=["AAA"])
     assert report.counts == {"ok": 1}
     retained = store.get_frame(keys.bars_key("1min", "AAA"))["timestamp"]

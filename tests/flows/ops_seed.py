@@ -6,9 +6,9 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from tests.support.fetching import fetch_job
 from tradingstation.calendar import NY
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage.local import LocalStore
 
@@ -23,9 +23,9 @@ def seed_store(root: Path) -> LocalStore:
     settings = Settings(data_dir=root, demo_symbols=DEMO_SYMBOLS)
     store = LocalStore(root)
     provider = DemoMarket(seed=settings.demo_seed, n_symbols=DEMO_SYMBOLS, now=AS_OF)
-    run_fetch_job("universe", store, provider, AS_OF, settings)
-    run_fetch_job("daily", store, provider, AS_OF, settings)
-    run_fetch_job("intraday_1min", store, provider, AS_OF, settings, tickers=INTRADAY)
+    fetch_job("universe", store, provider, AS_OF, settings)
+    fetch_job("daily", store, provider, AS_OF, settings)
+    fetch_job("intraday_1min", store, provider, AS_OF, settings, tickers=INTRADAY)
     return store
 
 

@@ -15,7 +15,10 @@ import pytest
 
 from cli.fetch_cmd import BatchProgress, run_fetch_flow
 from tests.flows.conftest import Invoke
+from tests.support.fetching import fetch_job
 from tradingstation.config import get_settings
+from tradingstation.data.ledger import load_ledger
+from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.providers.demo.plants import PLANTED
 from tradingstation.storage import keys
 from tradingstation.storage.local import LocalStore
@@ -88,6 +91,33 @@ def test_fetch_flow_progress_advances_once_per_batch(market: Market) -> None:
     assert market.progress.percent == 100.0
     assert market.progress.description == (f"fetch daily: {SYMBOLS} of {SYMBOLS} symbols need "
                                            f"calls; {batches} of {batches} batches done")
+
+
+def test_the_test_fetch_helper_composes_what_the_fetch_flow_does(
+    market: Market, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tests.support.fetching.fetch_job stands in for the flow in many tests: same store
+    # contents and reports, or those tests would prove something the flow does not do.
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    settings, as_of = get_settings(), datetime.fromisoformat(CLOSE)
+    provider = DemoMarket(seed=settings.demo_seed, n_symbols=SYMBOLS, now=as_of)
+    helper = LocalStore(tmp_path / "helper")
+    fetch_job("universe", helper, provider, as_of, settings)
+    daily = fetch_job("daily", helper, provider, as_of, settings).to_dict()
+    fetch_job("intraday_1min", helper, provider, as_of, settings, tickers=GAPPERS)
+    assert {k: daily[k] for k in ("calls", "writes", "counts", "details")} == {
+        k: market.daily[k] for k in ("calls", "writes", "counts", "details")}
+    flow = LocalStore(market.root)
+    for prefix in ("bars/", "universe/"):
+        keys_ = [i.key for i in helper.list_objects(prefix)]
+        assert keys_ and keys_ == [i.key for i in flow.list_objects(prefix)]
+        assert all(helper.get_bytes(k) == flow.get_bytes(k) for k in keys_)
+    for dataset in ("daily", "1min"):
+        mine = load_ledger(helper, dataset).drop(columns="fetched_at")
+        theirs = load_ledger(flow, dataset).drop(columns="fetched_at")
+        assert mine.equals(theirs[theirs["symbol"].isin(mine["symbol"])].reset_index(drop=True))
 
 
 def test_fetch_prints_summary_then_a_rerun_costs_no_call(store: LocalStore, invoke: Invoke

@@ -23,9 +23,9 @@ from flows.premarket import premarket
 from tests.flows.replay_support import SESSION, found, record_screens
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tests.support.fake_av_reveal import reveal
+from tests.support.fetching import fetch_job
 from tradingstation.calendar import ny_time
 from tradingstation.config import get_settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.panel_store import load_panel
 from tradingstation.indicators import atr
 from tradingstation.providers.demo.market import DemoMarket
@@ -122,7 +122,7 @@ def test_one_market_cycle_quotes_in_bulk_fetches_minutes_for_candidates_only(
         # every symbol from them (no session quotes)
         settings = get_settings()
         provider = resolve_provider(settings, CYCLE)
-        run_fetch_job("intraday_1min", store, provider, CYCLE, settings, tickers=watchlist)
+        fetch_job("intraday_1min", store, provider, CYCLE, settings, tickers=watchlist)
         old = run_screeners(ScreenInput(
             session=SESSION, as_of=CYCLE, daily=load_panel(store, "daily"),
             intraday_1min=load_panel(store, "1min", watchlist),

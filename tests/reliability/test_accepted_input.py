@@ -17,10 +17,10 @@ import pytest
 
 from tests.reliability.cli_harness import ROOT, invoke, run_script
 from tests.reliability.retrying import Attempts, retry
+from tests.support.fetching import fetch_job
 from tests.support.frame_provider import FrameProvider
 from tradingstation.calendar import NY
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.errors import InputError, PermanentError, StorageRefusedError, TransientError
 from tradingstation.screeners import SCREENERS, get_screener
 from tradingstation.storage.local import LocalStore
@@ -104,7 +104,7 @@ def test_a_read_only_filesystem_is_permanent_and_not_retried(
     provider = FrameProvider(daily={"AAPL": bars})
     job_attempts = Attempts()
     with pytest.raises(StorageRefusedError, match=r"(?i)read-only"):
-        retry(lambda: run_fetch_job("daily", store, provider, NOW, Settings(),
+        retry(lambda: fetch_job("daily", store, provider, NOW, Settings(),
                                     tickers=["AAPL"]), attempts=job_attempts)
     assert job_attempts.attempts == 1 and sum(provider.calls.values()) == 1
     assert not [p for p in (tmp_path / "data").rglob("*") if p.is_file()]

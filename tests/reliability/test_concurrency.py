@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tests.support.fetching import fetch_job
 from tests.support.frame_provider import FrameProvider
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.storage.local import LocalStore
 
 SYMBOLS = [f"S{i:02d}" for i in range(24)]
@@ -65,7 +65,7 @@ def test_two_sessions_writing_the_same_symbols_lose_no_bar(tmp_path: Path, recor
                     barrier: threading.Barrier = barrier):
             store = LocalStore(root)
             barrier.wait()
-            return run_fetch_job("daily", store, provider, now, settings, tickers=SYMBOLS,
+            return fetch_job("daily", store, provider, now, settings, tickers=SYMBOLS,
                                  force=True)
 
         with ThreadPoolExecutor(2) as pool:

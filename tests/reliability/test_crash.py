@@ -23,9 +23,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.support.fetching import fetch_job
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage.local import LocalStore
 from tradingstation.upkeep.verify import verify_store
@@ -46,7 +46,7 @@ DRIVER = textwrap.dedent("""
     from datetime import datetime
     from tradingstation.anchors import find_anchors
     from tradingstation.config import Settings
-    from tradingstation.data.fetch import run_fetch_job
+    from tests.support.fetching import fetch_job
     from tradingstation.data.panel_store import load_panel
     from tradingstation.providers.demo.market import DemoMarket
     from tradingstation.storage import keys
@@ -58,8 +58,8 @@ DRIVER = textwrap.dedent("""
     provider = DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=now)
     tick = lambda done, total: print("progress", flush=True)
     print("ready", flush=True)
-    run_fetch_job("universe", store, provider, now, settings)
-    run_fetch_job("daily", store, provider, now, settings, progress=tick)
+    fetch_job("universe", store, provider, now, settings)
+    fetch_job("daily", store, provider, now, settings, progress=tick)
     anchors = find_anchors(load_panel(store, "daily"), lookback_days=30)
     store.put_frame(keys.anchors_key(now.date()), anchors.reset_index(drop=True))
     print("done", flush=True)
@@ -128,7 +128,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path, record_figures) 
 
         provider = DemoMarket(seed=settings.demo_seed, n_symbols=SYMBOLS, now=now)
         for job in ("universe", "daily"):
-            report = run_fetch_job(job, store, provider, now, settings)
+            report = fetch_job(job, store, provider, now, settings)
             assert report.exit_code == 0 and not report.failed, report.summary()
             rerun_writes += report.writes
         if trial % 5 == 0:  # the rerun repaired everything (checked every 5th trial: time)

@@ -19,6 +19,7 @@ import pytest
 from tests.reliability.cli_harness import invoke, run_script
 from tests.reliability.conftest import snapshot_tree
 from tests.support.fake_alphavantage import FakeAlphaVantage
+from tests.support.fetching import fetch_job
 from tests.support.frame_provider import FrameProvider
 from tests.support.moto_server import (
     create_bucket,
@@ -29,7 +30,6 @@ from tests.support.moto_server import (
 )
 from tradingstation.calendar import NY
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.errors import DataError
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
@@ -274,10 +274,10 @@ def test_bad_provider_bars_are_quarantined_never_merged(spoil, via_http, tmp_pat
             fake.set_daily("BADX", spoil(_good_daily()))
             provider = AlphaVantageProvider(API_KEY, fake.url, RateLimiter(per_minute=600),
                                             timeout=5)
-            report = run_fetch_job("daily", store, provider, NOW, Settings(), tickers=["BADX"])
+            report = fetch_job("daily", store, provider, NOW, Settings(), tickers=["BADX"])
     else:
         provider = FrameProvider(daily={"BADX": spoil(_good_daily())})
-        report = run_fetch_job("daily", store, provider, NOW, Settings(), tickers=["BADX"])
+        report = fetch_job("daily", store, provider, NOW, Settings(), tickers=["BADX"])
     (outcome,) = report.outcomes
     assert outcome.outcome == "failed" and "BADX" in outcome.reason
     assert snapshot_tree(tmp_path / "data" / "bars") == before  # nothing merged
@@ -289,7 +289,7 @@ def test_unsorted_provider_bars_are_put_in_order_not_rejected(tmp_path: Path) ->
     # Alpha Vantage answers newest first: order is normalised at the boundary, not an error.
     store = LocalStore(tmp_path / "data")
     provider = FrameProvider(daily={"ORDR": _unsorted(_good_daily())})
-    report = run_fetch_job("daily", store, provider, NOW, Settings(), tickers=["ORDR"])
+    report = fetch_job("daily", store, provider, NOW, Settings(), tickers=["ORDR"])
     assert report.outcomes[0].outcome == "ok"
     stored = store.get_frame("bars/daily/ORDR.parquet")
     assert stored["timestamp"].is_monotonic_increasing and stored["timestamp"].is_unique
@@ -305,10 +305,10 @@ def test_corrupt_stored_bars_are_reported_by_key_and_left_alone(tmp_path: Path) 
     assert {p.key for p in report.problems if p.kind == "unreadable"} >= {key}
     provider = FrameProvider(daily={"CORR": _good_daily()})
     with pytest.raises(DataError, match=r"ledger/daily\.parquet"):
-        run_fetch_job("daily", store, provider, NOW, Settings(), tickers=["CORR"])
+        fetch_job("daily", store, provider, NOW, Settings(), tickers=["CORR"])
     store.delete("ledger/daily.parquet")
     before = snapshot_tree(tmp_path / "data")
-    fetch = run_fetch_job("daily", store, provider, NOW, Settings(), tickers=["CORR"])
+    fetch = fetch_job("daily", store, provider, NOW, Settings(), tickers=["CORR"])
     (outcome,) = fetch.outcomes
     assert outcome.outcome == "failed" and key in outcome.reason and "\n" not in outcome.reason
     assert store.get_bytes(key) == b"PAR1 this is not parquet at all PAR1"

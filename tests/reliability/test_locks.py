@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 
 from tasks.locks import dataset_locks
+from tests.support.fetching import fetch_job
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.universe import load_universe
 from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage import keys
@@ -53,7 +53,7 @@ DRIVER = textwrap.dedent("""
     import json, sys
     from datetime import datetime
     from tradingstation.config import Settings
-    from tradingstation.data.fetch import run_fetch_job
+    from tests.support.fetching import fetch_job
     from tradingstation.upkeep.backup import restore_backup
     from tradingstation.upkeep.cleanup import cleanup
     from tradingstation.upkeep.rebuild import rebuild_symbols
@@ -81,7 +81,7 @@ DRIVER = textwrap.dedent("""
             rebuild_symbols(store, provider, "daily", symbols, now, settings)
     elif op == "fetch":
         with hold_dataset_locks(store, ["daily"], timeout):
-            report = run_fetch_job("daily", store, provider, now, settings, force=True)
+            report = fetch_job("daily", store, provider, now, settings, force=True)
         assert not report.failed, report.summary()
     elif op == "cleanup":
         with hold_dataset_locks(store, keys.DATASETS, timeout):
@@ -127,7 +127,7 @@ def _seed(root: Path) -> None:
     store = LocalStore(root)
     provider = DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=NOW)
     for job in ("universe", "daily", "intraday_1min"):
-        report = run_fetch_job(job, store, provider, NOW, settings)
+        report = fetch_job(job, store, provider, NOW, settings)
         assert report.exit_code == 0, report.summary()
     create_backup(store, "2025-11-24", NOW)
 
@@ -226,7 +226,7 @@ def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.Mo
     settings = Settings(**SETTINGS)
     provider = DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=NOW)
     for job in ("universe", "daily"):
-        assert run_fetch_job(job, store, provider, NOW, settings).exit_code == 0
+        assert fetch_job(job, store, provider, NOW, settings).exit_code == 0
     symbol = load_universe(store)[0]
     seen: list[tuple[str, str, bool]] = []
 

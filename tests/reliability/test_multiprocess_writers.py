@@ -30,10 +30,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.support.fetching import fetch_job
 from tests.support.moto_server import create_bucket, moto_s3_config, running_moto_server
 from tradingstation.calendar import NY, get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.fetch import run_fetch_job
 from tradingstation.data.retention import retention_horizon
 from tradingstation.data.universe import load_universe
 from tradingstation.providers.demo.market import DemoMarket
@@ -55,7 +55,7 @@ DRIVER = textwrap.dedent("""
     import json, os, sys, time
     from datetime import datetime
     from tradingstation.config import Settings
-    from tradingstation.data.fetch import run_fetch_job
+    from tests.support.fetching import fetch_job
     from tradingstation.upkeep.cleanup import cleanup
     from tradingstation.providers.demo.market import DemoMarket
     from tradingstation.storage import keys
@@ -105,7 +105,7 @@ DRIVER = textwrap.dedent("""
         for job, tickers in jobs[role]:  # one lock per stage, as flows.session.fetch_stage
             dataset = "1min" if job == "intraday_1min" else job
             with hold_dataset_locks(store, [dataset], 120):
-                report = run_fetch_job(job, store, provider, now, settings, tickers=tickers,
+                report = fetch_job(job, store, provider, now, settings, tickers=tickers,
                                        force=True)
             assert not report.failed, report.summary()
         open(os.path.join(handshake, f"{role}-done"), "w").close()
@@ -132,10 +132,10 @@ def _provider(now: datetime) -> DemoMarket:
 def _seed(store: ObjectStore, seed_now: datetime) -> list[str]:
     """Universe, daily and 1-min bars of every symbol as of ``seed_now``; the symbols."""
     for job in ("universe", "daily"):
-        report = run_fetch_job(job, store, _provider(seed_now), seed_now, Settings(**SETTINGS))
+        report = fetch_job(job, store, _provider(seed_now), seed_now, Settings(**SETTINGS))
         assert report.exit_code == 0, report.summary()
     symbols = load_universe(store)
-    report = run_fetch_job("intraday_1min", store, _provider(seed_now), seed_now,
+    report = fetch_job("intraday_1min", store, _provider(seed_now), seed_now,
                            Settings(**SETTINGS), tickers=symbols)
     assert not report.failed, report.summary()
     return symbols
@@ -157,7 +157,7 @@ def _control(template: Path, root: Path, now: datetime, symbols: list[str]) -> d
     cleanup(store, now, settings)
     out = {"cleaned_1min": _stamps(store, "1min")}
     for job in ("daily", "intraday_1min"):
-        report = run_fetch_job(job, store, _provider(now), now, settings, tickers=symbols,
+        report = fetch_job(job, store, _provider(now), now, settings, tickers=symbols,
                                force=True)
         assert not report.failed, report.summary()
     return {**out, "1min": _stamps(store, "1min"), "daily": _stamps(store, "daily")}

@@ -2,9 +2,8 @@
 
 A job is: validate input → plan (:func:`plan_fetch`, pure) → batches of ``settings.batch_size``
 symbols (:func:`fetch_batch`, one Prefect task each in the flow layer) → :class:`JobReport`.
-The flow layer composes the same pieces (:func:`prepare_job`, :func:`split_batches`,
-:func:`fetch_batch`, :func:`summarize_job`); :func:`run_fetch_job` is the plain-Python
-composition used by tests, benches and anything running without Prefect.
+The flow layer composes these pieces (:func:`fetch_universe`, :func:`prepare_job`,
+:func:`split_batches`, :func:`fetch_batch`, :func:`summarize_job`), each in its own task.
 
 Exit status rule (``JobReport.exit_code``): 1 when a provider-wide permanent error occurred
 (bad API key, configuration) or when symbols were attempted and every one of them failed;
@@ -14,7 +13,7 @@ was nothing to fetch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -23,12 +22,10 @@ from tradingstation.calendar import NY, MarketCalendar, get_calendar
 from tradingstation.config import Settings
 from tradingstation.data.batch import (
     FATAL_ERRORS,
-    SPLIT_SCANNED,
     BatchResult,
     SymbolOutcome,
     fetch_batch,
 )
-from tradingstation.data.corporate_actions import reconcile_splits
 from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
 from tradingstation.data.job import JobPlan, JobReport
 from tradingstation.data.ledger import REASON_MAX, ledger_row, load_ledger, update_ledger
@@ -59,7 +56,6 @@ __all__ = [
     "fetch_universe",
     "plan_fetch",
     "prepare_job",
-    "run_fetch_job",
     "select_watchlist",
     "split_batches",
     "summarize_job",
@@ -268,64 +264,4 @@ def fetch_universe(
         "universe", "full", "ok", f"kept {len(kept)} of {len(listing)} listings", calls=1,
         written=bool(written),
     ))
-    return report
-
-
-def run_fetch_job(
-    job: str,
-    store: ObjectStore,
-    provider: MarketDataProvider,
-    now: datetime,
-    settings: Settings,
-    tickers: Sequence[str] | str | None = None,
-    force: bool = False,
-    force_compact: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    calendar: MarketCalendar | None = None,
-) -> JobReport:
-    """Run a whole fetch job in this process (no Prefect, no retries).
-
-    Args:
-        job: ``universe``, ``daily``, ``intraday_1min`` or ``intraday_30min``.
-        store: Object store.
-        provider: Market data provider.
-        now: Time to run for (tz-aware).
-        settings: Settings (batch size, concurrency, retention, watchlist cap).
-        tickers: Restrict to these symbols (validated before any call or write).
-        force: Refetch even fresh data.
-        force_compact: Never ask for full/premium history; deep holes are reported.
-        progress: Called with ``(done, total)`` after each symbol that needed a call.
-        calendar: Calendar override (default: the NYSE calendar).
-
-    Raises:
-        InputError: Unknown job or malformed ticker; nothing was called or written.
-    """
-    dataset = _check_job(job)
-    if dataset is None:
-        if tickers:
-            raise InputError("--tickers does not apply to the universe job")
-        return fetch_universe(store, provider, now, force=force)
-    plan = prepare_job(job, store, provider, now, settings, tickers, force, force_compact,
-                       calendar)
-    total = len(plan.to_fetch)
-    done = 0
-
-    def tick(_request: FetchRequest, _outcome: SymbolOutcome) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total)
-
-    results: list[BatchResult] = []
-    for batch in split_batches(plan.requests, settings.batch_size):
-        result = fetch_batch(store, provider, plan.dataset, batch, plan.now.to_pydatetime(),
-                             settings, progress=tick)
-        results.append(result)
-        if result.fatal_error:
-            break  # the rest would be refused too; summarize_job lists them as not attempted
-    report = summarize_job(plan, results, provider)
-    if plan.dataset in SPLIT_SCANNED and not report.fatal_error:
-        splits = reconcile_splits(store, provider, report.split_candidates, plan.now)
-        report.calls += splits.calls
-        report.details["splits"] = splits.to_dict()
     return report
