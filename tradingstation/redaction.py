@@ -123,8 +123,9 @@ def clear_secrets() -> None:
     _redactor.clear()
 
 
-def one_line(text: object, secrets: Iterable[str | None] = (), max_length: int | None = None,
-             ) -> str:
+def one_line(
+    text: object, secrets: Iterable[str | None] = (), max_length: int | None = None
+) -> str:
     """``text`` as a single redacted line: for error lines, reasons and messages.
 
     Args:
