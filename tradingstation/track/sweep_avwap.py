@@ -71,31 +71,42 @@ def _paths(sweep: Sweep, rows: np.ndarray, cols: np.ndarray, length: np.ndarray)
 
 
 def _levels(sweep: Sweep, i: int, found: Anchors, pair: np.ndarray, paths: _Paths,
-            p: ar.AvwapReclaimParams) -> ar.AnchorLevels:
-    """Session ``i``'s :class:`~tradingstation.screeners.avwap_reclaim.AnchorLevels`."""
+            p: ar.AvwapReclaimParams) -> tuple[np.ndarray, ar.AnchorLevels | None]:
+    """Session ``i``'s :class:`~tradingstation.screeners.avwap_reclaim.AnchorLevels` of the
+    symbols (columns, returned first) with at least one reclaimed anchor: a symbol without one
+    scores -1 throughout and never signals, and every score is computed within one symbol's
+    anchors, so leaving the others out changes nothing for these."""
     t, close = int(sweep.rows[i]), sweep.bars["close"]
-    col, age = found.col, t - found.row
+    age = t - found.row
+    av_now = paths.at(pair, age)
+    below = np.zeros(len(found.col), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for back in range(1, p.reclaim_days + 1):
+            prior = close[t - back, found.col] if t - back >= 0 else np.nan
+            below |= prior < paths.at(pair, age - back)
+        reclaimed = (close[t, found.col] > av_now) & below
+    cols = np.unique(found.col[reclaimed])
+    if not len(cols):
+        return cols, None
+    keep = np.isin(found.col, cols)
+    col = np.searchsorted(cols, found.col[keep])
+    pair, age, av_now, below = pair[keep], age[keep], av_now[keep], below[keep]
+    rows, code, strength = found.row[keep], found.code[keep], found.strength[keep]
     starts = np.r_[0, np.flatnonzero(np.diff(col)) + 1]
     ranks = np.arange(len(col)) - np.repeat(starts, np.diff(np.r_[starts, len(col)]))
-    shape = (int(ranks.max()) + 1, len(sweep.symbols))
-    av_now = paths.at(pair, age)
+    shape = (int(ranks.max()) + 1, len(cols))
     then = paths.at(pair, age - p.slope_days)
     first = paths.first[pair]
     first_value = np.where((first >= 0) & (first <= age), paths.at(pair, first), np.nan)
-    below = np.zeros(len(col), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        for back in range(1, p.reclaim_days + 1):
-            prior = close[t - back, col] if t - back >= 0 else np.full(len(col), np.nan)
-            below |= prior < paths.at(pair, age - back)
-    kind = KINDS[found.code]
-    return ar.AnchorLevels(
+    kind = KINDS[code]
+    return cols, ar.AnchorLevels(
         kind=ar.rank_table(ranks, col, shape, kind, None, object),
-        date=ar.rank_table(ranks, col, shape, sweep.dates[found.row], None, object),
-        strength=ar.rank_table(ranks, col, shape, found.strength, np.nan, "float64"),
-        day=ar.rank_table(ranks, col, shape, sweep.stamps_ns[found.row], -1, np.int64),
+        date=ar.rank_table(ranks, col, shape, sweep.dates[rows], None, object),
+        strength=ar.rank_table(ranks, col, shape, strength, np.nan, "float64"),
+        day=ar.rank_table(ranks, col, shape, sweep.stamps_ns[rows], -1, np.int64),
         age=ar.rank_table(ranks, col, shape, age, -1, np.int64),
-        significance=ar.rank_table(ranks, col, shape,
-                                   ar.significance_points(kind, found.strength), 0.0, "float64"),
+        significance=ar.rank_table(ranks, col, shape, ar.significance_points(kind, strength),
+                                   0.0, "float64"),
         av_now=ar.rank_table(ranks, col, shape, av_now, np.nan, "float64"),
         av_then=ar.rank_table(ranks, col, shape, np.where(np.isnan(then), first_value, then),
                               np.nan, "float64"),
@@ -128,14 +139,18 @@ def sweep_avwap_reclaim(sweep: Sweep, p: ar.AvwapReclaimParams) -> PerSession:
         if sweep.rows[i] + 1 < p.reclaim_days + 2 or not len(anchors.col):
             out.append([])
             continue
-        levels = _levels(sweep, i, anchors, pair_of[anchors.row, anchors.col], paths, p)
-        row = {k: v[i] for k, v in x.items()}
+        cols, levels = _levels(sweep, i, anchors, pair_of[anchors.row, anchors.col], paths, p)
+        if levels is None:
+            out.append([])
+            continue
+        row = {k: v[i, cols] for k, v in x.items()}
+        symbols = sweep.symbols[cols]
         scores = ar.score_reclaims(row, levels, p, 1.0)
         if sweep.text:
             found_i: list = ar.reclaim_signals(sweep.screen_input(i), sweep.view(i).newest,
-                                               sweep.symbols, row, levels, scores, p)
+                                               symbols, row, levels, scores, p)
         else:
-            setups = ar.reclaim_setups(sweep.symbols, row, levels, scores, p)
+            setups = ar.reclaim_setups(symbols, row, levels, scores, p)
             found_i = sweep.records(i, ar.AvwapReclaim.name, (s for _, _, s in setups))
         out.append(sweep.ranked(found_i))
     return out  # type: ignore[return-value]
