@@ -276,8 +276,8 @@ def _backtest(r: dict) -> list[str]:
         "against the per-session replay field by field in tests/track/test_sweep.py. A "
         "backtest keeps only the signal rows, so it builds those for all of a session's setups "
         "at once, without the reasons and metrics text (`replay_daily` builds whole signals, "
-        "checked the same way). Most of what remains is AVWAP Reclaim's anchors and levels "
-        "(about 70 %), then the indicators.",
+        "checked the same way). Of what remains, about half is AVWAP Reclaim (anchors, their "
+        "AVWAPs and scores), a fifth Breakout's base walk, the rest indicators and outcomes.",
         "",
     ]
 

@@ -20,7 +20,7 @@ FULL = {
     "fetch_rate": [],
     "screeners": [],
     "session": [],
-    "backtest": ["--reference-sessions", "5"],  # all 150 sessions measured, not extrapolated
+    "backtest": ["--reference-sessions", "10"],  # all 150 sessions measured, not extrapolated
     "track_update": [],
     "watch_triggers": ["--scale", "20", "--window", "60"],
 }
