@@ -35,6 +35,7 @@ from tradingstation.track.paths import evaluate_signals, rows_frame, signal_rows
 from tradingstation.track.sweep import Sweep
 from tradingstation.track.sweep_avwap import sweep_avwap_reclaim
 from tradingstation.track.sweep_screens import (
+    PerSession,
     sweep_breakout,
     sweep_ema_pullback,
     sweep_exhaustion_reversal,
@@ -47,7 +48,7 @@ Progress = Callable[[int], None]
 ROW_ORDER = ["session", "screener", "symbol", "direction"]  # a backtest's signal rows
 
 # The daily screeners evaluated on every (session, symbol) of the panel at once.
-SWEEPS: dict[str, Callable[[Sweep, Any], list[list[Signal]]]] = {
+SWEEPS: dict[str, Callable[[Sweep, Any], PerSession]] = {
     "avwap_reclaim": sweep_avwap_reclaim,
     "breakout": sweep_breakout,
     "ema_pullback": sweep_ema_pullback,

@@ -153,4 +153,4 @@ def sweep_avwap_reclaim(sweep: Sweep, p: ar.AvwapReclaimParams) -> PerSession:
             setups = ar.reclaim_setups(symbols, row, levels, scores, p)
             found_i = sweep.records(i, ar.AvwapReclaim.name, (s for _, _, s in setups))
         out.append(sweep.ranked(found_i))
-    return out  # type: ignore[return-value]
+    return out

@@ -3,8 +3,9 @@
 Each function computes its screener's inputs (``*_inputs`` in the screener's module) for every
 (session, symbol) cell from the whole panel (:class:`~tradingstation.track.sweep.Sweep`), runs
 the screener's own condition and score code on those ``(S, m)`` arrays, and builds the signals
-of each session with the screener's own builder: only the inputs are computed differently, and
-they equal what the session's cut computed.
+of each session with the screener's own builder (or, for a backtest, their rows from the
+screener's setups: :meth:`Sweep.records`): only the inputs are computed differently, and they
+equal what the session's cut computed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from tradingstation.screeners import exhaustion_reversal as ex
 from tradingstation.signals import Signal
 from tradingstation.track.sweep import Sweep
 
-PerSession = list[list[Signal]] | list[list[dict[str, Any]]]  # signals, or their rows
+# Per session: its signals, or the columns of their rows (Sweep.text False); [] for none.
+PerSession = list[list[Signal] | dict[str, np.ndarray]]
 Builder = Callable[[Sweep, int, dict[str, np.ndarray], dict[str, Any]], list]
 
 
@@ -43,7 +45,8 @@ def prior_volume_mean(sweep: Sweep, length: int) -> np.ndarray:
 
 def _per_session(sweep: Sweep, ok: np.ndarray, x: Mapping[str, np.ndarray],
                  e: Mapping[str, Any], hits: np.ndarray, build: Builder) -> PerSession:
-    """Each session's signals, built only where its rows were enough and something hit."""
+    """Each session's signals (or rows), built only where its rows were enough and something
+    hit."""
     out: PerSession = []
     for i in range(len(sweep.rows)):
         if not ok[i] or not hits[i].any():
@@ -51,7 +54,7 @@ def _per_session(sweep: Sweep, ok: np.ndarray, x: Mapping[str, np.ndarray],
             continue
         row = {k: v[..., i, :] for k, v in x.items()}
         out.append(sweep.ranked(build(sweep, i, row, {k: v[i] for k, v in e.items()})))
-    return out  # type: ignore[return-value]
+    return out
 
 
 def sweep_ema_pullback(sweep: Sweep, p: ep.EmaPullbackParams) -> PerSession:
