@@ -112,7 +112,7 @@ def _calls(fake, since: int = 0) -> dict:
 def _run_flow(flow_fn, as_of, timer: Intervals) -> dict:
     timer.reset()
     with stopwatch() as t:
-        state = flow_fn(as_of=as_of, force=False, return_state=True)
+        state = flow_fn(as_of=as_of, return_state=True)
     result = state.result()
     ours = timer.union_seconds()
     by_name = timer.by_name()

@@ -70,7 +70,7 @@ def _preflight(params, as_of: str | None) -> None:
     unknown = [s for s in params.symbols if s not in universe]
     if unknown:
         raise InputError(f"unknown ticker(s) {', '.join(unknown)}: not in the universe "
-                         "(check the spelling, or run `tradingstation fetch universe --force`)")
+                         "(check the spelling, or run `tradingstation fetch universe --refetch`)")
 
 
 def _operation(operation: str, json_out: bool, as_of: str | None, **options: Any) -> None:

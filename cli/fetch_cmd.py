@@ -108,7 +108,7 @@ def run_fetch_flow(job: str, **params: Any) -> tuple[dict, BatchProgress]:
 
     Args:
         job: Fetch job name (already validated).
-        **params: The flow's other parameters (tickers, force, force_compact, as_of).
+        **params: The flow's other parameters (tickers, refetch, force_compact, as_of).
 
     Returns:
         The flow's report document and the progress tracker (its last reading).
@@ -194,8 +194,9 @@ def fetch(
     tickers: Annotated[str | None, typer.Option(
         "--tickers", help="Comma-separated tickers, e.g. NVDA,AAPL (default: the universe for "
         "daily, the active watchlist for intraday; not for universe).")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Refetch even when the stored data is fresh.")] = False,
+    refetch: Annotated[bool, typer.Option(
+        "--refetch", "--force", help="Refetch even when the stored data is fresh (--force is "
+        "the same).")] = False,
     force_compact: Annotated[bool, typer.Option(
         "--force-compact", help="Never ask for full (premium) history; deep holes are "
         "reported instead of backfilled.")] = False,
@@ -219,7 +220,8 @@ def fetch(
     instant = check_as_of(as_of)
     load_settings()  # a bad TS_ variable is one line, exit 2, before Prefect starts
     report, _ = run_fetch_flow(
-        job, tickers=",".join(symbols) if symbols else None, force=force,
+        job, tickers=",".join(symbols) if symbols else None,
+        refetch=refetch,
         force_compact=force_compact, as_of=instant,
     )
     if json_out:

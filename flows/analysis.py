@@ -70,7 +70,7 @@ def progress_artifact(key: str | None) -> Callable[[JobPlan, int, int], None]:
 def fetch(
     job: FetchJob,
     tickers: str | None = None,
-    force: bool = False,
+    refetch: bool = False,
     force_compact: bool = False,
     as_of: datetime | None = None,
     progress_key: str | None = None,
@@ -80,7 +80,7 @@ def fetch(
     Args:
         job: universe | daily | intraday_1min | intraday_30min.
         tickers: Comma-separated tickers to restrict to (not for universe).
-        force: Refetch even fresh data.
+        refetch: Refetch even fresh data.
         force_compact: Never ask for full (premium) history; deep holes are reported.
         as_of: Time to fetch for (default now).
         progress_key: Key of the progress artifact the run reports its batches under
@@ -94,9 +94,10 @@ def fetch(
     if job == "universe":
         if symbols:
             raise InputError("--tickers does not apply to the universe job")
-        report = data_tasks.refresh_universe(run.store, run.provider, run.as_of, force)
+        report = data_tasks.refresh_universe(run.store, run.provider, run.as_of, refetch)
     else:
-        report = fetch_stage(run, job, tickers=symbols, force=force, force_compact=force_compact,
+        report = fetch_stage(run, job, tickers=symbols, refetch=refetch,
+                             force_compact=force_compact,
                              on_progress=progress_artifact(progress_key))
     return report.to_dict()
 

@@ -31,18 +31,18 @@ from tradingstation.upkeep.triage import triage
 @flow(name="daily", log_prints=True,
       flow_run_name=session_run_name("daily"))
 @names_failed_task
-def daily(as_of: datetime | None = None, force: bool = False) -> dict:
+def daily(as_of: datetime | None = None, allow_closed: bool = False) -> dict:
     """Daily maintenance flow.
 
     Args:
         as_of: The moment to run for (default: now). Naive times are New York time.
-        force: Run even when the market was closed that day.
+        allow_closed: On a day the market was closed, run for the last completed session.
 
     Returns:
         Summary: health level, integrity problems, the track-record update, what retention
         removed.
     """
-    run = start_session("daily", as_of, force)
+    run = start_session("daily", as_of, allow_closed)
     if run.session is None:
         return finish_closed(run)
     health = run_checks(run.store, run.provider, run.settings, run.as_of)

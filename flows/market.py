@@ -37,25 +37,27 @@ def market_screeners(session: date, as_of: datetime) -> tuple[str, ...]:
 @flow(name="market", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True,
       flow_run_name=session_run_name("market"))
 @names_failed_task
-def market(as_of: datetime | None = None, force: bool = False) -> dict:
+def market(as_of: datetime | None = None, allow_closed: bool = False,
+           refetch: bool = False) -> dict:
     """Market session flow.
 
     Args:
         as_of: The moment to run for (default: now). Naive times are New York time.
-        force: Run even when the market is closed (works on the last session) and refetch
-            data that is already fresh.
+        allow_closed: On a closed day, run the last completed session (from a deployment, also
+            before the mode's window opens).
+        refetch: Refetch data that is already fresh (bars, the universe, quotes).
 
     Returns:
         Summary: session, signal counts per screener, failed symbols.
     """
-    run = start_session("market", as_of, force)
+    run = start_session("market", as_of, allow_closed)
     if run.session is None:
         return finish_closed(run)
     screeners = market_screeners(run.session, run.as_of)
     if "orb" not in screeners:
         run.notes.append("ORB not screened after its window (11:30 New York): the session's "
                          "ORB signals stay as published")
-    watchlist, needs, found = scan_market(run, screeners, force)
+    watchlist, needs, found = scan_market(run, screeners, refetch)
     sections = {TITLES[name]: found[name] for name in screeners}
     return publish(run, "Market scan", sections, {
         "watchlist": watchlist,

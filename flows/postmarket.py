@@ -32,27 +32,29 @@ POSTMARKET_SCREENERS = ("exhaustion_reversal",)
 @flow(name="postmarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True,
       flow_run_name=session_run_name("postmarket"))
 @names_failed_task
-def postmarket(as_of: datetime | None = None, force: bool = False) -> dict:
+def postmarket(as_of: datetime | None = None, allow_closed: bool = False,
+               refetch: bool = False) -> dict:
     """Postmarket session flow.
 
     Args:
         as_of: The moment to run for (default: now). Naive times are New York time.
-        force: Run even when the market is closed (works on the last session) and refetch
-            data that is already fresh.
+        allow_closed: On a closed day, run the last completed session (from a deployment, also
+            before the mode's window opens).
+        refetch: Refetch data that is already fresh (bars, the universe, quotes).
 
     Returns:
         Summary: session, signals, the dashboard pointer, failed symbols.
     """
-    run = start_session("postmarket", as_of, force)
+    run = start_session("postmarket", as_of, allow_closed)
     if run.session is None:
         return finish_closed(run)
-    _, found = scan_watchlist(run, "intraday_30min", POSTMARKET_SCREENERS, force)
+    _, found = scan_watchlist(run, "intraday_30min", POSTMARKET_SCREENERS, refetch)
     # The market cycles fetch 1-min bars only for their candidates (and ORB's until 11:30):
     # the track record follows each signal from its entry day's minutes, so once a day the
     # session's signal symbols get theirs through the close.
     signalled = session_signal_symbols(run.store, run.session, run.as_of)
     if signalled:
-        fetch_stage(run, "intraday_1min", tickers=signalled, force=force)
+        fetch_stage(run, "intraday_1min", tickers=signalled, refetch=refetch)
     dashboard = publish_trade_plan(run.store, run.as_of, run.settings, 24,
                                    RiskSettings.from_settings(run.settings))
     run.notes.append(f"dashboard: {len(dashboard.plan.ideas)} ideas, "

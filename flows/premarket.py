@@ -34,26 +34,28 @@ from tradingstation.screeners import PREMARKET_SCREENERS
 @flow(name="premarket", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True,
       flow_run_name=session_run_name("premarket"))
 @names_failed_task
-def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
+def premarket(as_of: datetime | None = None, allow_closed: bool = False,
+              refetch: bool = False) -> dict:
     """Premarket session flow.
 
     Args:
         as_of: The moment to run for (default: now). Naive times are New York time.
-        force: Run even when the market is closed (works on the last session) and refetch
-            data that is already fresh.
+        allow_closed: On a closed day, run the last completed session (from a deployment, also
+            before the mode's window opens).
+        refetch: Refetch data that is already fresh (bars, the universe, quotes).
 
     Returns:
         Summary: session, signal counts, failed symbols, the plan's markdown.
     """
-    run = start_session("premarket", as_of, force)
+    run = start_session("premarket", as_of, allow_closed)
     if run.session is None:
         return finish_closed(run)
-    data_tasks.refresh_universe(run.store, run.provider, run.as_of, force)
-    fetch_stage(run, "daily", force=force)
+    data_tasks.refresh_universe(run.store, run.provider, run.as_of, refetch)
+    fetch_stage(run, "daily", refetch=refetch)
     # Loading the panel and finding anchors (CPU) run while the quotes are fetched (rate limit).
     loaded = load_daily.submit(run.store, run.source)
     anchored = find_session_anchors.submit(run.store, run.session, run.as_of, daily=loaded)
-    max_age = 0.0 if force else run.settings.quotes_max_age_seconds
+    max_age = 0.0 if refetch else run.settings.quotes_max_age_seconds
     quoted = data_tasks.fetch_quotes.submit(run.store, run.provider, run.session, None,
                                             max_age, run.settings.http_concurrency)
     daily = loaded.result()
@@ -61,7 +63,7 @@ def premarket(as_of: datetime | None = None, force: bool = False) -> dict:
     quoted.result()
     watchlist = data_tasks.select_watchlist(
         run.store, run.session, run.settings.watchlist_cap, daily=daily, as_of=run.as_of)
-    intraday = fetch_stage(run, "intraday_1min", tickers=watchlist, force=force)
+    intraday = fetch_stage(run, "intraday_1min", tickers=watchlist, refetch=refetch)
     daily = refreshed_daily(run, intraday, daily)
     check_sources(run)
     found = screen(run.store, run.session, run.as_of, PREMARKET_SCREENERS, run.demo, watchlist,

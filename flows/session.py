@@ -36,6 +36,9 @@ from tradingstation.storage.base import ObjectStore
 from tradingstation.upkeep.operations import check_operation_time
 
 log = logging.getLogger("tradingstation.flows")
+# What the session flows' old ``force`` meant is two options now; typing it names them.
+FORCE_SPLIT = ("--force is split in two: --allow-closed (run on a closed day: the last session) "
+               "and --refetch (refetch data that is already fresh)")
 # Settings the session flows started in this context use instead of the process's (the smoke
 # test's scratch prefix): a context variable, so flows running concurrently in one worker never
 # see each other's, and the process environment is never touched.
@@ -94,10 +97,11 @@ class SessionRun:
         return f"{self.mode}-summary"
 
 
-def start_session(mode: str, as_of: datetime | str | None, force: bool) -> SessionRun:
+def start_session(mode: str, as_of: datetime | str | None, allow_closed: bool) -> SessionRun:
     """Resolve the session for ``as_of``; open the store and provider unless the market is closed.
 
-    A forced run on a closed day works on the last completed session. The settings are the
+    With ``allow_closed``, a run on a closed day (or, from a deployment, before the mode's
+    window) works on the last completed session. The settings are the
     process's, or those of an enclosing :func:`sessions_using` block.
     """
     instant = parse_as_of(as_of)
@@ -106,11 +110,11 @@ def start_session(mode: str, as_of: datetime | str | None, force: bool) -> Sessi
     configure_run_logging(settings)
     calendar = get_calendar()
     session = calendar.session_for(instant)
-    if session is None and force:
+    if session is None and allow_closed:
         session = calendar.last_completed_session(instant)
     notice = None
     if session is not None and calendar.before_window(mode, instant):
-        session, instant, notice = _before_window(mode, session, instant, force)
+        session, instant, notice = _before_window(mode, session, instant, allow_closed)
         get_run_logger().info(notice)
     run = SessionRun(mode=mode, as_of=instant, session=session, settings=settings, notice=notice,
                      notes=[notice] if notice and session else [])
@@ -120,16 +124,17 @@ def start_session(mode: str, as_of: datetime | str | None, force: bool) -> Sessi
     return run
 
 
-def _before_window(mode: str, session: date, instant: datetime, force: bool
+def _before_window(mode: str, session: date, instant: datetime, allow_closed: bool
                    ) -> tuple[date | None, datetime, str]:
     """``(session, as_of, notice)`` of a run started before today's ``mode`` window opens.
 
-    Today's data does not exist yet: a deployment run does nothing (unless forced), any other
+    Today's data does not exist yet: a deployment run does nothing (unless ``allow_closed``), any
+    other
     run works on the last session whose window has passed, as of the usual time of that mode.
     """
     opens = get_calendar().window_opens(mode, session).astimezone(NY)
     head = f"the {mode} window of {session.isoformat()} opens at {opens:%H:%M} New York"
-    if _from_deployment() and not force:
+    if _from_deployment() and not allow_closed:
         return None, instant, f"{head}: nothing to do before it."
     last = get_calendar().previous_session(session)
     shown = _example_instant(mode, last)
@@ -168,8 +173,8 @@ def _rerun_hint(example: str) -> str:
 
     if _from_deployment():
         name = f"{flow_run.flow_name}/{deployment.name}"
-        return f"prefect deployment run '{name}' -p as_of={example} (or -p force=true)"
-    return f"--as-of {example} (or --force)"
+        return f"prefect deployment run '{name}' -p as_of={example} (or -p allow_closed=true)"
+    return f"--as-of {example} (or --allow-closed)"
 
 
 def _example_instant(mode: str, day: date) -> datetime:
@@ -197,7 +202,7 @@ def fetch_stage(
     run: SessionRun,
     job: str,
     tickers: list[str] | None = None,
-    force: bool = False,
+    refetch: bool = False,
     force_compact: bool = False,
     on_progress: Callable[[JobPlan, int, int], None] | None = None,
 ) -> JobReport:
@@ -211,7 +216,7 @@ def fetch_stage(
     dataset = JOBS[job]
     with dataset_lock(dataset, store=run.store):
         plan = data_tasks.plan_job(
-            job, run.store, run.provider, run.as_of, run.settings, tickers, force, force_compact
+            job, run.store, run.provider, run.as_of, run.settings, tickers, refetch, force_compact
         )
         futures = [
             data_tasks.fetch_bars_batch.submit(
@@ -259,7 +264,7 @@ def refreshed_daily(run: SessionRun, intraday: JobReport, daily: Panel) -> Panel
 
 
 def scan_watchlist(
-    run: SessionRun, intraday_job: str, screeners: Sequence[str], force: bool
+    run: SessionRun, intraday_job: str, screeners: Sequence[str], refetch: bool
 ) -> tuple[list[str], dict[str, list[Signal]]]:
     """The postmarket body (:func:`refresh_watchlist`), then the watchlist's ``intraday_job``
     bars for all of it, then ``screeners``.
@@ -268,7 +273,7 @@ def scan_watchlist(
         ``(watchlist, {screener: signals})``.
     """
     daily, watchlist = refresh_watchlist(run)
-    intraday = fetch_stage(run, intraday_job, tickers=watchlist, force=force)
+    intraday = fetch_stage(run, intraday_job, tickers=watchlist, refetch=refetch)
     daily = refreshed_daily(run, intraday, daily)
     check_sources(run)
     found = screen(run.store, run.session, run.as_of, screeners, run.demo, watchlist,
@@ -277,7 +282,7 @@ def scan_watchlist(
 
 
 def scan_market(
-    run: SessionRun, screeners: Sequence[str], force: bool
+    run: SessionRun, screeners: Sequence[str], refetch: bool
 ) -> tuple[list[str], MinuteNeeds, dict[str, list[Signal]]]:
     """The market body (:func:`refresh_watchlist`), then session quotes of the watchlist in
     bulk (every symbol's developing daily bar), 1-min bars only for the symbols a screener
@@ -287,14 +292,14 @@ def scan_market(
         ``(watchlist, minute needs, {screener: signals})``.
     """
     daily, watchlist = refresh_watchlist(run)
-    max_age = 0.0 if force else run.settings.quotes_max_age_seconds
+    max_age = 0.0 if refetch else run.settings.quotes_max_age_seconds
     data_tasks.fetch_quotes(run.store, run.provider, run.session, watchlist, max_age,
                             run.settings.http_concurrency, session_extremes=True)
     needs = select_minute_symbols(run.store, run.session, run.as_of, watchlist, daily,
                                   run.source)
     run.notes.append(needs.summary())
     if needs.symbols:
-        intraday = fetch_stage(run, "intraday_1min", tickers=needs.symbols, force=force)
+        intraday = fetch_stage(run, "intraday_1min", tickers=needs.symbols, refetch=refetch)
         daily = refreshed_daily(run, intraday, daily)
     check_sources(run)
     found = screen(run.store, run.session, run.as_of, screeners, run.demo, needs.symbols,
@@ -365,13 +370,21 @@ def script_args(mode: str, argv: list[str] | None = None) -> argparse.Namespace:
         description=f"Run the {mode} flow once, locally (Prefect ephemeral mode).",
     )
     parser.add_argument("--as-of", help="ISO time, e.g. 2025-11-24T08:45-05:00 (default: now)")
-    parser.add_argument("--force", action="store_true",
-                        help="run even when the market is closed (uses the last session)")
-    return parser.parse_args(argv)
+    parser.add_argument("--allow-closed", action="store_true",
+                        help="on a closed day, run the last session (default for this script: "
+                             "it shows the last session as of the usual time)")
+    parser.add_argument("--refetch", action="store_true",
+                        help="refetch data that is already fresh")
+    parser.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.force:
+        parser.exit(2, f"error: {FORCE_SPLIT}\n")
+    return args
 
 
 def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> dict:
-    """Run ``flow_fn`` once from the command line (``python flows/<mode>.py [--as-of] [--force]``).
+    """Run ``flow_fn`` once from the command line
+    (``python flows/<mode>.py [--as-of T] [--allow-closed] [--refetch]``).
 
     A bad ``--as-of`` fails before Prefect starts.
     """
@@ -384,7 +397,7 @@ def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> di
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(2) from None
     calendar = get_calendar()
-    if not args.force and calendar.session_for(as_of) is None:
+    if not args.allow_closed and calendar.session_for(as_of) is None:
         # A script run is someone wanting to see the flow work (./dev premarket on a Sunday):
         # show the last session rather than a "market closed" note.
         day = as_of.astimezone(NY).date()
@@ -393,6 +406,9 @@ def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> di
         as_of = shown.astimezone(UTC)
         sys.stderr.write(f"market closed on {day.isoformat()} ({day:%A}): showing the last "
                          f"session, {last.isoformat()}, as of {shown:%H:%M} New York\n")
-    result = run_once(flow_fn, as_of=as_of, force=args.force)
+    options = {"allow_closed": args.allow_closed}
+    if mode != "daily":
+        options["refetch"] = args.refetch
+    result = run_once(flow_fn, as_of=as_of, **options)
     printer(result)
     return result

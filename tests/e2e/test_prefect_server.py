@@ -357,7 +357,7 @@ def test_deploy_run_alert_and_schedule(stack: dict) -> None:
     # 2. A run made to fail (the provider now rejects the key) alerts the webhook, no secret.
     stack["fake"].api_key = "ROTATED-KEY"
     failed_id = _run_deployment(
-        "fetch/default", {"job": "daily", "tickers": "AAPL,MSFT", "force": True}, worker_env)
+        "fetch/default", {"job": "daily", "tickers": "AAPL,MSFT", "refetch": True}, worker_env)
     assert _final_state(api, failed_id, 180)["type"] == "FAILED"
     bodies = wait_for("the failure alert", lambda: [b for b in stack["hook"].received()
                                                     if failed_id in b], 90)

@@ -65,7 +65,7 @@ def outputs(store: ObjectStore, mode: str, result: dict, found: dict) -> dict:
     return out
 
 
-def run_live(store: ObjectStore, force: dict[str, bool] | None = None,
+def run_live(store: ObjectStore, refetch: dict[str, bool] | None = None,
              before: Callable[[datetime], None] | None = None) -> dict[str, dict]:
     """Run the four modes at their instants, in order (``before(instant)`` first, e.g. to let
     a provider reveal its data up to then); what each produced."""
@@ -74,7 +74,8 @@ def run_live(store: ObjectStore, force: dict[str, bool] | None = None,
         if before is not None:
             before(at)
         found.clear()
-        state = flow_fn(as_of=at, force=(force or {}).get(mode, False), return_state=True)
+        options = {"refetch": True} if (refetch or {}).get(mode) else {}
+        state = flow_fn(as_of=at, **options, return_state=True)
         assert state.is_completed(), f"{mode} at {at}: {state.message}"
         seen[mode] = outputs(store, mode, state.result(), found)
     return seen
@@ -151,10 +152,10 @@ def add_later_data(store: ObjectStore, later_run: Callable[[], None], demo: bool
 
 
 def assert_replay_equals_live(store: ObjectStore, live: dict[str, dict],
-                              force: dict[str, bool]) -> None:
-    """Replay the four modes (``force`` per mode, as an operator would) and compare."""
+                              refetch: dict[str, bool]) -> None:
+    """Replay the four modes (``refetch`` per mode, as an operator would) and compare."""
     documents = published(store)
-    replayed = run_live(store, force)
+    replayed = run_live(store, refetch)
     # what the session published is what its live runs published
     assert published(store) == documents
     for mode in MODES:

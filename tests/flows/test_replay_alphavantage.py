@@ -65,5 +65,5 @@ def test_every_mode_replayed_after_later_data_equals_its_live_run(monkeypatch, t
         # A real provider answers a replay with everything it has now.
         reveal(fake, data, END)
         calls = len(fake.requests)
-        assert_replay_equals_live(store, live, force={"market": True})
-        assert len(fake.requests) > calls  # the forced replay did fetch, and saw later bars
+        assert_replay_equals_live(store, live, refetch={"market": True})
+        assert len(fake.requests) > calls  # the refetching replay did fetch, saw later bars

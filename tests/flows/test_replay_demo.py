@@ -61,6 +61,6 @@ def test_every_mode_replayed_after_later_data_equals_its_live_run(monkeypatch, t
         assert state.is_completed()
 
     add_later_data(store, next_postmarket, demo=True)
-    # as the measured replay: `market -p as_of=<yesterday 10:30> -p force=true`
-    assert_replay_equals_live(store, live, force={"market": True})
+    # as the measured replay: `market -p as_of=<yesterday 10:30> -p refetch=true`
+    assert_replay_equals_live(store, live, refetch={"market": True})
     assert set(MODES) == set(live)

@@ -94,7 +94,7 @@ def test_deployment_run_before_the_window_does_nothing(demo_env: Path) -> None:
     assert result["message"] == (
         "the premarket window of 2025-11-25 opens at 04:00 New York: nothing to do before it. "
         "To run it for the last session, 2025-11-24: prefect deployment run "
-        "'premarket/default' -p as_of=2025-11-24T08:45-05:00 (or -p force=true).")
+        "'premarket/default' -p as_of=2025-11-24T08:45-05:00 (or -p allow_closed=true).")
     assert not _files(demo_env)  # no call made, nothing stored
 
 
@@ -103,7 +103,7 @@ def test_deployment_run_on_a_closed_day_names_deployment_parameters(demo_env: Pa
     assert result["status"] == "market_closed"
     assert result["message"].endswith(
         "To run it for the last session, 2025-12-24: prefect deployment run "
-        "'premarket/default' -p as_of=2025-12-24T08:45-05:00 (or -p force=true).")
+        "'premarket/default' -p as_of=2025-12-24T08:45-05:00 (or -p allow_closed=true).")
     assert "--as-of" not in result["message"]
     assert not _files(demo_env)
     assert os.environ["TS_DATA_DIR"] == str(demo_env)

@@ -256,7 +256,7 @@ def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.Mo
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     at = NOW.isoformat()
-    for argv in (["fetch", "daily", "--force", "--as-of", at],
+    for argv in (["fetch", "daily", "--refetch", "--as-of", at],
                  ["data", "cleanup", "--as-of", at],
                  ["data", "fill-gaps", "--as-of", at],
                  ["data", "backup", "--as-of", at],
@@ -264,7 +264,7 @@ def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.Mo
                  ["data", "rebuild-daily", "--symbols", symbol, "--as-of", at],
                  ["data", "splits", "--symbol", symbol, "--date", "2025-11-20", "--dismiss",
                   "--as-of", at],
-                 ["run", "daily", "--force", "--as-of", at]):
+                 ["run", "daily", "--allow-closed", "--as-of", at]):
         result = invoke(argv)
         assert result.code in (0, 1) and "Traceback" not in result.stderr, (argv, result.stderr)
     writers = {name for name, _, _ in seen}
