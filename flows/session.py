@@ -25,9 +25,9 @@ from tasks.locks import dataset_lock
 from tasks.report import publish_summary, session_summary_markdown, signal_rows
 from tradingstation.calendar import NY, get_calendar, parse_as_of
 from tradingstation.config import Settings, get_settings
-from tradingstation.data.batch import SPLIT_SCANNED
 from tradingstation.data.fetch import JOBS, JobPlan, JobReport, split_batches
 from tradingstation.data.panel import Panel
+from tradingstation.data.symbol_fetch import SPLIT_SCANNED
 from tradingstation.errors import InputError, PermanentError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.screeners.minute_needs import MinuteNeeds

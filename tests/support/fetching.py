@@ -18,7 +18,7 @@ from datetime import datetime
 
 from tradingstation.calendar import MarketCalendar
 from tradingstation.config import Settings
-from tradingstation.data.batch import SPLIT_SCANNED, BatchResult, SymbolOutcome
+from tradingstation.data.batch import BatchResult
 from tradingstation.data.corporate_actions import reconcile_splits
 from tradingstation.data.fetch import (
     JOBS,
@@ -30,6 +30,7 @@ from tradingstation.data.fetch import (
     split_batches,
     summarize_job,
 )
+from tradingstation.data.symbol_fetch import SPLIT_SCANNED, SymbolOutcome
 from tradingstation.errors import InputError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage.base import ObjectStore

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from html import escape
 
 import numpy as np
@@ -34,6 +35,27 @@ def legend_layout(labels: list[str], left: float, right: float, top: float
         x += width + 12
     rows = row + 1 if labels else 0
     return spots, top + LEGEND_ROW_H * rows
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Where prices and bars land in the chart's pixels."""
+
+    left: float  # x of the plot's left edge
+    right: float  # x of the plot's right edge (the price labels sit past it)
+    top: float  # y of the price pane's top
+    height: float  # price pane height
+    lo: float  # price at the pane's bottom
+    hi: float  # price at the pane's top
+    step: float  # pixels per bar
+
+    def y(self, price: float) -> float:
+        """Pixel row of ``price``."""
+        return self.top + (self.hi - price) / (self.hi - self.lo) * self.height
+
+    def x(self, i: int) -> float:
+        """Pixel column of the middle of bar ``i``."""
+        return self.left + (i + 0.5) * self.step
 
 
 def render_candles_svg(
@@ -67,7 +89,6 @@ def render_candles_svg(
     pad_t += 4
     price_h = int(height * 0.72) - pad_t
     vol_top = pad_t + price_h + 8
-    vol_h = height - vol_top - 6
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
@@ -77,7 +98,19 @@ def render_candles_svg(
     if bars.empty:
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">no data</text>')
         return "".join(parts) + "</svg>"
+    lo, hi = _price_range(bars, overlays, levels)
+    scale = _Scale(pad_l, width - pad_r, pad_t, price_h, lo, hi,
+                   (width - pad_l - pad_r) / len(bars))
+    parts += _price_grid(scale)
+    parts += _candles(bars, scale, vol_top, height - vol_top - 6)
+    parts += _overlay_lines(overlays, legend, scale)
+    parts += _level_lines(levels, scale)
+    return "".join(parts) + "</svg>"
 
+
+def _price_range(bars: pd.DataFrame, overlays: Mapping[str, pd.Series],
+                 levels: Mapping[str, float]) -> tuple[float, float]:
+    """The prices at the bottom and top of the price pane: everything drawn, plus a margin."""
     values = [bars["low"].to_numpy(), bars["high"].to_numpy()]
     values += [s.to_numpy(dtype="float64") for s in overlays.values()]
     values.append(np.array(list(levels.values()), dtype="float64"))
@@ -86,24 +119,28 @@ def render_candles_svg(
     if hi <= lo:
         hi, lo = hi + 1, lo - 1
     span = hi - lo
-    lo, hi = lo - span * 0.04, hi + span * 0.04
-    plot_w = width - pad_l - pad_r
-    step = plot_w / len(bars)
+    return lo - span * 0.04, hi + span * 0.04
 
-    def y(price: float) -> float:
-        return pad_t + (hi - price) / (hi - lo) * price_h
 
-    def x(i: int) -> float:
-        return pad_l + (i + 0.5) * step
-
+def _price_grid(scale: _Scale) -> list[str]:
+    """Five horizontal grid lines with their prices at the right."""
+    parts = []
     for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
-        price = lo + (hi - lo) * frac
+        price = scale.lo + (scale.hi - scale.lo) * frac
+        y = scale.y(price)
         parts.append(
-            f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(price):.1f}" y2="{y(price):.1f}" '
-            f'stroke="#eeeeee"/><text x="{width - pad_r + 4}" y="{y(price) + 4:.1f}" '
+            f'<line x1="{scale.left}" x2="{scale.right}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="#eeeeee"/><text x="{scale.right + 4}" y="{y + 4:.1f}" '
             f'fill="#666666">{price:.2f}</text>'
         )
-    body_w = max(1.0, step * 0.6)
+    return parts
+
+
+def _candles(bars: pd.DataFrame, scale: _Scale, vol_top: float, vol_h: float) -> list[str]:
+    """One candle per bar, and its volume bar in the pane below."""
+    parts = []
+    x, y = scale.x, scale.y
+    body_w = max(1.0, scale.step * 0.6)
     vmax = float(bars["volume"].max()) or 1.0
     for i, row in enumerate(bars.itertuples(index=False)):
         up = row.close >= row.open
@@ -119,9 +156,17 @@ def render_candles_svg(
             f'<rect x="{x(i) - body_w / 2:.1f}" y="{vol_top + vol_h - vh:.1f}" '
             f'width="{body_w:.1f}" height="{vh:.1f}" fill="{color}" opacity="0.4"/>'
         )
+    return parts
+
+
+def _overlay_lines(overlays: Mapping[str, pd.Series], legend: list[tuple[float, float]],
+                   scale: _Scale) -> list[str]:
+    """Each overlay as a line (when it has two points) and its legend entry."""
+    parts = []
     for n, (label, series) in enumerate(overlays.items()):
         color = OVERLAY_COLORS[n % len(OVERLAY_COLORS)]
-        points = [f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(series) if np.isfinite(v)]
+        points = [f"{scale.x(i):.1f},{scale.y(v):.1f}" for i, v in enumerate(series)
+                  if np.isfinite(v)]
         if len(points) >= 2:
             parts.append(
                 f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
@@ -133,14 +178,21 @@ def render_candles_svg(
             f'fill="{color}"/><text x="{lx + LEGEND_SWATCH:.1f}" y="{ly:.1f}" fill="{color}">'
             f'{escape(label)}</text></g>'
         )
+    return parts
+
+
+def _level_lines(levels: Mapping[str, float], scale: _Scale) -> list[str]:
+    """Dashed price lines (entry, stop, targets), labelled at the right."""
+    parts = []
     for label, price in levels.items():
         kind = next((k for k in LEVEL_COLORS if label.startswith(k)), "entry")
         color = LEVEL_COLORS[kind]
+        y = scale.y(price)
         parts.append(
-            f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(price):.1f}" y2="{y(price):.1f}" '
-            f'stroke="{color}" stroke-dasharray="4 3"/><text x="{width - pad_r - 4}" '
-            f'y="{y(price) - 3:.1f}" fill="{color}" text-anchor="end" stroke="#ffffff" '
+            f'<line x1="{scale.left}" x2="{scale.right}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{color}" stroke-dasharray="4 3"/><text x="{scale.right - 4}" '
+            f'y="{y - 3:.1f}" fill="{color}" text-anchor="end" stroke="#ffffff" '
             f'stroke-width="3" paint-order="stroke">'
             f'{escape(label)} {price:.2f}</text>'
         )
-    return "".join(parts) + "</svg>"
+    return parts

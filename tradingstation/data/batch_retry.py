@@ -16,10 +16,11 @@ import pandas as pd
 
 from tradingstation.config import Settings
 from tradingstation.contracts import canonicalize_bars
-from tradingstation.data.batch import SPLIT_SCANNED, BatchResult, SymbolOutcome, fetch_batch
+from tradingstation.data.batch import BatchResult, fetch_batch
 from tradingstation.data.fetch_plan import FetchRequest, to_utc
 from tradingstation.data.ledger import load_ledger
 from tradingstation.data.splits import SplitCandidate, find_candidates, session_dates
+from tradingstation.data.symbol_fetch import SPLIT_SCANNED, SymbolOutcome
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys

@@ -20,17 +20,13 @@ import pandas as pd
 
 from tradingstation.calendar import NY, MarketCalendar, get_calendar
 from tradingstation.config import Settings
-from tradingstation.data.batch import (
-    FATAL_ERRORS,
-    BatchResult,
-    SymbolOutcome,
-    fetch_batch,
-)
+from tradingstation.data.batch import BatchResult, fetch_batch
 from tradingstation.data.fetch_plan import FetchRequest, plan_fetch, to_utc
 from tradingstation.data.job import JobPlan, JobReport
 from tradingstation.data.ledger import REASON_MAX, ledger_row, load_ledger, update_ledger
 from tradingstation.data.provenance import frame_source, is_foreign
 from tradingstation.data.quotes import fetch_quotes
+from tradingstation.data.symbol_fetch import FATAL_ERRORS, SymbolOutcome
 from tradingstation.data.universe import (
     filter_universe,
     load_universe,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from tradingstation.data.batch import SymbolOutcome
 from tradingstation.data.fetch_plan import FetchRequest
+from tradingstation.data.symbol_fetch import SymbolOutcome
 
 
 @dataclass
