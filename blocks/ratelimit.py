@@ -33,7 +33,9 @@ def ensure_rate_limit(per_minute: int, name: str = GLOBAL_LIMIT) -> None:
 
 
 class GlobalRateLimiter:
-    """A :class:`~tradingstation.providers.ratelimit.Limiter` whose slots are first drawn from a
+    """A limiter drawing slots from a Prefect global concurrency limit first.
+
+    A :class:`~tradingstation.providers.ratelimit.Limiter` whose slots are first drawn from a
     Prefect global concurrency limit (shared by every run on the server), then spaced by the
     in-process limiter ``inner``.
 

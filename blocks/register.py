@@ -90,8 +90,11 @@ def _register_api_key(settings: Settings, out: RegisteredBlocks) -> None:
 
 
 def notification_block(url: str) -> SlackWebhook | CustomWebhookNotificationBlock:
-    """The notification block for ``url``: ``SlackWebhook`` for a Slack incoming webhook, else
-    a generic JSON POST (``{"subject", "text"}``) whose URL is kept as a block secret."""
+    """The notification block for ``url``.
+
+    ``SlackWebhook`` for a Slack incoming webhook, else a generic JSON POST (``{"subject",
+    "text"}``) whose URL is kept as a block secret.
+    """
     if SLACK_HOOK_RE.match(url):
         return SlackWebhook(url=url)
     # The URL often carries a token: keep it in the block's secrets, not in the plain url field.

@@ -1,5 +1,7 @@
-"""The ``tradingstation anchors`` and ``tradingstation screen <name>`` commands: the runbook's
-find_avwap_anchors.py and screeners/<name>.py, as the ``anchors`` and ``screen`` flows.
+"""The ``tradingstation anchors`` and ``tradingstation screen <name>`` commands.
+
+The runbook's find_avwap_anchors.py and screeners/<name>.py, as the ``anchors`` and ``screen``
+flows.
 
 Registered as ``app.command("anchors")(analysis_cmd.anchors)`` and
 ``app.command("screen")(analysis_cmd.screen)``. Every flag is checked before Prefect starts:

@@ -1,5 +1,7 @@
-"""The ``tradingstation dashboard`` command: the runbook's master_dashboard.py, as the
-``dashboard`` flow. Registered as ``app.command("dashboard")(dashboard_cmd.dashboard)``.
+"""The ``tradingstation dashboard`` command.
+
+The runbook's master_dashboard.py, as the ``dashboard`` flow. Registered as
+``app.command("dashboard")(dashboard_cmd.dashboard)``.
 """
 
 from __future__ import annotations

@@ -268,8 +268,11 @@ def fill_gaps(
 
 @app.command("cleanup")
 def cleanup(as_of: AsOf = None, json_out: JsonOption = False) -> None:
-    """Apply every retention policy (1-min 7 days, 30-min 500 bars, daily 252 sessions, signals
-    30 days, dashboards 7 days); nothing outside them is deleted."""
+    """Apply every retention policy; nothing outside them is deleted.
+
+    Apply every retention policy (1-min 7 days, 30-min 500 bars, daily 252 sessions, signals 30
+    days, dashboards 7 days); nothing outside them is deleted.
+    """
     _operation("cleanup", json_out, as_of)
 
 
@@ -281,7 +284,8 @@ def backup(
     as_of: AsOf = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Copy every data object to a new backup backups/<date>/ (a second one that day:
+    """Copy every data object to a new backup backups/<date>/ (a second one that day.
+
     <date>-2 ...) with a sha256 manifest written last. A complete backup is never overwritten.
 
     Refuses (exit 1, nothing kept) when an object fails its recorded hash, has none or cannot
@@ -314,8 +318,11 @@ def rebuild_ledger(
     as_of: AsOf = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Recompute the coverage ledger from the stored bars (repairs `ledger` problems) and
-    store a panel snapshot whose rows fail their hashes again (`snapshot` problems)."""
+    """Recompute the coverage ledger and the panel snapshot from the stored bars.
+
+    Recompute the coverage ledger from the stored bars (repairs `ledger` problems) and store a panel
+    snapshot whose rows fail their hashes again (`snapshot` problems).
+    """
     _operation("rebuild-ledger", json_out, as_of, dataset=dataset)
 
 

@@ -1,5 +1,7 @@
-"""Deployment commands: ``verify-deployment``, ``smoke-test``, ``cancel``, ``pause``, ``resume``
-(the runbook's verify_deployment.py, smoke_test_e2e.py and its emergency stop, done safely).
+"""Deployment commands.
+
+``verify-deployment``, ``smoke-test``, ``cancel``, ``pause``, ``resume`` (the runbook's
+verify_deployment.py, smoke_test_e2e.py and its emergency stop, done safely).
 
 Registered as top-level commands: ``app.command("verify-deployment")(deploy_cmd.verify_deployment)``
 and so on. Prefect client code lives in ``deploy/`` and is imported only when a command runs.
@@ -22,8 +24,10 @@ STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
 
 
 def verify_deployment(json_out: JsonOption = False) -> None:
-    """Check settings, the Prefect API, blocks, the bucket (write probe), the API key, the
-    deployments and their schedules (against prefect.yaml) and the work pool.
+    """Check that the deployed setup is complete and reachable.
+
+    Check settings, the Prefect API, blocks, the bucket (write probe), the API key, the deployments
+    and their schedules (against prefect.yaml) and the work pool.
 
     Each check prints pass / warn / fail / skip and its fix. Without a Prefect API
     (PREFECT_API_URL unset) the block, deployment and work-pool checks are skipped, not
@@ -70,8 +74,10 @@ def smoke_test(
         "--as-of", help="Reference time; modes run on the last session completed by then.")] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Run premarket, market, postmarket and daily end to end in a scratch prefix
-    (smoke/<run>/) of the configured store, check each mode's outputs, delete the prefix.
+    """Run every session mode end to end in a scratch prefix of the configured store.
+
+    Run premarket, market, postmarket and daily end to end in a scratch prefix (smoke/<run>/) of the
+    configured store, check each mode's outputs, delete the prefix.
 
     Live data is never touched. Exit code 1 when any mode fails or leaves outputs missing.
     """
@@ -110,9 +116,11 @@ def cancel(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Cancel running, pending and due scheduled runs of TradingStation's deployments (those
-    in prefect.yaml) through the Prefect API: the runbook's emergency stop, without killing
-    anything else. Needs a Prefect server (PREFECT_API_URL).
+    """Cancel the running, pending and due runs of TradingStation's deployments.
+
+    Cancel running, pending and due scheduled runs of TradingStation's deployments (those in
+    prefect.yaml) through the Prefect API: the runbook's emergency stop, without killing anything
+    else. Needs a Prefect server (PREFECT_API_URL).
     """
     if not all_runs and not deployment:
         raise InputError("choose what to cancel: --all, or --deployment NAME")
@@ -164,9 +172,11 @@ def _set_paused(paused: bool, deployment: str | None, json_out: bool) -> None:
 
 
 def pause(deployment: DeploymentOption = None, json_out: JsonOption = False) -> None:
-    """Pause the schedules of TradingStation's deployments (those in prefect.yaml) through the
-    Prefect API: no new scheduled runs, and runs already scheduled are removed. Running runs
-    go on (stop them with `tradingstation cancel`). Undo with `tradingstation resume`.
+    """Pause the schedules of TradingStation's deployments.
+
+    Pause the schedules of TradingStation's deployments (those in prefect.yaml) through the Prefect
+    API: no new scheduled runs, and runs already scheduled are removed. Running runs go on (stop
+    them with `tradingstation cancel`). Undo with `tradingstation resume`.
     """
     _set_paused(True, deployment, json_out)
 

@@ -1,5 +1,7 @@
-"""The ``tradingstation fetch <job>`` command: the runbook's data_fetch_manager.py, as the
-``fetch`` flow. Registered as ``app.command("fetch")(fetch_cmd.fetch)``.
+"""The ``tradingstation fetch <job>`` command.
+
+The runbook's data_fetch_manager.py, as the ``fetch`` flow. Registered as
+``app.command("fetch")(fetch_cmd.fetch)``.
 
 Input (job name, tickers, ``--as-of``) is checked before Prefect starts. While the flow runs, a
 progress bar on stderr advances as each batch task finishes; the exit code is the job report's.
@@ -49,7 +51,9 @@ OUTCOMES = ("ok", "no_data", "failed", "fresh", "known_no_data")
 
 
 class BatchProgress:
-    """Drives a progress bar from the fetch flow's progress artifact (see
+    """Drives a progress bar from the fetch flow's progress artifact.
+
+    Drives a progress bar from the fetch flow's progress artifact (see
     ``flows.analysis.progress_artifact``), polled from the Prefect API while the flow runs.
 
     Attributes:

@@ -37,8 +37,10 @@ def health(
         "--as-of", help="ISO time to check for (default: now).")] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Run health checks; no flag runs all of them (plus the last successful run of each
-    deployment when a Prefect server is configured).
+    """Run health checks.
+
+    No flag runs all of them (plus the last successful run of each deployment when a Prefect server
+    is configured).
 
     Exit code 0: healthy. 1: degraded (warnings). 2: failing.
     """

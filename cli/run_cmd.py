@@ -66,8 +66,11 @@ def premarket(as_of: AsOf = None, allow_closed: AllowClosed = False, refetch: Re
 @app.command("market")
 def market(as_of: AsOf = None, allow_closed: AllowClosed = False, refetch: Refetch = False,
            json_out: JsonOption = False, force: Force = False) -> None:
-    """Session quotes of the watchlist (1-min bars of ORB/AVWAP candidates only), AVWAP
-    Reclaim, Breakout, EMA Pullback, ORB triggers (until 11:30)."""
+    """Session quotes, AVWAP Reclaim, Breakout, EMA Pullback, ORB triggers (until 11:30).
+
+    Session quotes of the watchlist (1-min bars of ORB/AVWAP candidates only), AVWAP Reclaim,
+    Breakout, EMA Pullback, ORB triggers (until 11:30).
+    """
     _refuse_force(force)
     from flows.market import market as flow_fn
 

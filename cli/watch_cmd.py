@@ -22,8 +22,10 @@ def watch(
         "--speed", help="Replay speed: 60 plays an hour in a minute (1 = live).")] = 1.0,
     json_out: JsonOption = False,
 ) -> None:
-    """Watch the session's open ideas (status watch) and alert once when each triggers
-    (price reaches entry), is invalidated (stop first) or expires.
+    """Watch the session's open ideas and alert once when each changes state.
+
+    Watch the session's open ideas (status watch) and alert once when each triggers (price reaches
+    entry), is invalidated (stop first) or expires.
 
     Polls quotes of exactly those symbols (REALTIME_BULK_QUOTES, 100 a call; GLOBAL_QUOTE
     when the plan refuses bulk) every TS_WATCH_POLL_SECONDS, within TS_WATCH_RATE_SHARE of

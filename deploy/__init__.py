@@ -1,4 +1,7 @@
-"""Prefect server administration: the deployments declared in prefect.yaml (queries, schedules,
-cancelling), their pull step, alert automations and ``verify-deployment``. Sits below flows/
-(the health flow asks it about the deployments): it reads the flow names of prefect.yaml's
-entrypoints from their source, as data, and never imports a flow. Uses blocks/ and the core."""
+"""Prefect server administration.
+
+The deployments declared in prefect.yaml (queries, schedules, cancelling), their pull step, alert
+automations and ``verify-deployment``. Sits below flows/ (the health flow asks it about the
+deployments): it reads the flow names of prefect.yaml's entrypoints from their source, as data, and
+never imports a flow. Uses blocks/ and the core.
+"""

@@ -1,5 +1,8 @@
-"""The pull step of every deployment: start each flow run in the worker's TradingStation
-checkout (``TS_APP_DIR``), or fail at once saying what to set."""
+"""The pull step of every deployment.
+
+Start each flow run in the worker's TradingStation checkout (``TS_APP_DIR``), or fail at once saying
+what to set.
+"""
 
 from __future__ import annotations
 

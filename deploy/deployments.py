@@ -1,5 +1,7 @@
-"""Prefect API queries about our deployments: expected vs registered schedules, the work pool,
-last successful runs, and cancelling runs (the runbook's emergency stop, done safely).
+"""Prefect API queries about our deployments.
+
+Expected vs registered schedules, the work pool, last successful runs, and cancelling runs (the
+runbook's emergency stop, done safely).
 
 "Our deployments" are exactly those declared in ``prefect.yaml``; nothing else is ever read
 for cancellation, let alone cancelled.

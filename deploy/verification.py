@@ -1,5 +1,7 @@
-"""``tradingstation verify-deployment``: settings, Prefect API, blocks, bucket, API key,
-deployments with their schedules, work pool. Each check is a :class:`Finding` with its fix.
+"""``tradingstation verify-deployment``.
+
+Settings, Prefect API, blocks, bucket, API key, deployments with their schedules, work pool. Each
+check is a :class:`Finding` with its fix.
 
 Without a Prefect API (``PREFECT_API_URL`` unset: local, ephemeral mode) the block,
 deployment and work-pool checks are reported as ``skip``, not failures: there is nothing
@@ -165,7 +167,6 @@ def check_api_key(settings: Settings) -> Finding:
 
 def check_workers(pool: str, now: datetime | None = None) -> Finding:
     """A worker polled the pool within the last ``WORKER_SILENCE``: scheduled runs get picked up."""
-
     now = now or datetime.now(UTC)
     name = f"worker {pool}"
     with _client() as client:
@@ -187,7 +188,6 @@ def check_workers(pool: str, now: datetime | None = None) -> Finding:
 
 def check_automations() -> list[Finding]:
     """The alert automations exist and are enabled (else a failed run alerts nobody)."""
-
     fix = "tradingstation alerts create  (recreates them, enabled)"
     findings = []
     with _client() as client:

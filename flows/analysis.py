@@ -1,5 +1,7 @@
-"""On-demand analysis flows behind `tradingstation fetch`, `anchors` and `screen`: each runs as a
-Prefect flow, so it shows in Prefect's run history. Unscheduled deployments in prefect.yaml.
+"""On-demand analysis flows behind `tradingstation fetch`, `anchors` and `screen`.
+
+Each runs as a Prefect flow, so it shows in Prefect's run history. Unscheduled deployments in
+prefect.yaml.
 
 Dashboard and data-operation flows (backup, restore, rebuild, gaps) live beside these and
 follow the same shape: resolve store/provider, call one task per core operation, return a
@@ -47,9 +49,12 @@ def _tickers(tickers: str | None) -> list[str] | None:
 
 
 def progress_artifact(key: str | None) -> Callable[[JobPlan, int, int], None]:
-    """A fetch stage's ``on_progress``: one Prefect progress artifact (under ``key``, if given)
-    showing the share of batch tasks finished, updated as each finishes. It shows in the run's
-    Artifacts tab; ``tradingstation fetch`` polls it for its progress bar."""
+    """A fetch stage's ``on_progress``.
+
+    One Prefect progress artifact (under ``key``, if given) showing the share of batch tasks
+    finished, updated as each finishes. It shows in the run's Artifacts tab; ``tradingstation
+    fetch`` polls it for its progress bar.
+    """
     created: list[UUID] = []
 
     def report(plan: JobPlan, done: int, total: int) -> None:

@@ -1,5 +1,7 @@
-"""Daily flow (20:00-04:00 New York): health check, integrity verification with gap detection,
-the live track record (outcomes of published signals), retention cleanup.
+"""Daily flow (20:00-04:00 New York).
+
+Health check, integrity verification with gap detection, the live track record (outcomes of
+published signals), retention cleanup.
 
     python flows/daily.py --as-of 2025-11-24T21:00-05:00
 """

@@ -1,5 +1,6 @@
-"""Data-operation flows (``tradingstation data <operation>``): the runbook's
-backfill_rebuilder.py as Prefect runs, one flow per operation.
+"""Data-operation flows (``tradingstation data <operation>``).
+
+The runbook's backfill_rebuilder.py as Prefect runs, one flow per operation.
 
 One flow each, so that each deployment's parameter schema (the Prefect UI's run form, and
 ``enforce_parameter_schema``) shows and checks exactly that operation's parameters: a restore
@@ -130,8 +131,10 @@ def rebuild_daily(symbols: str, as_of: datetime | None = None) -> dict:
 @flow(name="data-verify", flow_run_name=command_run_name("data verify"))
 @names_failed_task
 def verify(check_gaps: bool = False, as_of: datetime | None = None) -> dict:
-    """Re-read and validate every data object (read-only); ``check_gaps`` adds missing
-    sessions that a fetch can fill."""
+    """Re-read and validate every data object (read-only).
+
+    ``check_gaps`` adds missing sessions that a fetch can fill.
+    """
     run = start_operation("verify", as_of)
     out = {**run.out, **verify_integrity(run.store, run.settings, run.now).to_dict()}
     if check_gaps:
@@ -183,8 +186,10 @@ def cleanup(as_of: datetime | None = None) -> dict:
 @flow(name="data-backup", flow_run_name=command_run_name("data backup"))
 @names_failed_task
 def backup(allow_problems: bool = False, as_of: datetime | None = None) -> dict:
-    """Copy every data object to a new dated backup; damaged objects refuse it unless
-    ``allow_problems``."""
+    """Copy every data object to a new dated backup.
+
+    Damaged objects refuse it unless ``allow_problems``.
+    """
     run = start_operation("backup", as_of)
     label = keys.backup_label(run.now.astimezone(NY).date())
     report = take_backup(run.store, label, run.now, allow_problems)
@@ -221,8 +226,10 @@ def rebuild_ledger(dataset: str | None = None, as_of: datetime | None = None) ->
 @names_failed_task
 def splits(symbol: str, date: str | None = None, factor: float | None = None,
            dismiss: bool = False, as_of: datetime | None = None) -> dict:
-    """Resolve a split-like move of ``symbol``: show it, or confirm its ``factor`` on ``date``,
-    or ``dismiss`` it as a real price move."""
+    """Resolve a split-like move of ``symbol``.
+
+    Show it, or confirm its ``factor`` on ``date``, or ``dismiss`` it as a real price move.
+    """
     run = start_operation("splits", as_of, symbol=symbol, restore_date=date, factor=factor,
                           dismiss=dismiss)
     params = run.params

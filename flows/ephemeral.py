@@ -1,5 +1,7 @@
-"""Running a flow once in this process, in Prefect's ephemeral mode unless ``PREFECT_API_URL``
-is set, without leaving the temporary server behind when the process is killed.
+"""Running a flow once in this process, leaving no temporary server behind.
+
+Running a flow once in this process, in Prefect's ephemeral mode unless ``PREFECT_API_URL`` is set,
+without leaving the temporary server behind when the process is killed.
 
 Prefect 3 starts the ephemeral API as a separate ``uvicorn`` process and stops it from an
 ``atexit`` hook. A SIGKILLed (or OOM-killed) command runs no hook, so that server kept running
@@ -49,9 +51,12 @@ def guard_server(pid: int) -> subprocess.Popen:
 
 
 def start_ephemeral_server() -> int | None:
-    """Start Prefect's ephemeral API server for this process (the one its client would start),
-    each of its processes under a watchdog from the moment it exists; the server's pid, or None
-    when a server is configured (``PREFECT_API_URL``)."""
+    """Start Prefect's ephemeral API server for this process, under a watchdog.
+
+    Start Prefect's ephemeral API server for this process (the one its client would start), each of
+    its processes under a watchdog from the moment it exists; the server's pid, or None when a
+    server is configured (``PREFECT_API_URL``).
+    """
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL
 
@@ -75,9 +80,11 @@ def start_ephemeral_server() -> int | None:
 
 
 def api_ready() -> bool:
-    """Whether this process reaches a Prefect API without starting one: ``PREFECT_API_URL`` is
-    set, or the temporary server :func:`run_once` starts is up (a poller must not start a
-    second, unguarded one)."""
+    """Whether this process reaches a Prefect API without starting one.
+
+    ``PREFECT_API_URL`` is set, or the temporary server :func:`run_once` starts is up (a poller must
+    not start a second, unguarded one).
+    """
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL
 

@@ -1,4 +1,5 @@
 """The health flow (``tradingstation health``): the runbook's health_check.py as a Prefect run.
+
 The data operations (``tradingstation data <operation>``) are in :mod:`flows.data_ops`.
 """
 

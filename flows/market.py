@@ -1,7 +1,8 @@
-"""Market flow (09:30-16:00 New York, every 15 minutes): session quotes of the watchlist in
-bulk, 1-min bars only for ORB candidates and AVWAP reclaims to confirm
-(:mod:`tradingstation.screeners.minute_needs`), then AVWAP Reclaim, Breakout, EMA Pullback and
-ORB triggers (once the opening range has formed; ORB until its window closes at 11:30).
+"""Market flow (09:30-16:00 New York, every 15 minutes).
+
+Session quotes of the watchlist in bulk, 1-min bars only for ORB candidates and AVWAP reclaims to
+confirm (:mod:`tradingstation.screeners.minute_needs`), then AVWAP Reclaim, Breakout, EMA Pullback
+and ORB triggers (once the opening range has formed; ORB until its window closes at 11:30).
 
     python flows/market.py --as-of 2025-11-24T10:30-05:00
 """

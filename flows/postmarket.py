@@ -1,6 +1,8 @@
-"""Postmarket flow (16:00-20:00 New York): 30-min bars of the watchlist, Exhaustion Reversal,
-1-min bars through the close of the session's signal symbols (the track record's entry-day
-paths), and the master dashboard (HTML + plan.json/csv in storage, markdown/table artifacts).
+"""Postmarket flow (16:00-20:00 New York).
+
+30-min bars of the watchlist, Exhaustion Reversal, 1-min bars through the close of the session's
+signal symbols (the track record's entry-day paths), and the master dashboard (HTML + plan.json/csv
+in storage, markdown/table artifacts).
 
     python flows/postmarket.py --as-of 2025-11-24T17:00-05:00
 """

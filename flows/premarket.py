@@ -1,5 +1,7 @@
-"""Premarket flow (04:00-09:30 New York): universe, daily bars, anchors, quotes, 1-min bars of
-the watchlist, Gap & Go and ORB watch candidates, and the premarket plan.
+"""Premarket flow (04:00-09:30 New York).
+
+Universe, daily bars, anchors, quotes, 1-min bars of the watchlist, Gap & Go and ORB watch
+candidates, and the premarket plan.
 
 Run it locally (Prefect ephemeral mode, local data directory, demo market without a key)::
 

@@ -1,6 +1,8 @@
-"""What every flow run shares: a name that reads like a log book entry, our log records in the
-run's logs (Prefect UI) in every ``TS_LOG_FORMAT``, and a failure message that names the failed
-task (the alert quotes it)."""
+"""What every flow run shares.
+
+A name that reads like a log book entry, our log records in the run's logs (Prefect UI) in every
+``TS_LOG_FORMAT``, and a failure message that names the failed task (the alert quotes it).
+"""
 
 from __future__ import annotations
 
@@ -78,8 +80,10 @@ def session_run_name(mode: str) -> Callable[[], str]:
 
 
 def command_run_name(command: str, *fields: str) -> Callable[[], str]:
-    """``flow_run_name`` of an operator command's flow: the command, its main parameters and
-    the New York time, e.g. ``fetch daily 2026-12-03 10:42``."""
+    """``flow_run_name`` of an operator command's flow.
+
+    The command, its main parameters and the New York time, e.g. ``fetch daily 2026-12-03 10:42``.
+    """
 
     def name() -> str:
         params = _parameters()
@@ -131,10 +135,12 @@ def first_line(exc: BaseException) -> str:
 
 
 def names_failed_task(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a flow function (under ``@flow``) so a deployment run that fails says which
-    task failed: the exception keeps its type, its message becomes ``task <name> failed:
-    <Type>: <first line>``, and Prefect puts that in the run's state message, which the
-    failure alert quotes. Runs outside a deployment keep the original message.
+    """Make a failed deployment run's message name the task that failed.
+
+    Decorate a flow function (under ``@flow``) so a deployment run that fails says which task
+    failed: the exception keeps its type, its message becomes ``task <name> failed: <Type>: <first
+    line>``, and Prefect puts that in the run's state message, which the failure alert quotes. Runs
+    outside a deployment keep the original message.
     """
     # Annotations resolved here, in fn's module: Prefect builds the parameter schema and
     # validates parameters from the signature, and could not resolve fn's names from here.

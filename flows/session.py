@@ -1,5 +1,8 @@
-"""What every session flow shares: resolving the session, the store and provider, fetch stages,
-the closed-day exit, and the summary artifact."""
+"""What every session flow shares.
+
+Resolving the session, the store and provider, fetch stages, the closed-day exit, and the summary
+artifact.
+"""
 
 from __future__ import annotations
 
@@ -166,8 +169,10 @@ def closed_message(run: SessionRun) -> str:
 
 
 def _rerun_hint(example: str) -> str:
-    """How to run again at ``example``: command-line options, or the deployment's parameters
-    when this run came from a deployment (``--as-of`` means nothing to ``prefect deployment run``).
+    """How to run again at ``example``.
+
+    Command-line options, or the deployment's parameters when this run came from a deployment
+    (``--as-of`` means nothing to ``prefect deployment run``).
     """
     from prefect.runtime import deployment, flow_run
 
@@ -185,8 +190,10 @@ def _example_instant(mode: str, day: date) -> datetime:
 
 
 def finish_closed(run: SessionRun) -> dict:
-    """End a run with nothing to do (a closed day, or before the mode's window): log, publish
-    the summary, return it."""
+    """End a run with nothing to do (a closed day, or before the mode's window).
+
+    Log, publish the summary, return it.
+    """
     message = closed_message(run)
     get_run_logger().info(message)
     what = "window not open" if run.notice else "market closed"
@@ -238,11 +245,12 @@ def fetch_stage(
 
 
 def split_stage(run: SessionRun, report: JobReport) -> None:
-    """After a daily or 1-min fetch released its lock: confirm the split-like moves it saw,
-    adjust the stored bars of confirmed splits, and recompute the session's stored anchors of
-    those symbols. Symbols left under an unresolved move are named in the summary (not
-    screened). ``report.details["splits"]["recomputed"]`` lists the adjusted symbols: a daily
-    panel loaded before is stale for them (see :func:`refreshed_daily`).
+    """After a daily or 1-min fetch released its lock.
+
+    Confirm the split-like moves it saw, adjust the stored bars of confirmed splits, and recompute
+    the session's stored anchors of those symbols. Symbols left under an unresolved move are named
+    in the summary (not screened). ``report.details["splits"]["recomputed"]`` lists the adjusted
+    symbols: a daily panel loaded before is stale for them (see :func:`refreshed_daily`).
     """
     splits = data_tasks.reconcile_splits(run.store, run.provider, report.split_candidates,
                                          run.as_of)
@@ -255,9 +263,11 @@ def split_stage(run: SessionRun, report: JobReport) -> None:
 
 
 def refreshed_daily(run: SessionRun, intraday: JobReport, daily: Panel) -> Panel:
-    """The daily panel to screen with after an intraday fetch stage: reloaded when that stage
-    applied a split (on a split's first morning only the 1-min bars show it), since the panel
-    loaded before holds those symbols' unadjusted history."""
+    """The daily panel to screen with after an intraday fetch stage.
+
+    Reloaded when that stage applied a split (on a split's first morning only the 1-min bars show
+    it), since the panel loaded before holds those symbols' unadjusted history.
+    """
     if intraday.details.get("splits", {}).get("recomputed"):
         return load_daily(run.store, run.source)
     return daily
@@ -266,8 +276,10 @@ def refreshed_daily(run: SessionRun, intraday: JobReport, daily: Panel) -> Panel
 def scan_watchlist(
     run: SessionRun, intraday_job: str, screeners: Sequence[str], refetch: bool
 ) -> tuple[list[str], dict[str, list[Signal]]]:
-    """The postmarket body (:func:`refresh_watchlist`), then the watchlist's ``intraday_job``
-    bars for all of it, then ``screeners``.
+    """The postmarket body: refresh, the watchlist's intraday bars, then the screeners.
+
+    The postmarket body (:func:`refresh_watchlist`), then the watchlist's ``intraday_job`` bars for
+    all of it, then ``screeners``.
 
     Returns:
         ``(watchlist, {screener: signals})``.
@@ -284,9 +296,11 @@ def scan_watchlist(
 def scan_market(
     run: SessionRun, screeners: Sequence[str], refetch: bool
 ) -> tuple[list[str], MinuteNeeds, dict[str, list[Signal]]]:
-    """The market body (:func:`refresh_watchlist`), then session quotes of the watchlist in
-    bulk (every symbol's developing daily bar), 1-min bars only for the symbols a screener
-    needs minutes of (:mod:`tradingstation.screeners.minute_needs`), then ``screeners``.
+    """The market body: refresh, session quotes, the 1-min bars needed, then the screeners.
+
+    The market body (:func:`refresh_watchlist`), then session quotes of the watchlist in bulk (every
+    symbol's developing daily bar), 1-min bars only for the symbols a screener needs minutes of
+    (:mod:`tradingstation.screeners.minute_needs`), then ``screeners``.
 
     Returns:
         ``(watchlist, minute needs, {screener: signals})``.
@@ -308,8 +322,11 @@ def scan_market(
 
 
 def refresh_watchlist(run: SessionRun) -> tuple[Panel, list[str]]:
-    """``(daily panel, watchlist)`` after refreshing the universe and daily bars (free after
-    a premarket run: a mode never depends on an earlier run having succeeded)."""
+    """``(daily panel, watchlist)`` after refreshing the universe and daily bars.
+
+    ``(daily panel, watchlist)`` after refreshing the universe and daily bars (free after a
+    premarket run: a mode never depends on an earlier run having succeeded).
+    """
     data_tasks.refresh_universe(run.store, run.provider, run.as_of)
     fetch_stage(run, "daily")
     daily = load_daily(run.store, run.source)
@@ -383,8 +400,10 @@ def script_args(mode: str, argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> dict:
-    """Run ``flow_fn`` once from the command line
-    (``python flows/<mode>.py [--as-of T] [--allow-closed] [--refetch]``).
+    """Run ``flow_fn`` once from the command line (``python flows/<mode>.py``).
+
+    Run ``flow_fn`` once from the command line (``python flows/<mode>.py [--as-of T]
+    [--allow-closed] [--refetch]``).
 
     A bad ``--as-of`` fails before Prefect starts.
     """

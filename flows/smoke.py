@@ -1,5 +1,7 @@
-"""Smoke-test flow (``tradingstation smoke-test``): every session mode end to end in a scratch
-prefix of the configured store, outputs checked, the scratch prefix deleted afterwards.
+"""Smoke-test flow (``tradingstation smoke-test``).
+
+Every session mode end to end in a scratch prefix of the configured store, outputs checked, the
+scratch prefix deleted afterwards.
 
 The session flows resolve their store from settings, so the run starts them with settings
 pointing at the scratch prefix (``data_dir`` for the local backend, ``s3_prefix`` for s3;
@@ -123,8 +125,10 @@ def _prove_redirect(base: ObjectStore, prefix: str, settings: Settings) -> None:
 @names_failed_task
 def smoke_test(use_configured_provider: bool = False, demo_symbols: int = 30,
                as_of: datetime | None = None) -> dict:
-    """Run premarket, market, postmarket and daily on the last completed session in a scratch
-    prefix, check each mode's outputs, then delete the scratch prefix.
+    """Run every session mode on the last completed session in a scratch prefix.
+
+    Run premarket, market, postmarket and daily on the last completed session in a scratch prefix,
+    check each mode's outputs, then delete the scratch prefix.
 
     Args:
         use_configured_provider: Use the configured provider (API calls!) instead of the demo.

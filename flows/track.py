@@ -1,5 +1,7 @@
-"""Backtest flow (``tradingstation backtest``): the walk-forward replay of the screeners over
-the stored history, with outcomes in R. An unscheduled deployment in prefect.yaml:
+"""Backtest flow (``tradingstation backtest``).
+
+The walk-forward replay of the screeners over the stored history, with outcomes in R. An unscheduled
+deployment in prefect.yaml:
 
     prefect deployment run backtest/default -p sessions=60
 """

@@ -1,7 +1,7 @@
 """Watcher flow (09:30-16:00 New York): alert when a watched idea of the plan triggers.
 
-    python flows/watch.py                      # today's session, live
-    python flows/watch.py --as-of 2026-12-02T09:30-05:00 --speed 60   # replay a session
+python flows/watch.py                      # today's session, live
+python flows/watch.py --as-of 2026-12-02T09:30-05:00 --speed 60   # replay a session
 """
 
 from __future__ import annotations

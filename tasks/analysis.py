@@ -119,9 +119,12 @@ def select_minute_symbols(
     daily: Panel,
     source: str = "",
 ) -> MinuteNeeds:
-    """The watchlist symbols a market cycle fetches 1-min bars for
-    (:func:`tradingstation.screeners.minute_needs.minute_needs`), from the stored quotes and
-    the daily panel as known at ``as_of``."""
+    """The watchlist symbols a market cycle fetches 1-min bars for.
+
+    The watchlist symbols a market cycle fetches 1-min bars for
+    (:func:`tradingstation.screeners.minute_needs.minute_needs`), from the stored quotes and the
+    daily panel as known at ``as_of``.
+    """
     with logs.set_run_context(**run_ids()):
         quotes, session_quotes = _session_quotes(store, session, source)
         data = ScreenInput(session=session, as_of=as_of, daily=daily.select(watchlist),
@@ -133,8 +136,10 @@ def select_minute_symbols(
 
 @task(name="signal-symbols", cache_policy=NO_CACHE, **retry_options())
 def session_signal_symbols(store: ObjectStore, session: date, as_of: datetime) -> list[str]:
-    """Symbols of the session's stored signals stamped at or before ``as_of`` (every
-    screener): the symbols the track record follows from their entry day's 1-min bars."""
+    """Symbols of the session's stored signals stamped at or before ``as_of`` (every screener).
+
+    The symbols the track record follows from their entry day's 1-min bars.
+    """
     with logs.set_run_context(**run_ids()):
         return sorted({s.symbol for s in load_signals(store, None, session=session,
                                                      until=as_of)})

@@ -127,8 +127,11 @@ def summarize(
 
 
 def persist_api_usage(store: ObjectStore, provider: MarketDataProvider) -> None:
-    """Add the provider's calls/throttles/errors so far to today's stored usage (for
-    ``health --api-usage``). The counter is drained, so calling again never double-counts."""
+    """Add the provider's calls, throttles and errors so far to today's stored usage.
+
+    Add the provider's calls/throttles/errors so far to today's stored usage (for ``health
+    --api-usage``). The counter is drained, so calling again never double-counts.
+    """
     counter = getattr(provider, "usage_counter", None)
     if counter is not None:
         persist_usage(store, counter)
@@ -136,8 +139,11 @@ def persist_api_usage(store: ObjectStore, provider: MarketDataProvider) -> None:
 
 @task(name="check-sources", cache_policy=NO_CACHE, **retry_options())
 def check_sources(store: ObjectStore, source: str) -> str | None:
-    """The summary line naming symbols whose stored data is not from ``source`` (None if
-    there are none): they are not screened until refetched."""
+    """The summary line naming symbols whose stored data is not from ``source``.
+
+    The summary line naming symbols whose stored data is not from ``source`` (None if there are
+    none): they are not screened until refetched.
+    """
     with logs.set_run_context(**run_ids()):
         found = foreign_data(store, source)
         if not found:
@@ -172,11 +178,13 @@ def fetch_quotes(
     concurrency: int = 1,
     session_extremes: bool = False,
 ):
-    """Fetch and store premarket quotes for ``symbols`` (the stored universe when None), in
-    chunks of 100 per provider call, ``concurrency`` at a time. Quotes stored less than
-    ``max_age_seconds`` ago are reused (0 = fetch every symbol). With ``session_extremes``:
-    session quotes (the regular session's open, running high/low, volume; the market cycle's)
-    at ``keys.market_quotes_key(session)`` instead.
+    """Fetch and store premarket (or session) quotes for ``symbols``.
+
+    Fetch and store premarket quotes for ``symbols`` (the stored universe when None), in chunks of
+    100 per provider call, ``concurrency`` at a time. Quotes stored less than ``max_age_seconds``
+    ago are reused (0 = fetch every symbol). With ``session_extremes``: session quotes (the regular
+    session's open, running high/low, volume; the market cycle's) at
+    ``keys.market_quotes_key(session)`` instead.
     """
     with logs.set_run_context(**run_ids()):
         if symbols is None:
@@ -201,10 +209,12 @@ def reconcile_splits(
     candidates: list[SplitCandidate],
     now: datetime,
 ) -> corporate_actions.SplitReport:
-    """Confirm the split-like moves a daily fetch saw (one ``SPLITS`` call per symbol, none
-    without a new candidate) and back-adjust every dataset of each confirmed symbol, holding
-    every dataset's write lock (``dataset_locks``, one sorted order) only when there is
-    something to write. Run it after the daily fetch released its lock.
+    """Confirm the split-like moves a fetch saw and back-adjust the confirmed symbols.
+
+    Confirm the split-like moves a daily fetch saw (one ``SPLITS`` call per symbol, none without a
+    new candidate) and back-adjust every dataset of each confirmed symbol, holding every dataset's
+    write lock (``dataset_locks``, one sorted order) only when there is something to write. Run it
+    after the daily fetch released its lock.
     """
     with logs.set_run_context(**run_ids()):
         report = corporate_actions.reconcile_splits(store, provider, candidates, now,
@@ -225,9 +235,12 @@ def resolve_symbol_splits(
     factor: float | None = None,
     dismiss: bool = False,
 ) -> corporate_actions.SplitReport:
-    """``tradingstation data splits``: ask the provider again about ``symbol``'s unresolved
-    split-like moves, or record an operator's confirmation (``factor``) or dismissal of the
-    move on ``day``; every dataset's write lock is held throughout."""
+    """``tradingstation data splits``.
+
+    Ask the provider again about ``symbol``'s unresolved split-like moves, or record an operator's
+    confirmation (``factor``) or dismissal of the move on ``day``; every dataset's write lock is
+    held throughout.
+    """
     with logs.set_run_context(**run_ids()):
         report = corporate_actions.resolve_split(store, provider, symbol, now, day, factor,
                                                  dismiss, locked=_every_dataset(store))

@@ -1,5 +1,7 @@
-"""Maintenance tasks: integrity verification, retention cleanup, gaps, rebuilds, ledger rebuilds,
-backup/restore, selected health checks (the daily flow and the data operations share them).
+"""Maintenance tasks.
+
+Integrity verification, retention cleanup, gaps, rebuilds, ledger rebuilds, backup/restore, selected
+health checks (the daily flow and the data operations share them).
 
 Each is a few lines around one core call. Retries (TransientError only) where a rerun is safe:
 detection, rebuilds (staged, swapped in only after verification), gap fills (merge by
@@ -115,8 +117,11 @@ def repair_panel_snapshot(store: ObjectStore, dataset: str) -> list[str]:
 @task(name="backup", cache_policy=NO_CACHE, **retry_options())
 def take_backup(store: ObjectStore, label: str, now: datetime,
                 allow_problems: bool = False) -> BackupReport:
-    """Copy every data object to a new backup of ``label`` (``label``, else ``label-2`` ...)
-    with a sha256 manifest (written last); damaged objects refuse it unless ``allow_problems``."""
+    """Copy every data object to a new backup of ``label`` with a sha256 manifest.
+
+    Copy every data object to a new backup of ``label`` (``label``, else ``label-2`` ...) with a
+    sha256 manifest (written last); damaged objects refuse it unless ``allow_problems``.
+    """
     with logs.set_run_context(**run_ids()):
         return create_backup(store, label, now, allow_problems=allow_problems)
 

@@ -243,8 +243,7 @@ def find_anchors(
 
 
 def anchors_at(daily: Panel, session: date, as_of: datetime, **params: object) -> pd.DataFrame:
-    """The anchors of ``session`` as known at ``as_of``: :func:`find_anchors` on the daily bars
-    that existed then, up to ``session`` (:func:`point_in_time.daily_through`).
+    """:func:`find_anchors` on the daily bars up to ``session`` that existed at ``as_of``.
 
     Later bars in ``daily`` are never looked at, so a replay at ``as_of`` finds the same
     anchors, with the same AVWAPs, as a live run at ``as_of`` did.
@@ -337,8 +336,9 @@ def anchors_for_symbol(anchors: pd.DataFrame, symbol: str) -> pd.DataFrame:
 
 
 def avwap_with_intraday(daily: Panel, intraday: Panel, anchors: pd.DataFrame) -> pd.Series:
-    """Current AVWAP of each anchor, continued through the intraday bars of sessions after the
-    symbol's last daily bar (so a day present in both is counted once, from the daily bar).
+    """Current AVWAP of each anchor, continued through later intraday bars.
+
+    The intraday bars of sessions after the symbol's last daily bar count (a day in both once).
 
     Args:
         daily: The daily panel the anchors were found in.

@@ -256,8 +256,10 @@ class MarketCalendar:
         return day if day in self._year(day.year).times else None
 
     def window_opens(self, mode: str, day: date) -> datetime:
-        """When the ``mode`` flow's window opens on session ``day`` (UTC): premarket 04:00,
-        market 09:30, postmarket at the close (New York); ``daily`` after the post-market.
+        """When the ``mode`` flow's window opens on session ``day`` (UTC).
+
+        Premarket 04:00, market 09:30, postmarket at the close (New York); ``daily`` after the
+        post-market.
 
         Raises:
             InputError: unknown mode, or ``day`` is not a session.
@@ -267,8 +269,11 @@ class MarketCalendar:
         return getattr(self.session_times(day), WINDOW_OPENS[mode])
 
     def before_window(self, mode: str, instant: datetime) -> bool:
-        """Whether ``instant`` is on a session day before that day's ``mode`` window opens
-        (premarket at 02:13, for example: today's premarket data does not exist yet)."""
+        """Whether ``instant`` is on a session day before that day's ``mode`` window opens.
+
+        Whether ``instant`` is on a session day before that day's ``mode`` window opens (premarket
+        at 02:13, for example: today's premarket data does not exist yet).
+        """
         if mode not in WINDOW_OPENS or mode == "daily":  # daily, watch...: no such window
             return False
         day = self.session_for(instant)

@@ -21,8 +21,10 @@ SECRET_FIELDS = ("alphavantage_api_key", "s3_access_key_id", "s3_secret_access_k
 
 
 class Settings(BaseSettings):
-    """Every setting of TradingStation. Environment variables are the field names, upper-cased,
-    with the prefix ``TS_`` (``TS_DATA_DIR``, ``TS_RATE_LIMIT_PER_MINUTE`` ...).
+    """Every setting of TradingStation.
+
+    Environment variables are the field names, upper-cased, with the prefix ``TS_``
+    (``TS_DATA_DIR``, ``TS_RATE_LIMIT_PER_MINUTE`` ...).
 
     Secrets are ``SecretStr``: they print as ``**********`` and reach code only through
     ``get_secret_value()``.
@@ -205,8 +207,10 @@ def settings_with(settings: Settings, **values: object) -> Settings:
 
 
 def environment_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The secret settings given as ``TS_`` variables, read raw: for masking them when the
-    settings themselves fail to validate (a bad unrelated variable must not unmask a key).
+    """The secret settings given as ``TS_`` variables, read raw.
+
+    For masking them when the settings themselves fail to validate (a bad unrelated variable must
+    not unmask a key).
 
     Args:
         environ: The environment to read (default ``os.environ``).
@@ -218,6 +222,8 @@ def environment_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings from the environment, read once per process (``get_settings.cache_clear()``
-    re-reads)."""
+    """Settings from the environment, read once per process.
+
+    Settings from the environment, read once per process (``get_settings.cache_clear()`` re-reads).
+    """
     return Settings()

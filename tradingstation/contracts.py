@@ -1,5 +1,7 @@
-"""The data contracts between providers and the data layer: what bars, quotes and universe
-listings look like, the bar validation every provider applies at its boundary, and splits.
+"""The data contracts between providers and the data layer.
+
+What bars, quotes and universe listings look like, the bar validation every provider applies at its
+boundary, and splits.
 
 The bottom of the data path: providers produce these shapes, the data layer stores and reads
 them, and both import them from here (this module imports nothing of either).
@@ -47,8 +49,10 @@ def empty_bars() -> pd.DataFrame:
 
 
 def canonicalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
-    """Coerce a frame with the bar columns to canonical dtypes (UTC timestamps, float prices,
-    int64 volume), sorted by timestamp with a fresh RangeIndex. Does not validate.
+    """Coerce a frame with the bar columns to canonical dtypes, sorted by timestamp.
+
+    Coerce a frame with the bar columns to canonical dtypes (UTC timestamps, float prices, int64
+    volume), sorted by timestamp with a fresh RangeIndex. Does not validate.
 
     Columns already in their canonical dtype are kept as they are (the common case: bars read
     back from storage or built by a provider), so calling this on canonical bars is cheap.
@@ -73,21 +77,9 @@ def canonicalize_bars(frame: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def bar_problems(frame: pd.DataFrame) -> list[str]:
-    """Every way ``frame`` breaks the bar contract, as short sentences (empty list = valid).
-
-    Checks: canonical columns, no missing or non-finite prices, prices > 0, volume >= 0,
-    high >= max(open, close), low <= min(open, close), timestamps tz-aware, unique and sorted.
-    """
-    missing = [c for c in BAR_COLUMNS if c not in frame.columns]
-    if missing:
-        return [f"missing columns: {', '.join(missing)}"]
+def _price_problems(frame: pd.DataFrame) -> list[str]:
+    """The price checks of :func:`bar_problems`: finite, positive, high/low around open/close."""
     problems: list[str] = []
-    if len(frame) == 0:
-        return problems
-    ts = frame["timestamp"]
-    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
-        problems.append("timestamps are not timezone-aware")
     if all(frame[c].dtype == np.float64 for c in PRICE_COLUMNS):
         prices = frame[PRICE_COLUMNS].to_numpy(dtype="float64")
     else:
@@ -109,6 +101,25 @@ def bar_problems(frame: pd.DataFrame) -> list[str]:
         if (lo - tol > np.minimum(o, c)).any():
             count = int((lo - tol > np.minimum(o, c)).sum())
             problems.append(f"{count} bars have low above open/close")
+    return problems
+
+
+def bar_problems(frame: pd.DataFrame) -> list[str]:
+    """Every way ``frame`` breaks the bar contract, as short sentences (empty list = valid).
+
+    Checks: canonical columns, no missing or non-finite prices, prices > 0, volume >= 0,
+    high >= max(open, close), low <= min(open, close), timestamps tz-aware, unique and sorted.
+    """
+    missing = [c for c in BAR_COLUMNS if c not in frame.columns]
+    if missing:
+        return [f"missing columns: {', '.join(missing)}"]
+    problems: list[str] = []
+    if len(frame) == 0:
+        return problems
+    ts = frame["timestamp"]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        problems.append("timestamps are not timezone-aware")
+    problems += _price_problems(frame)
     volume = frame["volume"]
     if volume.dtype != np.int64:
         volume = pd.to_numeric(volume, errors="coerce")

@@ -29,8 +29,10 @@ class StorageError(TransientError):
 
 
 class StorageRefusedError(PermanentError):
-    """The object store refuses for good: a read-only filesystem, no permission. Retrying
-    cannot help; a human must fix the mount or the rights."""
+    """The object store refuses for good: a read-only filesystem, no permission.
+
+    Retrying cannot help; a human must fix the mount or the rights.
+    """
 
 
 class ObjectNotFoundError(PermanentError):

@@ -49,8 +49,11 @@ def entry_off_tape(signal: Signal, margin: float = ENTRY_DRIFT_MAX) -> str | Non
 
 
 def conflicting(groups: Sequence[Sequence[Signal]]) -> dict[tuple[str, str], list[str]]:
-    """For each (symbol, direction) group facing the opposite direction on the same symbol,
-    the opposite side's reasons (``"<screener>: <reason>"``)."""
+    """The opposite side's reasons of each group that faces a conflict.
+
+    For each (symbol, direction) group facing the opposite direction on the same symbol, the
+    opposite side's reasons (``"<screener>: <reason>"``).
+    """
     reasons: dict[tuple[str, str], list[str]] = {}
     for group in groups:
         key = (group[0].symbol, group[0].direction)

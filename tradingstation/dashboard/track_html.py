@@ -1,5 +1,8 @@
-"""The dashboard's "Track record" section: backtest vs live per screener, calibration by score
-band, and the equity curve in R of each screener."""
+"""The dashboard's "Track record" section.
+
+Backtest vs live per screener, calibration by score band, and the equity curve in R of each
+screener.
+"""
 
 from __future__ import annotations
 

@@ -106,8 +106,10 @@ class SplitReport:
 
 
 def _asks_again(entry: dict[str, Any], candidate: SplitCandidate) -> bool:
-    """A daily bar showing a move an intraday scan alone got dismissed is asked about again:
-    the daily bar brings the volume evidence the premarket minutes could not."""
+    """A daily bar showing a move an intraday scan alone got dismissed is asked about again.
+
+    The daily bar brings the volume evidence the premarket minutes could not.
+    """
     return (entry["state"] == "dismissed" and entry.get("source") != "operator"
             and entry.get("dataset") != "daily" and candidate.dataset == "daily")
 
@@ -116,7 +118,9 @@ def check_candidates(
     provider: MarketDataProvider, ledger: SplitLedger, candidates: Iterable[SplitCandidate],
     retry_unchecked: bool = True,
 ) -> tuple[list[Verdict], int]:
-    """Ask the provider about every candidate the ledger has not resolved (and, with
+    """Ask the provider about every split candidate the ledger has not resolved.
+
+    Ask the provider about every candidate the ledger has not resolved (and, with
     ``retry_unchecked``, every entry an earlier run could not check): one ``SPLITS`` call per
     symbol, none when there is nothing new. Writes nothing.
 
@@ -304,8 +308,11 @@ def _object_key(name: str, symbol: str) -> str:
 
 
 def _adjust_profile(profile: pd.DataFrame, split: Split) -> pd.DataFrame | None:
-    """The premarket volume profile with the volumes of sessions before the split × factor
-    (None when it holds none)."""
+    """The premarket volume profile adjusted for a split.
+
+    The premarket volume profile with the volumes of sessions before the split × factor (None when
+    it holds none).
+    """
     before = profile["session"].astype(str) < split.effective_date.isoformat()
     if not before.any():
         return None
@@ -318,8 +325,10 @@ def _adjust_profile(profile: pd.DataFrame, split: Split) -> pd.DataFrame | None:
 def _plan_adjustment(
     store: ObjectStore, entry: dict[str, Any]
 ) -> dict[str, tuple[str, str, bytes | None]]:
-    """Per object (each dataset's bars, the premarket volume profile): (hash before, hash
-    after, bytes to write or None when already done)."""
+    """Per object (each dataset's bars, the premarket volume profile).
+
+    (hash before, hash after, bytes to write or None when already done).
+    """
     split = entry_split(entry)
     plans: dict[str, tuple[str, str, bytes | None]] = {}
     for dataset in (*keys.DATASETS, PROFILE):

@@ -114,8 +114,11 @@ def _heal_ledger(
     store: ObjectStore, dataset: str, requests: Sequence[FetchRequest],
     frames: dict[str, pd.DataFrame | None], now: pd.Timestamp,
 ) -> None:
-    """Give a ledger row to fresh symbols whose bars were written by a run that died before
-    its ledger update: no call will be made for them, so nothing else would record them."""
+    """Give a ledger row to fresh symbols whose run died before its ledger update.
+
+    Give a ledger row to fresh symbols whose bars were written by a run that died before its ledger
+    update: no call will be made for them, so nothing else would record them.
+    """
     rows = [
         ledger_row(r.symbol, dataset, frames[r.symbol], now, "ok",
                    "recorded from stored bars (the run that wrote them did not finish)",

@@ -174,8 +174,11 @@ def retention_start(
 
 
 def history_months(start: pd.Timestamp, now: datetime) -> tuple[str, ...]:
-    """``YYYY-MM`` months from ``start`` up to the month where the trailing window begins,
-    when ``start`` is older than the trailing window of an intraday full request."""
+    """``YYYY-MM`` months an intraday full request needs beyond its trailing window.
+
+    ``YYYY-MM`` months from ``start`` up to the month where the trailing window begins, when
+    ``start`` is older than the trailing window of an intraday full request.
+    """
     window_start = to_utc(now) - TRAILING_WINDOW
     if start >= window_start:
         return ()

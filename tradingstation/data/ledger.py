@@ -125,8 +125,10 @@ def wall_clock() -> pd.Timestamp:
 
 
 def merge_ledger(current: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Merge ``rows`` into ``current`` by symbol; the row written last (newest
-    ``fetched_at``, wall clock) wins, whatever instant (``last_fetch``) each run served.
+    """Merge ``rows`` into ``current`` by symbol.
+
+    The row written last (newest ``fetched_at``, wall clock) wins, whatever instant (``last_fetch``)
+    each run served.
 
     Rows without ``fetched_at`` (written before it existed) fall back to ``last_fetch``; on a
     tie the new row wins (it is the later write).

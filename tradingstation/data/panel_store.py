@@ -95,8 +95,11 @@ def load_panel(store: ObjectStore, dataset: str, symbols: Iterable[str] | None =
 
 
 def load_universe_table(store: ObjectStore, dataset: str) -> pa.Table | None:
-    """Every stored symbol's bars of ``dataset`` as one long table (None if there are none),
-    through the snapshot, which is stored again when it no longer matches the listing."""
+    """Every stored symbol's bars of ``dataset`` as one long table.
+
+    Every stored symbol's bars of ``dataset`` as one long table (None if there are none), through
+    the snapshot, which is stored again when it no longer matches the listing.
+    """
     cached, recorded, rows_recorded = _read_snapshot(store, dataset)
     intact = _intact_symbols(cached, rows_recorded)
     # split the listing about a page apart, at symbols the snapshot knows, so that a store
@@ -165,8 +168,11 @@ def _intact_symbols(cached: pa.Table | None, recorded: dict[str, str]) -> set[st
 
 
 def snapshot_problems(store: ObjectStore, dataset: str) -> list[str]:
-    """Symbols whose rows in the stored snapshot of ``dataset`` fail the hash recorded for them
-    (empty when there is no usable snapshot: loads then read every object anyway)."""
+    """Symbols whose rows in the stored snapshot fail their recorded hash.
+
+    Symbols whose rows in the stored snapshot of ``dataset`` fail the hash recorded for them (empty
+    when there is no usable snapshot: loads then read every object anyway).
+    """
     cached, _, recorded = _read_snapshot(store, dataset)
     if cached is None:
         return []
@@ -175,8 +181,10 @@ def snapshot_problems(store: ObjectStore, dataset: str) -> list[str]:
 
 
 def repair_snapshot(store: ObjectStore, dataset: str) -> list[str]:
-    """Store the snapshot of ``dataset`` again if rows in it fail their hash: those symbols
-    are read from their objects (as any load would). Returns the symbols repaired."""
+    """Store the snapshot of ``dataset`` again if rows in it fail their hash.
+
+    Those symbols are read from their objects (as any load would). Returns the symbols repaired.
+    """
     damaged = snapshot_problems(store, dataset)
     if damaged:
         load_universe_table(store, dataset)

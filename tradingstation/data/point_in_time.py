@@ -74,8 +74,10 @@ def utc_day(day: date) -> pd.Timestamp:
 
 
 def daily_cutoff(as_of: datetime | pd.Timestamp) -> pd.Timestamp:
-    """Timestamp of the newest daily bar that exists at ``as_of``: the last session whose
-    regular close is at or before ``as_of``."""
+    """Timestamp of the newest daily bar that exists at ``as_of``.
+
+    The last session whose regular close is at or before ``as_of``.
+    """
     stamp = to_timestamp(as_of)
     return utc_day(get_calendar().last_completed_session(stamp.to_pydatetime()))
 
@@ -198,10 +200,12 @@ def developing_daily_bar(
 def quote_daily_bar(
     quotes: pd.DataFrame | None, session: date, as_of: datetime | pd.Timestamp
 ) -> DevelopingBar | None:
-    """Today's regular-session bar from session quotes (``symbol, timestamp, price, high, low,
+    """Today's regular-session bar from session quotes.
+
+    Today's regular-session bar from session quotes (``symbol, timestamp, price, high, low,
     volume``, optionally ``open``) stamped in ``session``'s regular hours and at or before
-    ``as_of``: the newest quote per symbol gives high, low, close (= price) and volume; open is
-    the quote's ``open`` when it carries one, else NaN (the quote does not know it).
+    ``as_of``: the newest quote per symbol gives high, low, close (= price) and volume; open is the
+    quote's ``open`` when it carries one, else NaN (the quote does not know it).
 
     Returns:
         The bar (``newest`` = each symbol's quote time), or None without such a quote.
@@ -231,8 +235,11 @@ def developing_bar(
     intraday: Panel | None, quotes: pd.DataFrame | None, session: date,
     as_of: datetime | pd.Timestamp,
 ) -> DevelopingBar | None:
-    """Today's bar per symbol from its 1-min bars, or from its session quote when it has no
-    1-min bar of the session (a symbol with 1-min bars never looks at its quote)."""
+    """Today's bar per symbol from its 1-min bars, or else from its session quote.
+
+    Today's bar per symbol from its 1-min bars, or from its session quote when it has no 1-min bar
+    of the session (a symbol with 1-min bars never looks at its quote).
+    """
     minutes = developing_daily_bar(intraday, session, as_of)
     quoted = quote_daily_bar(quotes, session, as_of)
     if quoted is None:

@@ -69,8 +69,11 @@ REPLACE_COMMANDS = {
 
 
 def foreign_note(found: Mapping[str, Mapping[str, str]], source: str) -> str:
-    """The run-summary line for symbols whose stored data still comes from another provider
-    (``ledger.foreign_data``), with the commands that replace it."""
+    """The run-summary line for symbols whose data comes from another provider.
+
+    The run-summary line for symbols whose stored data still comes from another provider
+    (``ledger.foreign_data``), with the commands that replace it.
+    """
     parts, fixes, symbols = [], [], set()
     for dataset, recorded in sorted(found.items()):
         by_source: dict[str, list[str]] = {}

@@ -1,6 +1,7 @@
-"""Quotes of the universe (premarket quotes; session quotes with the running regular-session
-high/low for the market cycle), stored per session with when each was fetched and from
-which provider (``source``).
+"""Quotes of the universe (premarket quotes.
+
+Session quotes with the running regular-session high/low for the market cycle), stored per session
+with when each was fetched and from which provider (``source``).
 
 The stored object keeps every distinct quote of the session (one row per symbol and quote
 time), not only the newest: a replay at an earlier instant must still find the quote that
@@ -38,9 +39,11 @@ def fetch_quotes(
     concurrency: int = 1,
     session_extremes: bool = False,
 ) -> pd.DataFrame:
-    """Fetch premarket quotes of ``symbols`` and store them at ``keys.quotes_key(session)``
-    (with ``session_extremes``: ``provider.session_quotes``, which add the running
-    regular-session high/low, stored at ``keys.market_quotes_key(session)``).
+    """Fetch premarket (or session) quotes of ``symbols`` and store them.
+
+    Fetch premarket quotes of ``symbols`` and store them at ``keys.quotes_key(session)`` (with
+    ``session_extremes``: ``provider.session_quotes``, which add the running regular-session
+    high/low, stored at ``keys.market_quotes_key(session)``).
 
     Calls ``provider.quotes`` in chunks of 100 symbols. Quotes already stored for the session
     are kept; a symbol quoted again gets a row per quote time (the newest fetch of one quote

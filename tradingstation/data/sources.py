@@ -1,5 +1,8 @@
-"""Recorded sources of the stored data, read from the coverage ledgers (see
-:mod:`tradingstation.data.provenance` for the rules)."""
+"""Recorded sources of the stored data, read from the coverage ledgers.
+
+Recorded sources of the stored data, read from the coverage ledgers (see
+:mod:`tradingstation.data.provenance` for the rules).
+"""
 
 from __future__ import annotations
 
@@ -23,8 +26,10 @@ def recorded_sources(store: ObjectStore, dataset: str) -> dict[str, str]:
 def foreign_data(
     store: ObjectStore, source: str, datasets: Iterable[str] = ("daily", "1min")
 ) -> dict[str, dict[str, str]]:
-    """Per dataset, ``{symbol: recorded source}`` of the symbols whose stored data came from
-    another provider than ``source``."""
+    """Per dataset, ``{symbol.
+
+    Recorded source}`` of the symbols whose stored data came from another provider than ``source``.
+    """
     out = {}
     for dataset in datasets:
         found = {s: r for s, r in recorded_sources(store, dataset).items()
@@ -44,8 +49,10 @@ def usable_quotes(quotes: pd.DataFrame | None, source: str) -> pd.DataFrame | No
 
 def screened_demo(store: ObjectStore, daily: Panel, intraday: Panel | None,
                   *quotes: pd.DataFrame | None) -> bool:
-    """Whether any data a screen looks at is recorded as demo data (its outputs say DEMO);
-    ``quotes``: the quote frames it looks at (premarket, session)."""
+    """Whether any data a screen looks at is recorded as demo data (its outputs say DEMO).
+
+    ``quotes``: the quote frames it looks at (premarket, session).
+    """
     panels = {"daily": daily, "1min": intraday}
     for dataset, panel in panels.items():
         if panel is None or not len(panel):

@@ -1,5 +1,7 @@
-"""The corporate-actions ledger: one JSON document of every split seen, confirmed, applied or
-dismissed (``keys.corporate_actions_key``), one entry per symbol and effective date::
+"""The corporate-actions ledger.
+
+One JSON document of every split seen, confirmed, applied or dismissed
+(``keys.corporate_actions_key``), one entry per symbol and effective date::
 
     {"schema": 1, "splits": [{"symbol": "NVDA", "effective_date": "2024-06-10", "factor": 10.0,
       "state": "applied", "source": "alphavantage SPLITS", "observed": 10.02, "reason": ...,
@@ -157,8 +159,11 @@ def candidate_of(entry: dict[str, Any]) -> SplitCandidate:
 
 
 def drop_unresolved(store: ObjectStore, panel: Panel) -> Panel:
-    """``panel`` without the symbols under an unresolved split-like move: they are not
-    screened (each one is logged; the session summary lists them with the repair command)."""
+    """``panel`` without the symbols under an unresolved split-like move.
+
+    They are not screened (each one is logged; the session summary lists them with the repair
+    command).
+    """
     ledger = load_split_ledger(store)
     unresolved = ledger.unresolved()
     if not any(s in unresolved for s in panel.symbols):

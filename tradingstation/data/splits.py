@@ -175,8 +175,11 @@ def keep_consistent(stored: pd.DataFrame | None, fresh: pd.DataFrame) -> pd.Data
 
 
 def shows_split(frame: pd.DataFrame | None, dataset: str, split: Split) -> bool:
-    """Whether ``frame`` still has the unadjusted discontinuity of ``split``: bars on both
-    sides of its effective date whose overnight ratio is within tolerance of its factor."""
+    """Whether ``frame`` still has the unadjusted discontinuity of ``split``.
+
+    Bars on both sides of its effective date whose overnight ratio is within tolerance of its
+    factor.
+    """
     if frame is None or not len(frame):
         return False
     days = session_dates(frame, dataset)
@@ -191,8 +194,11 @@ def shows_split(frame: pd.DataFrame | None, dataset: str, split: Split) -> bool:
 
 
 def adjust_bars(frame: pd.DataFrame, dataset: str, splits: Iterable[Split]) -> pd.DataFrame:
-    """Back-adjust ``frame`` for ``splits``: bars before each effective date get prices ÷
-    factor and volume × factor (rounded). Returns a new frame; the input is not modified."""
+    """Back-adjust ``frame`` for ``splits``.
+
+    Bars before each effective date get prices ÷ factor and volume × factor (rounded). Returns a new
+    frame; the input is not modified.
+    """
     splits = list(splits)
     if frame is None or not len(frame) or not splits:
         return frame

@@ -162,8 +162,10 @@ class _Symbol:
         return _Done((outcome, row, quarantined, request if transient else None))
 
     def unreadable(self, exc: DataError) -> _Done:
-        """End as failed without a ledger row: stored bars we cannot read are never replaced
-        (a merge would silently drop them)."""
+        """End as failed without a ledger row.
+
+        Stored bars we cannot read are never replaced (a merge would silently drop them).
+        """
         reason = one_line(f"{exc}; restore it or run `data verify`", self.secrets, REASON_MAX)
         return _Done((SymbolOutcome(self.request.symbol, self.request.action, "failed", reason),
                       None, None, None))
@@ -218,8 +220,11 @@ def _read_stored(job: _Symbol) -> tuple[bytes | None, pd.DataFrame | None]:
 
 def _fetch_fresh(job: _Symbol, stops: Stops, stored: pd.DataFrame | None,
                  cutoff: pd.Timestamp, splits: list[Split]) -> pd.DataFrame:
-    """The provider's bars for the request: validated, merged, completed bars only, adjusted
-    for the applied splits. A provider-wide refusal is recorded on ``stops`` for the others."""
+    """The provider's bars for the request.
+
+    Validated, merged, completed bars only, adjusted for the applied splits. A provider-wide refusal
+    is recorded on ``stops`` for the others.
+    """
     request, secrets = job.request, job.secrets
     what = f"{request.symbol} {request.dataset} bars"
     try:

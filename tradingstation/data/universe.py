@@ -103,8 +103,11 @@ def filter_universe(listing: pd.DataFrame) -> pd.DataFrame:
 
 
 def is_common_share(symbol: str, exchange: str, name: str) -> bool:
-    """Whether a "Stock" listing is a common share (not a warrant, right, unit, preferred or
-    test issue), judged from its symbol suffix and its name."""
+    """Whether a "Stock" listing is a common share.
+
+    Whether a "Stock" listing is a common share (not a warrant, right, unit, preferred or test
+    issue), judged from its symbol suffix and its name.
+    """
     if _TEST_SYMBOL.fullmatch(symbol) or _SUFFIX.fullmatch(symbol):
         return False
     if exchange.strip().upper() == "NASDAQ" and _NASDAQ_SUFFIX.fullmatch(symbol):
@@ -119,8 +122,10 @@ def is_common_share(symbol: str, exchange: str, name: str) -> bool:
 
 
 def save_universe(store: ObjectStore, frame: pd.DataFrame, day: date, source: str = "") -> int:
-    """Write ``frame`` as the snapshot of ``day`` and as the current universe, recording the
-    provider it came from (``source``, see :mod:`tradingstation.data.provenance`).
+    """Write ``frame`` as the snapshot of ``day`` and as the current universe.
+
+    Write ``frame`` as the snapshot of ``day`` and as the current universe, recording the provider
+    it came from (``source``, see :mod:`tradingstation.data.provenance`).
 
     The dated snapshot is written first and ``universe/latest`` last, so ``latest`` never names a
     universe whose history snapshot is missing. Objects whose content is unchanged are not

@@ -125,8 +125,10 @@ def record_before_trim(store: ObjectStore, symbol: str, untrimmed: pd.DataFrame,
 
 def load_volume_profiles(store: ObjectStore, symbols: Iterable[str],
                          source: str = "") -> dict[str, pd.DataFrame]:
-    """The stored profiles of ``symbols`` (``session`` as dates); symbols without one, or (with
-    ``source``) with one recorded from another provider, are left out."""
+    """The stored profiles of ``symbols`` (``session`` as dates).
+
+    Symbols without one, or (with ``source``) with one recorded from another provider, are left out.
+    """
     found = store.read_many([keys.volume_profile_key(s) for s in symbols], read_frame_bytes)
     out = {}
     for key, frame in found.items():

@@ -11,12 +11,14 @@ type Frame = pd.Series | pd.DataFrame
 
 
 def check_length(name: str, value: object, minimum: int = 1) -> int:
+    """``value`` as an int if it is an integer >= ``minimum``, else ``InputError`` naming it."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
 def values(x: object) -> np.ndarray:
+    """A float64 copy of a Series (one column) or DataFrame as a 2-D array, NaN for missing."""
     if not isinstance(x, pd.Series | pd.DataFrame):
         raise InputError(f"expected a pandas Series or DataFrame, got {type(x).__name__}")
     arr = x.to_numpy(dtype="float64", na_value=np.nan, copy=True)
@@ -24,6 +26,7 @@ def values(x: object) -> np.ndarray:
 
 
 def wrap(arr: np.ndarray, like: Frame) -> Frame:
+    """``arr`` (2-D) back into the shape, index and labels of ``like``."""
     if isinstance(like, pd.Series):
         return pd.Series(arr[:, 0], index=like.index, name=like.name)
     return pd.DataFrame(arr, index=like.index, columns=like.columns)
@@ -87,9 +90,12 @@ def prepare(*frames: object) -> tuple[Frame, list[np.ndarray], _Layout]:
 
 
 def ewm(arr: np.ndarray, alpha: float) -> np.ndarray:
-    """``DataFrame.ewm(alpha=alpha, adjust=False).mean()`` on packed columns, one numpy step per
-    row for all columns (pandas would loop over the columns). Rows before a column's first value
-    are NaN; a NaN row after it repeats the last value (packed arrays only have trailing NaNs)."""
+    """``DataFrame.ewm(alpha=alpha, adjust=False).mean()`` on packed columns.
+
+    ``DataFrame.ewm(alpha=alpha, adjust=False).mean()`` on packed columns, one numpy step per row
+    for all columns (pandas would loop over the columns). Rows before a column's first value are
+    NaN; a NaN row after it repeats the last value (packed arrays only have trailing NaNs).
+    """
     keep = 1.0 - alpha
     total = keep + alpha  # pandas divides by the weight sum, which may differ from 1 by an ulp
     out = np.empty_like(arr)
@@ -104,8 +110,10 @@ def ewm(arr: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def rolling(arr: np.ndarray, length: int, how: str) -> np.ndarray:
-    """Rolling ``mean``/``max``/``min`` over ``length`` rows; NaN when the window is short or
-    holds a NaN (pandas ``min_periods=length``)."""
+    """Rolling ``mean``/``max``/``min`` over ``length`` rows.
+
+    NaN when the window is short or holds a NaN (pandas ``min_periods=length``).
+    """
     n = len(arr)
     out = np.full(arr.shape, np.nan)
     if length > n:
@@ -138,6 +146,7 @@ def presma_seed(arr: np.ndarray, length: int) -> np.ndarray:
 
 
 def shift_down(arr: np.ndarray, periods: int = 1) -> np.ndarray:
+    """``arr`` moved down ``periods`` rows, NaN above (``DataFrame.shift``)."""
     out = np.full(arr.shape, np.nan)
     if periods < len(arr):
         out[periods:] = arr[: len(arr) - periods]

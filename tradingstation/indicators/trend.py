@@ -39,8 +39,11 @@ def ema(x: Frame, length: int = 10) -> Frame:
 
 
 def rma(x: Frame, length: int = 10) -> Frame:
-    """Wilder's moving average, an EMA with ``alpha = 1 / length`` seeded by the first value
-    (``ta.rma``: defined from the first bar once a symbol has ``length`` bars)."""
+    """Wilder's moving average (``ta.rma``).
+
+    Wilder's moving average, an EMA with ``alpha = 1 / length`` seeded by the first value
+    (``ta.rma``: defined from the first bar once a symbol has ``length`` bars).
+    """
     length = check_length("length", length)
     like, (p,), layout = prepare(x)
     res = ewm(p, alpha=1.0 / length)
@@ -61,8 +64,11 @@ def true_range(high: Frame, low: Frame, close: Frame) -> Frame:
 
 
 def atr(high: Frame, low: Frame, close: Frame, length: int = 14) -> Frame:
-    """Average true range (``ta.atr`` defaults: Wilder smoothing seeded with the SMA of the first
-    ``length`` true ranges; first value at bar ``length - 1``; needs ``length + 1`` bars)."""
+    """Average true range (``ta.atr`` defaults.
+
+    Wilder smoothing seeded with the SMA of the first ``length`` true ranges; first value at bar
+    ``length - 1``; needs ``length + 1`` bars).
+    """
     length = check_length("length", length)
     like, (h, lo, c), layout = prepare(high, low, close)
     res = ewm(presma_seed(_true_range_packed(h, lo, c), length), alpha=1.0 / length)
@@ -133,8 +139,11 @@ def rolling_min(x: Frame, length: int) -> Frame:
 
 
 def average_volume(volume: Frame, length: int = 50) -> Frame:
-    """Mean volume of the ``length`` bars *before* each bar (the current bar excluded, so a
-    spike is compared with what preceded it); NaN until a symbol has ``length`` prior bars."""
+    """Mean volume of the ``length`` bars *before* each bar.
+
+    Mean volume of the ``length`` bars *before* each bar (the current bar excluded, so a spike is
+    compared with what preceded it); NaN until a symbol has ``length`` prior bars.
+    """
     length = check_length("length", length)
     like, (p,), layout = prepare(volume)
     return wrap(layout.unpack(shift_down(rolling(p, length, "mean"))), like)
@@ -148,8 +157,10 @@ def adv(close: Frame, volume: Frame, length: int = 14) -> Frame:
 
 
 def shift_bars(x: Frame, periods: int = 1) -> Frame:
-    """Each symbol's value ``periods`` of its own bars earlier (negative: later), e.g. the
-    previous close across a missing bar; NaN where there is no such bar."""
+    """Each symbol's value ``periods`` of its own bars earlier (negative.
+
+    Later), e.g. the previous close across a missing bar; NaN where there is no such bar.
+    """
     if isinstance(periods, bool) or not isinstance(periods, int | np.integer):
         raise InputError(f"periods must be an integer, got {periods!r}")
     like, (p,), layout = prepare(x)

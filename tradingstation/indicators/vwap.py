@@ -43,9 +43,12 @@ def _day_codes(index: pd.Index) -> np.ndarray:
 
 
 def vwap_session(high: Frame, low: Frame, close: Frame, volume: Frame) -> Frame:
-    """Session VWAP: cumulative TP·V / cumulative V, reset at each New York calendar date
-    (extended hours included), TP = (H + L + C) / 3. Matches ``ta.vwap(anchor="D")`` on a
-    New York-local index. NaN where a symbol has no bar or no volume yet that day."""
+    """Session VWAP.
+
+    Cumulative TP·V / cumulative V, reset at each New York calendar date (extended hours included),
+    TP = (H + L + C) / 3. Matches ``ta.vwap(anchor="D")`` on a New York-local index. NaN where a
+    symbol has no bar or no volume yet that day.
+    """
     like, pv, vol, valid = _typical_pv(high, low, close, volume)
     days = _day_codes(like.index)
     # one cumulative sum per New York day (a handful of days, all symbols at once)
@@ -89,7 +92,10 @@ def anchored_vwap(
     """Anchored VWAP per symbol: Σ TP·V / Σ V from the anchor bar (included) to each bar.
 
     Args:
-        high, low, close, volume: wide frames (or Series; then ``anchors`` is keyed by its name).
+        high: Wide frame of highs (or a Series; then ``anchors`` is keyed by its name).
+        low: Lows, shaped like ``high``.
+        close: Closes, shaped like ``high``.
+        volume: Volumes, shaped like ``high``.
         anchors: symbol → anchor timestamp (an index label; a date or naive timestamp is read in
             the index's time zone). Bars at or after it count.
 

@@ -19,9 +19,12 @@ def calls_per_poll(symbols: int, bulk: bool) -> int:
 
 def poll_interval(wanted_seconds: float, symbols: int, bulk: bool, per_minute: int,
                   share: float) -> float:
-    """Seconds between polls: ``wanted_seconds``, or longer when the polls would spend more
-    than ``share`` of the ``per_minute`` request budget (the rest stays with the session
-    flows, which draw on the same limiter)."""
+    """Seconds between polls.
+
+    ``wanted_seconds``, or longer when the polls would spend more than ``share`` of the
+    ``per_minute`` request budget (the rest stays with the session flows, which draw on the same
+    limiter).
+    """
     calls = calls_per_poll(symbols, bulk)
     floor = 60.0 * calls / (per_minute * share) if calls else 0.0
     return max(wanted_seconds, floor)

@@ -132,8 +132,11 @@ def series_frame(
 
 
 def _numbers(values: list[Any]) -> np.ndarray | list[Any]:
-    """Decimal strings as float64 in one pass; anything unparsable is left to
-    ``canonicalize_bars``, which turns it into NaN for validation to reject with evidence."""
+    """Decimal strings as float64 in one pass.
+
+    Anything unparsable is left to ``canonicalize_bars``, which turns it into NaN for validation to
+    reject with evidence.
+    """
     try:
         return np.array(values, dtype="float64")
     except (TypeError, ValueError):
@@ -264,9 +267,10 @@ def global_quote_row(quote: Mapping[str, Any], now: datetime) -> dict[str, Any]:
 
 
 def splits_list(document: Mapping[str, Any], symbol: str, what: str) -> list[Split]:
-    """A ``SPLITS`` answer (``{"symbol", "data": [{"effective_date", "split_factor"}]}``) →
-    splits, oldest first. An answer without ``data`` (``{}`` for a symbol without splits) is
-    no split.
+    """A ``SPLITS`` answer (``{"symbol", "data".
+
+    [{"effective_date", "split_factor"}]}``) → splits, oldest first. An answer without ``data``
+    (``{}`` for a symbol without splits) is no split.
 
     Raises:
         ProviderError: The answer is for another symbol, or an entry is unreadable.

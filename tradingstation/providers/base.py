@@ -67,7 +67,9 @@ class MarketDataProvider(ABC):
         """
 
     def session_quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
-        """Latest quotes with the regular session's open, running high and low and volume
+        """Latest quotes with the regular session's open, running high and low.
+
+        Latest quotes with the regular session's open, running high and low and volume
         (``SESSION_QUOTE_COLUMNS``).
 
         The default, for a provider that has no session extremes, lets the last price stand

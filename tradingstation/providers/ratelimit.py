@@ -42,8 +42,10 @@ def new_york_today() -> date:
 
 
 class RateLimiter:
-    """Thread-safe limiter: smooth spacing with a small burst, a hard per-minute cap, a daily
-    quota, and a multiplicative slow-down after throttle responses.
+    """Thread-safe limiter.
+
+    Smooth spacing with a small burst, a hard per-minute cap, a daily quota, and a multiplicative
+    slow-down after throttle responses.
 
     Spacing follows GCRA (a leaky bucket): one slot every ``60 / rate`` seconds with up to
     ``burst`` slots back to back. On top, a log of the last minute's acquisitions guarantees

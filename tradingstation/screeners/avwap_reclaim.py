@@ -106,8 +106,11 @@ class AvwapReclaim(Screener):
 
 def session_anchors(data: ScreenInput, view: views.DailyView,
                     p: AvwapReclaimParams) -> pd.DataFrame:
-    """Anchors dated before the evaluated bar, with a ``start`` timestamp column, sorted by
-    symbol and date (``data.anchors``, else :func:`find_anchors` on the bars before it)."""
+    """Anchors dated before the evaluated bar, sorted by symbol and date.
+
+    Anchors dated before the evaluated bar, with a ``start`` timestamp column, sorted by symbol and
+    date (``data.anchors``, else :func:`find_anchors` on the bars before it).
+    """
     anchors = data.anchors
     if anchors is None:
         history = views.rows(view.panel, view.panel.index < view.when)
@@ -147,8 +150,10 @@ def reclaim_inputs(data: ScreenInput, p: AvwapReclaimParams) -> dict[str, np.nda
 
 @dataclass(frozen=True)
 class AnchorLevels:
-    """Each symbol's anchors as ``(rank, symbol)`` arrays; rank k is a symbol's k-th anchor in
-    date order. A symbol with fewer anchors has empty slots: kind None, day -1, NaN levels.
+    """Each symbol's anchors as ``(rank, symbol)`` arrays.
+
+    Rank k is a symbol's k-th anchor in date order. A symbol with fewer anchors has empty slots:
+    kind None, day -1, NaN levels.
 
     Attributes:
         kind, date, strength: The anchor's type, date and strength (:mod:`tradingstation.anchors`).
@@ -267,8 +272,11 @@ def score_reclaims(x: Mapping[str, np.ndarray], lv: AnchorLevels, p: AvwapReclai
 def reclaim_setups(symbols: Sequence[str], x: Mapping[str, np.ndarray], lv: AnchorLevels,
                    e: Mapping[str, np.ndarray],
                    p: AvwapReclaimParams) -> list[tuple[int, int, Setup]]:
-    """The setup of each symbol whose best reclaim scores at least ``min_score``, with its
-    anchor rank and position: stop ``stop_atr`` ATR under the AVWAP, targets 1R/2R/3R."""
+    """The setup of each symbol whose best reclaim scores at least ``min_score``.
+
+    The setup of each symbol whose best reclaim scores at least ``min_score``, with its anchor rank
+    and position: stop ``stop_atr`` ATR under the AVWAP, targets 1R/2R/3R.
+    """
     best, total = e["best"], e["total"]
     found = []
     for j in np.flatnonzero(total[best, np.arange(len(symbols))] >= p.min_score):

@@ -78,9 +78,11 @@ class ScreenInput:
             object.__setattr__(self, name, value)
 
     def memo[T](self, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()`` once per input and ``key``: several screeners of one screen share the
-        daily view and its ATR. The inputs are fixed after the as-of cut, so a value cannot go
-        stale; callers must not mutate what they get."""
+        """``compute()`` once per input and ``key``.
+
+        Several screeners of one screen share the daily view and its ATR. The inputs are fixed after
+        the as-of cut, so a value cannot go stale; callers must not mutate what they get.
+        """
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
@@ -92,8 +94,11 @@ class ScreenInput:
 
 
 class ScreenerParams(BaseModel):
-    """Base of every screener's parameter model: unknown names are errors, values immutable,
-    numbers finite (``inf`` would silently turn a bound off, ``nan`` every comparison false)."""
+    """Base of every screener's parameter model.
+
+    Unknown names are errors, values immutable, numbers finite (``inf`` would silently turn a bound
+    off, ``nan`` every comparison false).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -164,8 +169,10 @@ def round_price(value: float) -> float:
 
 @dataclass(frozen=True)
 class Setup:
-    """The tradeable numbers of one signal as a screener computed them (before
-    :func:`build_signal` rounds and checks them); the screener's text is written around it.
+    """The tradeable numbers of one signal as a screener computed them.
+
+    The tradeable numbers of one signal as a screener computed them (before :func:`build_signal`
+    rounds and checks them); the screener's text is written around it.
 
     ``targets`` None means the default 1R/2R/3R targets.
     """
@@ -192,8 +199,10 @@ class Levels:
 def signal_levels(direction: Literal["long", "short"], entry: float, stop: float,
                   targets: Iterable[float] | None = None,
                   r_multiples: Sequence[float] = (1.0, 2.0, 3.0)) -> Levels | None:
-    """The rounded levels of a setup, or None when it has no defined risk (see
-    :func:`build_signal`)."""
+    """The rounded levels of a setup, or None when it has no defined risk.
+
+    The rounded levels of a setup, or None when it has no defined risk (see :func:`build_signal`).
+    """
     entry_r, stop_r = round_price(entry), round_price(stop)
     sign = 1.0 if direction == "long" else -1.0
     risk = round((entry_r - stop_r) * sign, 2)

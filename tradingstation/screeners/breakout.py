@@ -121,8 +121,10 @@ def breakout_inputs(d: Panel, p: BreakoutParams) -> dict[str, np.ndarray]:
 
 def evaluate_breakout(x: Mapping[str, np.ndarray], p: BreakoutParams,
                       pace: float) -> dict[str, Any]:
-    """Conditions, stop and score of :func:`breakout_inputs` (any shape, element-wise);
-    ``pace`` is the evaluated bar's share of its session (1 for a complete bar)."""
+    """Conditions, stop and score of :func:`breakout_inputs` (any shape, element-wise).
+
+    ``pace`` is the evaluated bar's share of its session (1 for a complete bar).
+    """
     h, lo, c = x["high"], x["low"], x["close"]
     base_len, tight, base_low = x["base_len"], x["tight"], x["base_low"]
     pace_vol = x["volume"] / pace

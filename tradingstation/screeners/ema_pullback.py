@@ -159,8 +159,10 @@ def pullback_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
 
 def pullback_setups(symbols: Sequence[str], x: Mapping[str, np.ndarray], e: Mapping[str, Any],
                     p: EmaPullbackParams) -> list[tuple[int, Setup]]:
-    """The setup of each symbol :func:`evaluate_pullback` hit, with its position: targets the
-    swing high and 2R."""
+    """The setup of each symbol :func:`evaluate_pullback` hit, with its position.
+
+    Targets the swing high and 2R.
+    """
     c, stop, swing = x["close"], x["stop"], x["swing"]
     return [(i, Setup(symbols[i], "long", e["score"][i], c[i], stop[i], f"ema{p.ema_period}",
                       [swing[i], c[i] + 2 * (round(c[i], 2) - round(stop[i], 2))]))

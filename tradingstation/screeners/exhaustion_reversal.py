@@ -103,8 +103,11 @@ def exhaustion_inputs(data: ScreenInput, p: ExhaustionParams) -> dict[str, np.nd
 
 def evaluate_exhaustion(x: Mapping[str, np.ndarray], p: ExhaustionParams,
                         pace: float) -> dict[str, Any]:
-    """Conditions and scores of :func:`exhaustion_inputs`, element-wise (``steps`` has the
-    streak's closes on its first axis, the rest of its shape like the other inputs)."""
+    """Conditions and scores of :func:`exhaustion_inputs`, element-wise.
+
+    Conditions and scores of :func:`exhaustion_inputs`, element-wise (``steps`` has the streak's
+    closes on its first axis, the rest of its shape like the other inputs).
+    """
     h, lo, c, base = x["high"], x["low"], x["close"], x["base"]
     atr_prev, rsi_prev, steps = x["atr_prev"], x["rsi_prev"], x["steps"]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -185,8 +188,10 @@ def exhaustion_signals(data: ScreenInput, newest: pd.Series, symbols: pd.Index,
 
 def exhaustion_setups(symbols: Sequence[str], x: Mapping[str, np.ndarray],
                       e: Mapping[str, Any], p: ExhaustionParams) -> list[tuple[int, Setup]]:
-    """The setup of each symbol :func:`evaluate_exhaustion` hit, with its position: the stop
-    beyond the day's extreme, targets SMA10/SMA20 on the right side (else 2R)."""
+    """The setup of each symbol :func:`evaluate_exhaustion` hit, with its position.
+
+    The stop beyond the day's extreme, targets SMA10/SMA20 on the right side (else 2R).
+    """
     h, lo, c, atr_prev = x["high"], x["low"], x["close"], x["atr_prev"]
     sma10, sma20, long = x["sma10"], x["sma20"], e["long"]
     found = []

@@ -60,8 +60,11 @@ class MinuteNeeds:
 
 
 def orb_window_open(session: date, as_of: datetime) -> bool:
-    """Whether a market cycle at ``as_of`` still runs ORB: until ORB's expiry (11:30 New York,
-    :data:`tradingstation.live.triggers.EXPIRY_TIMES`, the close on a half day before it)."""
+    """Whether a market cycle at ``as_of`` still runs ORB.
+
+    Until ORB's expiry (11:30 New York, :data:`tradingstation.live.triggers.EXPIRY_TIMES`, the close
+    on a half day before it).
+    """
     return as_of <= expiry_for(["orb"], session)
 
 

@@ -133,8 +133,11 @@ class OpeningRangeBreakout(Screener):
 
     @staticmethod
     def _daily_context(data: ScreenInput, p: OrbParams) -> dict | None:
-        """Prior close, ATR and average volume from the sessions before ``data.session``
-        (None without any)."""
+        """Prior close, ATR and average volume from the sessions before the session.
+
+        Prior close, ATR and average volume from the sessions before ``data.session`` (None without
+        any).
+        """
         prior = views.prior_daily(data)
         if not len(prior.index):
             return None
@@ -284,8 +287,11 @@ class OpeningRangeBreakout(Screener):
 
 def _quote_prices(quotes: pd.DataFrame | None, since: pd.Timestamp, symbols: pd.Index
                   ) -> pd.Series:
-    """Newest price per symbol of ``quotes`` (already cut to ``as_of``) stamped from
-    ``since`` on, over ``symbols`` (NaN without one)."""
+    """Newest price per symbol of ``quotes`` stamped from ``since`` on.
+
+    Newest price per symbol of ``quotes`` (already cut to ``as_of``) stamped from ``since`` on, over
+    ``symbols`` (NaN without one).
+    """
     if quotes is None or quotes.empty:
         return pd.Series(np.nan, index=symbols, dtype="float64")
     stamps = pd.to_datetime(quotes["timestamp"], utc=True)

@@ -74,8 +74,10 @@ def save_signals(
     store: ObjectStore, session: date, screener: str, signals: Iterable[Signal],
     as_of: datetime | None = None,
 ) -> str:
-    """Write the signals of ``screener`` for ``session``, replacing a previous run's, unless
-    that run screened a later instant.
+    """Write the signals of ``screener`` for ``session``.
+
+    Write the signals of ``screener`` for ``session``, replacing a previous run's, unless that run
+    screened a later instant.
 
     The document is the session's latest result: a rerun at the same or a later ``as_of``
     replaces it, a replay of an earlier instant (``--as-of``) does not (its signals are in its
@@ -111,8 +113,10 @@ def load_signals(
     store: ObjectStore, since: datetime | None, screeners: Iterable[str] | None = None,
     until: datetime | None = None, session: date | None = None,
 ) -> list[Signal]:
-    """Signals observed at or after ``since`` (and, with ``until``, at or before it) from the
-    stored session documents.
+    """Signals from the stored session documents, in a time window.
+
+    Signals observed at or after ``since`` (and, with ``until``, at or before it) from the stored
+    session documents.
 
     Only sessions on or after ``since``'s UTC date minus one day are read (a session's
     signals are stamped during that session); with ``session``, only that session's

@@ -143,8 +143,11 @@ class DailyView:
 
 @dataclass(frozen=True)
 class ViewTimes:
-    """What the signal builders read of a :class:`DailyView` besides its bars (the same
-    attributes): the evaluated bar's ``pace``, whether it is ``partial``, and ``newest``."""
+    """What the signal builders read of a :class:`DailyView` besides its bars.
+
+    What the signal builders read of a :class:`DailyView` besides its bars (the same attributes):
+    the evaluated bar's ``pace``, whether it is ``partial``, and ``newest``.
+    """
 
     pace: float
     partial: bool
@@ -184,8 +187,10 @@ def _build_daily_view(data: ScreenInput) -> DailyView:
 
 
 def latest_quotes(data: ScreenInput) -> pd.DataFrame:
-    """Newest quote per symbol stamped at or before ``as_of`` (index symbol; price, volume,
-    timestamp). Empty when there are no quotes."""
+    """Newest quote per symbol stamped at or before ``as_of`` (index symbol.
+
+    Price, volume, timestamp). Empty when there are no quotes.
+    """
     quotes = data.quotes
     if quotes is None or quotes.empty:
         empty = pd.Index([], name="symbol")

@@ -88,9 +88,11 @@ class ObjectStore(ABC):
         """Copy ``src`` to ``dst`` (server-side where the backend can)."""
 
     def list_objects_split(self, prefix: str, split_at: Sequence[str]) -> list[ObjectInfo]:
-        """``list_objects(prefix)``; a backend whose listings come in pages may list the key
-        ranges between consecutive ``split_at`` keys concurrently (S3 does). The keys are
-        only hints: the result is the same for any of them.
+        """``list_objects(prefix)``.
+
+        A backend whose listings come in pages may list the key ranges between consecutive
+        ``split_at`` keys concurrently (S3 does). The keys are only hints: the result is the same
+        for any of them.
         """
         return self.list_objects(prefix)
 
@@ -101,8 +103,10 @@ class ObjectStore(ABC):
     # Shared helpers built on the primitives above.
 
     def recorded_hashes(self, key: str) -> tuple[str, ...]:
-        """The sha256 digests the content of ``key`` may rightly have, from what the store
-        recorded at write (never from the content itself): empty when there is no record.
+        """The sha256 digests the content of ``key`` may rightly have.
+
+        The sha256 digests the content of ``key`` may rightly have, from what the store recorded at
+        write (never from the content itself): empty when there is no record.
 
         The default asks :meth:`head` (on S3 the ``sha256`` metadata written with the PUT, so
         the record and the content change together). Backends that keep the record apart from

@@ -75,8 +75,10 @@ def parse_symbols(text: str | None) -> list[str] | None:
 
 
 def parse_symbol_filter(text: str | None, option: str = "--tickers") -> list[str] | None:
-    """Like :func:`parse_symbols` for an option that narrows a command: ``None`` (not given)
-    means no filter, but a given option with no ticker is an error, never "everything".
+    """Like :func:`parse_symbols` for an option that narrows a command.
+
+    ``None`` (not given) means no filter, but a given option with no ticker is an error, never
+    "everything".
 
     Raises:
         InputError: the option is empty, or an item is not a valid ticker.

@@ -62,8 +62,10 @@ _REFUSED_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 def os_failure(action: str, where: str, exc: OSError) -> StorageError | StorageRefusedError:
-    """The typed error for an ``OSError`` of ``action`` (e.g. ``"cannot write bars/x"``):
-    a read-only filesystem or missing permission is permanent, anything else transient."""
+    """The typed error for an ``OSError`` of ``action`` (e.g. ``"cannot write bars/x"``).
+
+    A read-only filesystem or missing permission is permanent, anything else transient.
+    """
     if exc.errno in _REFUSED_ERRNOS:
         return StorageRefusedError(f"{action} in {where}: {exc.strerror} (not retried: fix the "
                                    "mount or the permissions of the data directory)")

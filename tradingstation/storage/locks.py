@@ -1,5 +1,6 @@
-"""Write locks of a store: an OS file lock per dataset across processes, a thread lock per
-object inside one process.
+"""Write locks of a store.
+
+An OS file lock per dataset across processes, a thread lock per object inside one process.
 
 Why a file lock: every writer of a bars object (fetch, cleanup, fill-gaps, rebuild swap, restore,
 split adjustment) reads, changes and writes the object back; two processes doing that at once
@@ -60,8 +61,11 @@ def object_lock(store: ObjectStore, name: str) -> threading.Lock:
 
 
 def lock_directory(store: ObjectStore) -> Path:
-    """Where the lock files of ``store`` live: ``<root>/.locks`` for a local store, else a
-    machine-local directory named after the store's location."""
+    """Where the lock files of ``store`` live.
+
+    ``<root>/.locks`` for a local store, else a machine-local directory named after the store's
+    location.
+    """
     if isinstance(store, LocalStore):
         return store.root / LOCK_DIR_NAME
     digest = hashlib.sha256(store.describe().encode()).hexdigest()[:16]
@@ -112,8 +116,10 @@ def _acquire(path: Path, deadline: float) -> object:
 def hold_dataset_locks(
     store: ObjectStore, datasets: Iterable[str], timeout_seconds: float = 3600
 ) -> Iterator[None]:
-    """Hold the write locks of ``datasets`` in ``store`` for the block, taken in sorted order
-    (one order everywhere: two writers never wait on each other in a cycle).
+    """Hold the write locks of ``datasets`` in ``store`` for the block.
+
+    Hold the write locks of ``datasets`` in ``store`` for the block, taken in sorted order (one
+    order everywhere: two writers never wait on each other in a cycle).
 
     Raises:
         TimeoutError: A lock was still held by another writer after ``timeout_seconds``.

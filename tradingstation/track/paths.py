@@ -51,8 +51,11 @@ def signal_rows(signals: list) -> pd.DataFrame:
 
 
 def rows_frame(records: list[dict] | dict[str, list]) -> pd.DataFrame:
-    """Signal rows (dicts with :data:`SIGNAL_COLUMNS`, or one list per column) as
-    :func:`signal_rows` frames them."""
+    """Signal rows as :func:`signal_rows` frames them.
+
+    Signal rows (dicts with :data:`SIGNAL_COLUMNS`, or one list per column) as :func:`signal_rows`
+    frames them.
+    """
     if isinstance(records, dict):
         frame = pd.DataFrame(records, columns=list(SIGNAL_COLUMNS))
     else:

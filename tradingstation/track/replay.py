@@ -89,9 +89,11 @@ def replay_daily_by_session(daily: Panel, sessions: Sequence[date], names: Seque
                             params: Mapping[str, Mapping[str, Any]] | None = None,
                             demo: bool = False,
                             progress: Progress | None = None) -> list[Signal]:
-    """Signals of the daily screeners ``names`` as of the close of each of ``sessions``: one
-    screen of the universe per session, on the panel cut to that session (the simple path,
-    and the reference :func:`replay_daily` is checked against)."""
+    """Signals of the daily screeners ``names`` as of the close of each of ``sessions``.
+
+    One screen of the universe per session, on the panel cut to that session (the simple path, and
+    the reference :func:`replay_daily` is checked against).
+    """
     params = params or {}
     cal = get_calendar()
     found: list[Signal] = []
@@ -131,9 +133,10 @@ def _sweep_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str],
 def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
                  params: Mapping[str, Mapping[str, Any]] | None = None, demo: bool = False,
                  progress: Progress | None = None) -> list[Signal]:
-    """The signals :func:`replay_daily_by_session` finds, computed for all sessions at once:
-    each daily screener (:data:`SWEEPS`) evaluated on every (session, symbol) of the panel in
-    one pass. Same order: per session, ``names`` in order.
+    """The signals :func:`replay_daily_by_session` finds, computed for all sessions at once.
+
+    Each daily screener (:data:`SWEEPS`) evaluated on every (session, symbol) of the panel in one
+    pass. Same order: per session, ``names`` in order.
 
     Raises:
         InputError: a bad parameter or a screener that is not a daily one (before anything is
@@ -145,9 +148,11 @@ def replay_daily(daily: Panel, sessions: Sequence[date], names: Sequence[str], *
 def replay_daily_rows(daily: Panel, sessions: Sequence[date], names: Sequence[str], *,
                       params: Mapping[str, Mapping[str, Any]] | None = None,
                       progress: Progress | None = None) -> pd.DataFrame:
-    """:func:`~tradingstation.track.paths.signal_rows` of :func:`replay_daily`'s signals,
-    without building their reasons and metrics (a backtest keeps only these columns), ordered
-    by :data:`ROW_ORDER`.
+    """The signal rows of :func:`replay_daily`'s signals, without their text.
+
+    :func:`~tradingstation.track.paths.signal_rows` of :func:`replay_daily`'s signals, without
+    building their reasons and metrics (a backtest keeps only these columns), ordered by
+    :data:`ROW_ORDER`.
 
     Raises:
         InputError: as :func:`replay_daily`.

@@ -1,5 +1,7 @@
-"""Track-record tables as text: the markdown of a backtest (Prefect artifact, README) and the
-rows the CLI prints."""
+"""Track-record tables as text.
+
+The markdown of a backtest (Prefect artifact, README) and the rows the CLI prints.
+"""
 
 from __future__ import annotations
 

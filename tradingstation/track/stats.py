@@ -101,8 +101,10 @@ def summarize(outcomes: pd.DataFrame, by: tuple[str, ...] = ("screener", "band",
 
 
 def calibration(outcomes: pd.DataFrame) -> pd.DataFrame:
-    """Does a higher score earn more R? Per screener: expectancy per band and the rank
-    correlation (Spearman) of score with R over its trades."""
+    """Does a higher score earn more R? Per screener.
+
+    Expectancy per band and the rank correlation (Spearman) of score with R over its trades.
+    """
     table = summarize(outcomes, ("screener", "band"))
     if table.empty:
         return pd.DataFrame(columns=["screener", *BANDS, "spearman", "trades"])
@@ -129,8 +131,11 @@ def side_by_side(backtest: pd.DataFrame, live: pd.DataFrame) -> pd.DataFrame:
 
 def lookup(table: pd.DataFrame, screener: str, score: float,
            direction: str) -> dict[str, object]:
-    """The track record a trader sees beside one idea: its screener, band and direction's
-    ``expectancy`` (R per signal) and sample size, or ``note = "not enough history"``."""
+    """The track record a trader sees beside one idea.
+
+    Its screener, band and direction's ``expectancy`` (R per signal) and sample size, or ``note =
+    "not enough history"``.
+    """
     band = str(score_band([score])[0])
     hit = table[(table["screener"] == screener) & (table["band"] == band)
                 & (table["direction"] == direction)] if len(table) else table

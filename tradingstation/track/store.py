@@ -63,8 +63,11 @@ def _prune(store: ObjectStore) -> None:
 
 
 def latest_summary(store: ObjectStore, as_of: datetime | None = None) -> dict[str, Any] | None:
-    """The newest complete backtest's summary document, or None when none was run (or, with
-    ``as_of``, when the newest was generated after it: a view as of then did not have it)."""
+    """The newest complete backtest's summary document, or None.
+
+    The newest complete backtest's summary document, or None when none was run (or, with ``as_of``,
+    when the newest was generated after it: a view as of then did not have it).
+    """
     try:
         pointer = store.get_json(keys.backtest_latest_key())
         summary = store.get_json(pointer["summary"])

@@ -102,8 +102,11 @@ class Sweep:
         return bool(len(self.rows)) and bool(np.all(np.diff(self.rows) == 1))
 
     def at(self, arr: np.ndarray, offset: int = 0) -> np.ndarray:
-        """``(S, m)``: ``arr`` at each session's row + ``offset`` (NaN before the first row);
-        read-only (a view of ``arr`` when the sessions are consecutive rows)."""
+        """``(S, m)``.
+
+        ``arr`` at each session's row + ``offset`` (NaN before the first row); read-only (a view of
+        ``arr`` when the sessions are consecutive rows).
+        """
         rows = self.rows + offset
         if self._consecutive and rows[0] >= 0:
             out = arr[rows[0]:rows[-1] + 1]
@@ -115,9 +118,12 @@ class Sweep:
         return out
 
     def window_sum(self, arr: np.ndarray, first: int, length: int) -> np.ndarray:
-        """``(S, m)``: the sum of ``arr`` over ``length`` rows from each session's row +
-        ``first``, added row after row from the first (the order of a cumulative sum over a
-        window's rows); NaN where a row is NaN or before the panel's first row."""
+        """``(S, m)``.
+
+        The sum of ``arr`` over ``length`` rows from each session's row + ``first``, added row after
+        row from the first (the order of a cumulative sum over a window's rows); NaN where a row is
+        NaN or before the panel's first row.
+        """
         total = self.at(arr, first)
         for k in range(1, length):
             total = total + self.at(arr, first + k)
@@ -125,8 +131,11 @@ class Sweep:
 
     def window_reduce(self, arr: np.ndarray, first: int, length: int,
                       how: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-        """``(S, m)``: ``how`` (``np.fmax``/``np.fmin``: NaN skipped) over ``length`` rows from
-        each session's row + ``first``; rows before the panel's first are left out."""
+        """``(S, m)``.
+
+        ``how`` (``np.fmax``/``np.fmin``: NaN skipped) over ``length`` rows from each session's row
+        + ``first``; rows before the panel's first are left out.
+        """
         out = self.at(arr, first)
         for k in range(1, length):
             out = how(out, self.at(arr, first + k))
@@ -138,8 +147,11 @@ class Sweep:
         return {s: j for j, s in enumerate(self.symbols)}
 
     def counts(self, fields: tuple[str, ...]) -> np.ndarray:
-        """``(S, m)``: each symbol's number of rows with all of ``fields`` up to each session
-        (included): its bars as an indicator of those fields counts them."""
+        """``(S, m)``.
+
+        Each symbol's number of rows with all of ``fields`` up to each session (included): its bars
+        as an indicator of those fields counts them.
+        """
         def count() -> np.ndarray:
             valid = np.logical_and.reduce([~np.isnan(self.bars[f]) for f in fields])
             return np.cumsum(valid, axis=0, dtype=np.int64)[self.rows]
@@ -154,9 +166,12 @@ class Sweep:
 
     def as_of(self, whole: pd.DataFrame, fields: tuple[str, ...], minimum: int,
               offset: int = 0) -> np.ndarray:
-        """``(S, m)``: a causal indicator of the whole panel's ``fields`` at each session's row
-        + ``offset`` as the session's cut computed it: blank for a symbol with fewer than
-        ``minimum`` bars in the cut (the indicators blank a symbol shorter than they need)."""
+        """``(S, m)``.
+
+        A causal indicator of the whole panel's ``fields`` at each session's row + ``offset`` as the
+        session's cut computed it: blank for a symbol with fewer than ``minimum`` bars in the cut
+        (the indicators blank a symbol shorter than they need).
+        """
         out = self.at(whole.to_numpy(dtype="float64"), offset).copy()
         out[self.counts(fields) < minimum] = np.nan
         return out
@@ -173,10 +188,13 @@ class Sweep:
         return ViewTimes(pace=1.0, partial=False, newest=_Newest(self, i))  # type: ignore[arg-type]
 
     def records(self, i: int, screener: str, setups: Iterable[Setup]) -> dict[str, np.ndarray]:
-        """Session ``i``'s signal rows of ``setups`` as columns
+        """Session ``i``'s signal rows of ``setups`` as columns, without the text.
+
+        Session ``i``'s signal rows of ``setups`` as columns
         (:data:`~tradingstation.track.paths.SIGNAL_COLUMNS`): the numbers
-        :func:`~tradingstation.screeners.base.build_signal` gives them (cent-rounded levels,
-        nearest target first, score, id), computed for all at once, without the text."""
+        :func:`~tradingstation.screeners.base.build_signal` gives them (cent-rounded levels, nearest
+        target first, score, id), computed for all at once, without the text.
+        """
         found = list(setups)
         day = self.sessions[i]
         direction = np.array([s.direction for s in found], dtype=object)
@@ -209,17 +227,22 @@ class Sweep:
         return found if isinstance(found, dict) else rank_signals(found)
 
     def screen_input(self, i: int) -> ScreenInput:
-        """Session ``i``'s screening input as far as a signal reads it (session, as-of, demo);
-        the bars are already in the arrays, so it carries none."""
+        """Session ``i``'s screening input as far as a signal reads it (session, as-of, demo).
+
+        The bars are already in the arrays, so it carries none.
+        """
         day = self.sessions[i]
         as_of = get_calendar().session_times(day).market_close
         return ScreenInput(session=day, as_of=as_of, daily=_EMPTY, demo=self.demo)
 
 
 def cents(values: np.ndarray, digits: int = 2) -> np.ndarray:
-    """``round(v, digits)`` of every value, exactly as Python's correctly rounded ``round``
-    gives it: numpy's ``rint(v * 10**digits) / 10**digits`` agrees except where the scaled
-    value lies within rounding error of a half, and those few are rounded by Python."""
+    """``round(v, digits)`` of every value, exactly as Python's ``round`` gives it.
+
+    ``round(v, digits)`` of every value, exactly as Python's correctly rounded ``round`` gives it:
+    numpy's ``rint(v * 10**digits) / 10**digits`` agrees except where the scaled value lies within
+    rounding error of a half, and those few are rounded by Python.
+    """
     scale = 10.0 ** digits
     with np.errstate(invalid="ignore", over="ignore"):
         scaled = values * scale
@@ -232,9 +255,11 @@ def cents(values: np.ndarray, digits: int = 2) -> np.ndarray:
 
 def _targets(found: list[Setup], entry: np.ndarray, risk: np.ndarray,
              sign: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first and second target of each setup as ``signal_levels`` orders them: 1R and 2R
-    without explicit targets, else the explicit ones rounded, beyond the entry, distinct,
-    nearest first (setups have at most two explicit targets)."""
+    """The first and second target of each setup as ``signal_levels`` orders them.
+
+    1R and 2R without explicit targets, else the explicit ones rounded, beyond the entry, distinct,
+    nearest first (setups have at most two explicit targets).
+    """
     raw = np.full((len(found), 2), np.nan)
     default = np.array([s.targets is None for s in found], dtype=bool)
     for j, setup in enumerate(found):
@@ -261,8 +286,11 @@ def _targets(found: list[Setup], entry: np.ndarray, risk: np.ndarray,
 
 
 class _Newest(Mapping[str, Any]):
-    """Per symbol, the timestamp of its newest bar as of a session (``DailyView.newest``),
-    looked up only for the symbols a signal is built for."""
+    """Per symbol, the timestamp of its newest bar as of a session.
+
+    Per symbol, the timestamp of its newest bar as of a session (``DailyView.newest``), looked up
+    only for the symbols a signal is built for.
+    """
 
     def __init__(self, sweep: Sweep, i: int) -> None:
         self._sweep, self._i = sweep, i

@@ -1,5 +1,6 @@
-"""AVWAP anchors as of every replayed session: what :func:`find_anchors` finds on the bars before
-each session, from the whole panel in one pass.
+"""AVWAP anchors as of every replayed session.
+
+What :func:`find_anchors` finds on the bars before each session, from the whole panel in one pass.
 
 An anchor known "as of" a session is found on the bars before it. Most anchor types are events
 of one bar that a later bar cannot change (a gap, a volume spike): they are found once on the
@@ -109,8 +110,10 @@ def _events(sweep: Sweep) -> _Events:
 
 
 def _extreme_rows(values: np.ndarray, allowed: np.ndarray, largest: bool) -> np.ndarray:
-    """Per column, the latest row of the max (min) of ``values`` where allowed; -1 if none
-    (``find_anchors``' ``_argextreme``)."""
+    """Per column, the latest row of the max (min) of ``values`` where allowed.
+
+    -1 if none (``find_anchors``' ``_argextreme``).
+    """
     fill = -np.inf if largest else np.inf
     arr = np.where(allowed, values, fill)[::-1]
     pos = np.argmax(arr, axis=0) if largest else np.argmin(arr, axis=0)
@@ -119,16 +122,21 @@ def _extreme_rows(values: np.ndarray, allowed: np.ndarray, largest: bool) -> np.
 
 def _one_per_column(kind: str, rows: np.ndarray, first: int,
                     strength: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(cols, panel rows, codes, strengths) of per-column hits ``rows`` (relative to ``first``;
-    -1: none); ``strength`` is per column."""
+    """(cols, panel rows, codes, strengths) of per-column hits ``rows`` (relative to ``first``.
+
+    -1: none); ``strength`` is per column.
+    """
     cols = np.flatnonzero(rows >= 0)
     return cols, rows[cols] + first, np.full(len(cols), CODE[kind]), strength[cols]
 
 
 def _window_anchors(b: dict[str, np.ndarray], valid: np.ndarray, t: int,
                     lookback: int) -> list[tuple[np.ndarray, ...]]:
-    """The highest-volume day of the lookback window before row ``t`` and the 52-week extremes
-    (only for symbols with a whole year of bars before ``t``)."""
+    """The highest-volume day before row ``t`` and the 52-week extremes.
+
+    The highest-volume day of the lookback window before row ``t`` and the 52-week extremes (only
+    for symbols with a whole year of bars before ``t``).
+    """
     if t == 0:  # no bars before the panel's first session: no anchors
         return []
     first = max(t - lookback, 0)

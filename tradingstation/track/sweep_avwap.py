@@ -27,9 +27,11 @@ KINDS = np.array(ANCHOR_TYPES, dtype=object)
 
 @dataclass(frozen=True)
 class _Paths:
-    """The AVWAP of each distinct (row, col) anchor at each row from it: ``flat[base + j]`` is
-    its AVWAP ``j`` rows after the anchor bar (NaN where the symbol has no bar or no volume
-    yet); ``first`` the first ``j`` with a value (-1: none)."""
+    """The AVWAP of each distinct (row, col) anchor at each row from it.
+
+    ``flat[base + j]`` is its AVWAP ``j`` rows after the anchor bar (NaN where the symbol has no bar
+    or no volume yet); ``first`` the first ``j`` with a value (-1: none).
+    """
 
     flat: np.ndarray
     base: np.ndarray
@@ -72,10 +74,13 @@ def _paths(sweep: Sweep, rows: np.ndarray, cols: np.ndarray, length: np.ndarray)
 
 def _levels(sweep: Sweep, i: int, found: Anchors, pair: np.ndarray, paths: _Paths,
             p: ar.AvwapReclaimParams) -> tuple[np.ndarray, ar.AnchorLevels | None]:
-    """Session ``i``'s :class:`~tradingstation.screeners.avwap_reclaim.AnchorLevels` of the
-    symbols (columns, returned first) with at least one reclaimed anchor: a symbol without one
-    scores -1 throughout and never signals, and every score is computed within one symbol's
-    anchors, so leaving the others out changes nothing for these."""
+    """Session ``i``'s anchor levels of the symbols with a reclaimed anchor.
+
+    Session ``i``'s :class:`~tradingstation.screeners.avwap_reclaim.AnchorLevels` of the symbols
+    (columns, returned first) with at least one reclaimed anchor: a symbol without one scores -1
+    throughout and never signals, and every score is computed within one symbol's anchors, so
+    leaving the others out changes nothing for these.
+    """
     t, close = int(sweep.rows[i]), sweep.bars["close"]
     age = t - found.row
     av_now = paths.at(pair, age)
@@ -115,9 +120,11 @@ def _levels(sweep: Sweep, i: int, found: Anchors, pair: np.ndarray, paths: _Path
 
 
 def sweep_avwap_reclaim(sweep: Sweep, p: ar.AvwapReclaimParams) -> PerSession:
-    """AVWAP Reclaim of every session
-    (:class:`~tradingstation.screeners.avwap_reclaim.AvwapReclaim`, anchors found on the bars
-    before each session with ``lookback_days``)."""
+    """AVWAP Reclaim of every session.
+
+    AVWAP Reclaim of every session (:class:`~tradingstation.screeners.avwap_reclaim.AvwapReclaim`,
+    anchors found on the bars before each session with ``lookback_days``).
+    """
     b = sweep.bars
     found = session_anchors(sweep, p.lookback_days)
     # Each distinct anchor bar once, its AVWAP kept up to the last session that uses it.

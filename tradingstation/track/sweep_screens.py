@@ -35,8 +35,11 @@ def atr_as_of(sweep: Sweep, length: int, offset: int = 0) -> np.ndarray:
 
 
 def prior_volume_mean(sweep: Sweep, length: int) -> np.ndarray:
-    """``(S, m)``: ``average_volume`` of a cut's ``length + 1`` last rows at its last row: the
-    mean of the ``length`` volumes before it, blank unless all of them and the last exist."""
+    """``(S, m)``.
+
+    ``average_volume`` of a cut's ``length + 1`` last rows at its last row: the mean of the
+    ``length`` volumes before it, blank unless all of them and the last exist.
+    """
     v = sweep.bars["volume"]
     mean = sweep.window_sum(v, -length, length) / length
     mean[np.isnan(sweep.at(v))] = np.nan
@@ -45,8 +48,7 @@ def prior_volume_mean(sweep: Sweep, length: int) -> np.ndarray:
 
 def _per_session(sweep: Sweep, ok: np.ndarray, x: Mapping[str, np.ndarray],
                  e: Mapping[str, Any], hits: np.ndarray, build: Builder) -> PerSession:
-    """Each session's signals (or rows), built only where its rows were enough and something
-    hit."""
+    """Each session's signals (or rows), built only where its rows were enough and something hit."""
     out: PerSession = []
     for i in range(len(sweep.rows)):
         if not ok[i] or not hits[i].any():
@@ -58,8 +60,10 @@ def _per_session(sweep: Sweep, ok: np.ndarray, x: Mapping[str, np.ndarray],
 
 
 def sweep_ema_pullback(sweep: Sweep, p: ep.EmaPullbackParams) -> PerSession:
-    """EMA Pullback of every session
-    (:class:`~tradingstation.screeners.ema_pullback.EmaPullback`)."""
+    """EMA Pullback of every session.
+
+    EMA Pullback of every session (:class:`~tradingstation.screeners.ema_pullback.EmaPullback`).
+    """
     b, close = sweep.bars, sweep.panel.close
     ema_whole = ema(close, p.ema_period)
     x = {f: sweep.at(b[f]) for f in ("open", "high", "low", "close")}
@@ -85,8 +89,11 @@ def sweep_ema_pullback(sweep: Sweep, p: ep.EmaPullbackParams) -> PerSession:
 
 
 def _base(sweep: Sweep, p: bo.BreakoutParams) -> dict[str, np.ndarray]:
-    """:func:`~tradingstation.screeners.breakout.base_shape` and the base picked from it, for
-    every session: walks back one row at a time from the row before each session's."""
+    """The breakout base shape and the base picked from it, for every session.
+
+    :func:`~tradingstation.screeners.breakout.base_shape` and the base picked from it, for every
+    session: walks back one row at a time from the row before each session's.
+    """
     b = sweep.bars
     limit = np.minimum(p.max_base_days, sweep.rows)[:, None]  # rows the cut looks back over
     run_high, run_low = sweep.at(b["high"], -1).copy(), sweep.at(b["low"], -1).copy()
@@ -130,8 +137,11 @@ def sweep_breakout(sweep: Sweep, p: bo.BreakoutParams) -> PerSession:
 
 
 def sweep_exhaustion_reversal(sweep: Sweep, p: ex.ExhaustionParams) -> PerSession:
-    """Exhaustion Reversal of every session
-    (:class:`~tradingstation.screeners.exhaustion_reversal.ExhaustionReversal`)."""
+    """Exhaustion Reversal of every session.
+
+    Exhaustion Reversal of every session
+    (:class:`~tradingstation.screeners.exhaustion_reversal.ExhaustionReversal`).
+    """
     b = sweep.bars
     c = b["close"]
     x = {f: sweep.at(b[f]) for f in ("open", "high", "low", "close", "volume")}

@@ -1,2 +1,5 @@
-"""Upkeep of the data store: backup/restore, integrity verification, gaps, cleanup, rebuild,
-health, triage, and when each operation may run."""
+"""Upkeep of the data store.
+
+Backup/restore, integrity verification, gaps, cleanup, rebuild, health, triage, and when each
+operation may run.
+"""

@@ -74,8 +74,11 @@ def backups_of(store: ObjectStore, base: str) -> list[str]:
 
 
 def free_label(store: ObjectStore, base: str) -> str:
-    """The first of ``base``, ``base-2`` ... that has no complete backup: a complete backup is
-    never written again (a label with only partial files, from a killed run, is reused)."""
+    """The first of ``base``, ``base-2`` ... that has no complete backup.
+
+    A complete backup is never written again (a label with only partial files, from a killed run, is
+    reused).
+    """
     taken = set(backups_of(store, base))
     n = 1
     while numbered_label(base, n) in taken:

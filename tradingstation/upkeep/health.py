@@ -134,8 +134,11 @@ def _expected_last_bar(dataset: str, now: datetime) -> pd.Timestamp:
 
 
 def check_data(store: ObjectStore, now: datetime, universe: list[str] | None) -> Check:
-    """Coverage: how many universe symbols have daily bars, failed fetches per dataset, and
-    symbols under an unresolved split-like move (they are not screened)."""
+    """Coverage.
+
+    How many universe symbols have daily bars, failed fetches per dataset, and symbols under an
+    unresolved split-like move (they are not screened).
+    """
     ledgers = {d: load_ledger(store, d) for d in keys.DATASETS}
     daily = ledgers["daily"]
     have = set(daily.loc[daily["bar_count"] > 0, "symbol"])

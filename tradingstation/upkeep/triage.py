@@ -1,5 +1,7 @@
-"""Triage of integrity problems: what the nightly daily flow repairs by itself, and what needs a
-person (and so must fail the run, which alerts).
+"""Triage of integrity problems.
+
+What the nightly daily flow repairs by itself, and what needs a person (and so must fail the run,
+which alerts).
 
 ==========  =====================================================================
 kind        repaired by
@@ -42,8 +44,11 @@ class Triage:
         return sorted({p.dataset for p in self.repaired if p.kind == "ledger" and p.dataset})
 
     def failure(self) -> str | None:
-        """One line naming the problems a person must repair, with their commands (None if
-        there are none)."""
+        """One line naming the problems a person must repair (None if there are none).
+
+        One line naming the problems a person must repair, with their commands (None if there are
+        none).
+        """
         if not self.unrepairable:
             return None
         shown = "; ".join(f"{p.kind} {p.key}: {p.detail} (repair: {p.repair})"

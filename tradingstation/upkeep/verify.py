@@ -1,7 +1,9 @@
-"""Integrity verification: every object readable and matching the hash recorded at write (a
-missing record is a problem too), every frame valid, the coverage ledger consistent with the
-bars it describes, each panel snapshot matching its own row hashes, data fresh and inside
-retention. One function per check."""
+"""Integrity verification.
+
+Every object readable and matching the hash recorded at write (a missing record is a problem too),
+every frame valid, the coverage ledger consistent with the bars it describes, each panel snapshot
+matching its own row hashes, data fresh and inside retention. One function per check.
+"""
 
 from __future__ import annotations
 
@@ -94,8 +96,11 @@ def repair_command(key: str) -> str:
 
 
 def recorded_hashes(store: ObjectStore, infos: list[ObjectInfo]) -> dict[str, tuple[str, ...]]:
-    """``{key: digests}`` the store recorded at write for each object (see
-    ``ObjectStore.recorded_hashes``), asked side by side (one HEAD per object on S3)."""
+    """``{key.
+
+    Digests}`` the store recorded at write for each object (see ``ObjectStore.recorded_hashes``),
+    asked side by side (one HEAD per object on S3).
+    """
     with ThreadPoolExecutor(max_workers=16) as pool:
         found = pool.map(lambda i: store.recorded_hashes(i.key), infos)
         return dict(zip([i.key for i in infos], found, strict=True))
@@ -151,8 +156,11 @@ DAMAGE_KINDS = ("unreadable", "hash_mismatch", "no_hash", "invalid_json")
 
 
 def damage_problems(store: ObjectStore, blobs: dict[str, bytes]) -> list[Problem]:
-    """Damaged objects among ``blobs`` (``{key: content}`` just read): content that fails the
-    hash recorded at write, has no record, or cannot be decoded (``DAMAGE_KINDS``)."""
+    """Damaged objects among ``blobs`` (``{key.
+
+    Content}`` just read): content that fails the hash recorded at write, has no record, or cannot
+    be decoded (``DAMAGE_KINDS``).
+    """
     infos = [ObjectInfo(key, len(data)) for key, data in blobs.items()]
     recorded = recorded_hashes(store, infos)
     found = [check_content_hash(i.key, blobs[i.key], recorded[i.key])
@@ -218,9 +226,12 @@ def _check_object(
 
 
 def _check_splits(store: ObjectStore, bars: dict[str, pd.DataFrame]) -> list[Problem]:
-    """Unresolved entries of the corporate-actions ledger, and strong split-like moves in the
-    stored daily bars that no ledger entry accounts for (a split the fetch missed or the
-    provider did not report, bars restored or written by hand)."""
+    """Unresolved corporate actions and unexplained split-like moves in the daily bars.
+
+    Unresolved entries of the corporate-actions ledger, and strong split-like moves in the stored
+    daily bars that no ledger entry accounts for (a split the fetch missed or the provider did not
+    report, bars restored or written by hand).
+    """
     key = keys.corporate_actions_key()
     try:
         ledger = load_split_ledger(store)

@@ -353,8 +353,9 @@ class DemoMarket(MarketDataProvider):
         return frame.assign(volume=frame.pop("day_volume"))[QUOTE_COLUMNS]
 
     def session_quotes(self, symbols: Sequence[str]) -> pd.DataFrame:
-        """:meth:`quotes` with the regular session so far: its open, running high and low, and
-        its volume (from 09:30; :meth:`quotes` counts from 04:00).
+        """:meth:`quotes` with the regular session so far: its open, high, low and volume.
+
+        The volume counts from 09:30 (:meth:`quotes` counts from 04:00).
 
         Before the open (or for a session quoted from the previous day's bars) these are of
         that day's regular session so far; with no regular bar yet, the last price stands for
