@@ -212,7 +212,10 @@ def find_anchors(
 
         multiple = v / ind.average_volume(daily.volume, avg_days).to_numpy()
         found.add("volume_spike", window & (multiple >= spike), c, multiple)
-        window_mean = np.nanmean(np.where(window, v, np.nan), axis=0, keepdims=True)
+        # sum/count rather than nanmean: a symbol without a bar in the window gets NaN quietly
+        # (nanmean warns "Mean of empty slice", which np.errstate does not silence)
+        window_mean = (np.where(window, v, 0.0).sum(axis=0, keepdims=True)
+                       / window.sum(axis=0, keepdims=True))
         highest = _argextreme(v, window, largest=True)
         found.add_one_per_column("highest_volume", highest, c, v / window_mean)
 
