@@ -135,7 +135,11 @@ CONFIG_CASES = [
                                         "TS_S3_ACCESS_KEY_ID": KEY_ID},
                  "TS_S3_SECRET_ACCESS_KEY", id="s3-missing-secret"),
     pytest.param(["data", "rebuild-daily", "--symbols", "AAPL"],
-                 {"TS_PROVIDER": "alphavantage"}, "key", id="alphavantage-without-key"),
+                 # a block name no test registers: the Secret block another test of this
+                 # process saved under the default name would otherwise supply a key
+                 {"TS_PROVIDER": "alphavantage",
+                  "TS_ALPHAVANTAGE_SECRET_BLOCK": "no-such-key-block"},
+                 "key", id="alphavantage-without-key"),
     pytest.param(["data", "rebuild-daily", "--symbols", "AAPL"],
                  {"TS_ALPHAVANTAGE_API_KEY": API_KEY, "TS_ALPHAVANTAGE_BASE_URL": "ftp://x"},
                  "url", id="alphavantage-base-url-ftp"),
