@@ -12,7 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.locks import dataset_locks
-from tasks.policy import attempt, retry_options, run_ids
+from tasks.policy import attempt, first_attempt_started, retry_options, run_ids
 from tradingstation import logs
 from tradingstation.config import Settings
 from tradingstation.data import corporate_actions, fetch
@@ -94,9 +94,12 @@ def fetch_bars_batch(
     failed symbols are reported, and the flow keeps going with the rest.
     """
     number, allowed = attempt()
-    fetch_attempt = fetch.fetch_batch if number == 1 else retry_batch
     with logs.set_run_context(**run_ids()):
-        result = fetch_attempt(store, provider, dataset, requests, now, settings)
+        if number == 1:
+            result = fetch.fetch_batch(store, provider, dataset, requests, now, settings)
+        else:
+            result = retry_batch(store, provider, dataset, requests, now, settings,
+                                 since=first_attempt_started())
         retry = result.retry_requests
         if retry and not result.fatal_error and number < allowed:
             raise TransientError(

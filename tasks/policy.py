@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect.context import FlowRunContext, TaskRunContext
@@ -57,6 +58,16 @@ def attempt() -> tuple[int, int]:
     if ctx is None:
         return 1, 1
     return ctx.task_run.run_count or 1, (ctx.task.retries or 0) + 1
+
+
+def first_attempt_started() -> datetime:
+    """When the current task run's first attempt started; now outside a task run.
+
+    Prefect keeps the start time across retries, in whichever process they run.
+    """
+    ctx = TaskRunContext.get()
+    started = ctx.task_run.start_time if ctx is not None else None
+    return started if started is not None else datetime.now(UTC)
 
 
 def run_ids() -> dict[str, str]:

@@ -15,6 +15,7 @@ from tests.data.split_world import AS_OF, FORWARD, PLAIN, REVERSE, split_world
 from tests.support.fake_alphavantage import FakeAlphaVantage
 from tradingstation.config import Settings
 from tradingstation.data.fetch import prepare_job, split_batches
+from tradingstation.errors import StorageError
 from tradingstation.providers.alphavantage import AlphaVantageProvider
 from tradingstation.providers.ratelimit import RateLimiter
 from tradingstation.storage.local import LocalStore
@@ -29,13 +30,15 @@ def process_state() -> dict[str, object]:
             if not name.startswith("__") and isinstance(value, dict | list | set) and value}
 
 
-def run_batch(fake: FakeAlphaVantage, store: LocalStore, between_attempts) -> object:
+def run_batch(fake: FakeAlphaVantage, store: LocalStore, between_attempts,
+              refetch: bool = False) -> object:
     """The daily batch of SYMBOLS as the session flow submits it, with one retry allowed;
     ``between_attempts(...)`` decides whether the retry happens (Prefect's retry condition)."""
     provider = AlphaVantageProvider("K", fake.url, RateLimiter(6000))
     settings = Settings()
-    [batch] = split_batches(
-        prepare_job("daily", store, provider, AS_OF, settings, tickers=SYMBOLS).requests, 10)
+    plan = prepare_job("daily", store, provider, AS_OF, settings, tickers=SYMBOLS,
+                       force=refetch)
+    [batch] = split_batches(plan.requests, 10)
     task = data_tasks.fetch_bars_batch.with_options(
         retries=1, retry_delay_seconds=0, retry_condition_fn=between_attempts)
 
@@ -77,3 +80,30 @@ def test_a_run_that_ends_between_attempts_leaves_nothing_in_the_process(tmp_path
         state = run_batch(fake, LocalStore(tmp_path), lambda *_: False)  # cancelled
     assert state.is_failed()
     assert process_state() == {}
+
+
+class LedgerWriteFailsOnce(LocalStore):
+    """A store whose next ledger write fails transiently (as on a faulty network), once armed."""
+
+    armed = False
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        if self.armed and key.startswith("ledger/"):
+            self.armed = False
+            raise StorageError(f"injected: write {key} failed")
+        super().put_bytes(key, data, content_type)
+
+
+def test_a_retry_does_not_take_an_earlier_run_at_the_same_instant_for_its_own(tmp_path) -> None:
+    """A refetch at the same as-of whose first attempt wrote no ledger row: the retry must
+    fetch every symbol again, not see the earlier run's rows (same ``last_fetch``) as settled."""
+    world = split_world()
+    store = LedgerWriteFailsOnce(tmp_path)
+    with FakeAlphaVantage(api_key="K", now=lambda: AS_OF) as fake:
+        world.serve(fake, AS_OF.date())
+        assert run_batch(fake, store, lambda *_: False).is_completed()
+        store.armed = True
+        state = run_batch(fake, store, retry_transient, refetch=True)
+        assert state.is_completed()
+        # the earlier run 1 + the refetch's failed attempt 1 + its retry
+        assert [fake.count(function=DAILY, symbol=s) for s in SYMBOLS] == [3, 3, 3]

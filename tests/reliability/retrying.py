@@ -9,7 +9,7 @@ provider exactly as a flow would drive it, with the backoff left out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tradingstation.config import Settings
 from tradingstation.data.batch_retry import retry_batch
@@ -75,12 +75,16 @@ def run_job_with_retries(
                  budget, attempts)
     results = []
     for batch in split_batches(plan.requests, settings.batch_size):
+        started = datetime.now(UTC)  # what Prefect keeps as the task run's start time
         for number in range(budget + 1):
             if attempts is not None:
                 attempts.attempts += 1
-            fetch_attempt = fetch_batch if number == 0 else retry_batch
             try:
-                result = fetch_attempt(store, provider, plan.dataset, batch, now, settings)
+                if number == 0:
+                    result = fetch_batch(store, provider, plan.dataset, batch, now, settings)
+                else:
+                    result = retry_batch(store, provider, plan.dataset, batch, now, settings,
+                                         since=started)
             except TransientError:  # e.g. the ledger write failed: the whole attempt reruns
                 if attempts is not None:
                     attempts.transient += 1

@@ -2,9 +2,12 @@
 
 A retry of a batch task may run in another worker process, or never (a run cancelled between
 attempts), so nothing about earlier attempts is kept in memory. Every attempt records each
-symbol it tried in the ledger with the run's instant (``last_fetch``); a retry asks the ledger
-which of its requests this run already settled (fetched: ``ok``/``no_data``; or failed for
-good: not ``transient``), fetches only the others and reports the settled ones from their rows.
+symbol it tried in the ledger with the run's instant (``last_fetch``) and the wall-clock time
+of the write (``fetched_at``); a retry asks the ledger which of its requests this run already
+settled (a row of this instant written since the batch's first attempt started, that fetched:
+``ok``/``no_data``, or failed for good: not ``transient``), fetches only the others and reports
+the settled ones from their rows. The start bound matters: an earlier run at the same instant
+(a rerun of one ``--as-of`` with ``--refetch``) wrote rows that look the same otherwise.
 """
 
 from __future__ import annotations
@@ -28,17 +31,20 @@ from tradingstation.storage.base import ObjectStore
 
 
 def settled_rows(
-    ledger: pd.DataFrame, requests: Sequence[FetchRequest], now: pd.Timestamp
+    ledger: pd.DataFrame, requests: Sequence[FetchRequest], now: pd.Timestamp,
+    since: pd.Timestamp,
 ) -> dict[str, Mapping]:
     """Ledger rows of the ``requests`` that the run serving ``now`` already settled, by symbol.
 
-    A row counts when it records a fetch for this instant that succeeded (``ok``, ``no_data``)
-    or failed permanently; a transient failure, or no row of this instant, is still missing.
+    A row counts when it records a fetch for this instant, written at or after ``since`` (when
+    the batch's first attempt started), that succeeded (``ok``, ``no_data``) or failed
+    permanently; a transient failure, or no such row, is still missing.
     """
     wanted = {r.symbol for r in requests if r.needs_call}
     if not wanted or not len(ledger):
         return {}
-    mine = ledger[ledger["symbol"].isin(wanted) & (ledger["last_fetch"] == now)]
+    mine = ledger[ledger["symbol"].isin(wanted) & (ledger["last_fetch"] == now)
+                  & (ledger["fetched_at"] >= since)]
     settled = mine[(mine["outcome"] != "failed") | ~mine["transient"]]
     return {row["symbol"]: row for row in settled.to_dict("records")}
 
@@ -50,14 +56,17 @@ def retry_batch(
     requests: Sequence[FetchRequest],
     now: datetime,
     settings: Settings,
+    since: datetime,
 ) -> BatchResult:
     """A later attempt of :func:`fetch_batch` for the same run (same ``now``).
+
+    ``since`` is when the batch's first attempt started (wall clock, tz-aware).
 
     Fetches the requests the ledger does not record as settled for ``now``; the result lists
     every request's outcome, those settled earlier first (their split-like moves found again
     in the stored bars, as the attempt that fetched them reported them).
     """
-    settled = settled_rows(load_ledger(store, dataset), requests, to_utc(now))
+    settled = settled_rows(load_ledger(store, dataset), requests, to_utc(now), to_utc(since))
     todo = [r for r in requests if r.symbol not in settled]
     result = fetch_batch(store, provider, dataset, todo, now, settings)
     earlier = [_settled_outcome(store, r, settled[r.symbol], provider.compact_bars)
