@@ -24,7 +24,7 @@ app = typer.Typer(help="Run a session flow once (the runbook's run_all.py --mode
 def _refuse_force(force: bool) -> None:
     """The old ``--force`` meant two things: it stops with one line naming the two options."""
     if force:
-        from flows.session import FORCE_SPLIT
+        from flows.script import FORCE_SPLIT
 
         raise InputError(FORCE_SPLIT)
 

@@ -14,7 +14,8 @@ from prefect import flow
 
 from flows.console import print_summary
 from flows.runs import names_failed_task, session_run_name
-from flows.session import finish_closed, publish, run_script, start_session
+from flows.script import run_script
+from flows.session import finish_closed, publish, start_session
 from tasks.locks import dataset_locks
 from tasks.maintenance import (
     find_gaps,

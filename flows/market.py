@@ -16,7 +16,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_summary
 from flows.runs import names_failed_task, session_run_name
-from flows.session import finish_closed, publish, run_script, scan_market, start_session
+from flows.script import run_script
+from flows.session import finish_closed, publish, scan_market, start_session
 from tradingstation.screeners.minute_needs import orb_window_open
 
 MARKET_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "orb")

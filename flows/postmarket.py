@@ -16,11 +16,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_summary
 from flows.runs import names_failed_task, session_run_name
+from flows.script import run_script
 from flows.session import (
     fetch_stage,
     finish_closed,
     publish,
-    run_script,
     scan_watchlist,
     start_session,
 )

@@ -18,13 +18,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.console import print_premarket
 from flows.runs import names_failed_task, session_run_name
+from flows.script import run_script
 from flows.session import (
     check_sources,
     fetch_stage,
     finish_closed,
     publish,
     refreshed_daily,
-    run_script,
     start_session,
 )
 from tasks import data as data_tasks

@@ -6,11 +6,8 @@ artifact.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
-import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -20,7 +17,6 @@ from prefect import get_run_logger
 from prefect.futures import as_completed, wait
 
 from blocks.resolve import resolve_provider, resolve_store
-from flows.ephemeral import run_once
 from flows.runs import configure_run_logging
 from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors, load_daily, screen, select_minute_symbols
@@ -31,7 +27,7 @@ from tradingstation.config import Settings, get_settings
 from tradingstation.data.fetch import JOBS, JobPlan, JobReport, split_batches
 from tradingstation.data.panel import Panel
 from tradingstation.data.symbol_fetch import SPLIT_SCANNED
-from tradingstation.errors import InputError, PermanentError
+from tradingstation.errors import PermanentError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.screeners.minute_needs import MinuteNeeds
 from tradingstation.signals import Signal
@@ -39,9 +35,6 @@ from tradingstation.storage.base import ObjectStore
 from tradingstation.upkeep.operations import check_operation_time
 
 log = logging.getLogger("tradingstation.flows")
-# What the session flows' old ``force`` meant is two options now; typing it names them.
-FORCE_SPLIT = ("--force is split in two: --allow-closed (run on a closed day: the last session) "
-               "and --refetch (refetch data that is already fresh)")
 # Settings the session flows started in this context use instead of the process's (the smoke
 # test's scratch prefix): a context variable, so flows running concurrently in one worker never
 # see each other's, and the process environment is never touched.
@@ -140,7 +133,7 @@ def _before_window(mode: str, session: date, instant: datetime, allow_closed: bo
     if _from_deployment() and not allow_closed:
         return None, instant, f"{head}: nothing to do before it."
     last = get_calendar().previous_session(session)
-    shown = _example_instant(mode, last)
+    shown = example_instant(mode, last)
     return last, shown.astimezone(UTC), (
         f"{head}; showing the last session, {last.isoformat()}, as of {shown:%H:%M} New York.")
 
@@ -157,7 +150,7 @@ def closed_message(run: SessionRun) -> str:
     day = run.as_of.astimezone(NY).date()
     nxt = calendar.next_session(day)
     last = calendar.previous_session(day)
-    example = _example_instant(run.mode, last).isoformat(timespec="minutes")
+    example = example_instant(run.mode, last).isoformat(timespec="minutes")
     if run.notice:  # a session day, before the mode's window
         return f"{run.notice} To run it for the last session, {last.isoformat()}: " \
                f"{_rerun_hint(example)}."
@@ -182,7 +175,8 @@ def _rerun_hint(example: str) -> str:
     return f"--as-of {example} (or --allow-closed)"
 
 
-def _example_instant(mode: str, day: date) -> datetime:
+def example_instant(mode: str, day: date) -> datetime:
+    """The usual time of ``mode`` on ``day`` (New York): what a rerun hint or a script shows."""
     hour, minute = {"premarket": (8, 45), "market": (10, 30), "postmarket": (17, 0)}.get(
         mode, (21, 0)
     )
@@ -377,57 +371,4 @@ def publish(run: SessionRun, title: str, sections: dict[str, list[Signal]],
     if run.notice:
         result["notice"] = run.notice
     result.update(extra or {})
-    return result
-
-
-def script_args(mode: str, argv: list[str] | None = None) -> argparse.Namespace:
-    """Command-line arguments of ``python flows/<mode>.py``."""
-    parser = argparse.ArgumentParser(
-        prog=f"flows/{mode}.py",
-        description=f"Run the {mode} flow once, locally (Prefect ephemeral mode).",
-    )
-    parser.add_argument("--as-of", help="ISO time, e.g. 2025-11-24T08:45-05:00 (default: now)")
-    parser.add_argument("--allow-closed", action="store_true",
-                        help="on a closed day, run the last session (default for this script: "
-                             "it shows the last session as of the usual time)")
-    parser.add_argument("--refetch", action="store_true",
-                        help="refetch data that is already fresh")
-    parser.add_argument("--force", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.force:
-        parser.exit(2, f"error: {FORCE_SPLIT}\n")
-    return args
-
-
-def run_script(flow_fn, mode: str, printer, argv: list[str] | None = None) -> dict:
-    """Run ``flow_fn`` once from the command line (``python flows/<mode>.py``).
-
-    Run ``flow_fn`` once from the command line (``python flows/<mode>.py [--as-of T]
-    [--allow-closed] [--refetch]``).
-
-    A bad ``--as-of`` fails before Prefect starts.
-    """
-    # Offline, the temporary server's telemetry only logs "Failed to send telemetry" errors.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    args = script_args(mode, argv)
-    try:
-        as_of = parse_as_of(args.as_of)  # a bad --as-of fails here, before Prefect starts
-    except InputError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        raise SystemExit(2) from None
-    calendar = get_calendar()
-    if not args.allow_closed and calendar.session_for(as_of) is None:
-        # A script run is someone wanting to see the flow work (./dev premarket on a Sunday):
-        # show the last session rather than a "market closed" note.
-        day = as_of.astimezone(NY).date()
-        last = calendar.previous_session(day)
-        shown = _example_instant(mode, last)
-        as_of = shown.astimezone(UTC)
-        sys.stderr.write(f"market closed on {day.isoformat()} ({day:%A}): showing the last "
-                         f"session, {last.isoformat()}, as of {shown:%H:%M} New York\n")
-    options = {"allow_closed": args.allow_closed}
-    if mode != "daily":
-        options["refetch"] = args.refetch
-    result = run_once(flow_fn, as_of=as_of, **options)
-    printer(result)
     return result

@@ -19,7 +19,7 @@ from rich.console import Console
 
 import flows.console as flow_console
 from flows.premarket import premarket
-from flows.session import run_script
+from flows.script import run_script
 from tradingstation.calendar import NY
 
 
