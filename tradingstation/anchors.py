@@ -212,8 +212,7 @@ def find_anchors(
 
         multiple = v / ind.average_volume(daily.volume, avg_days).to_numpy()
         found.add("volume_spike", window & (multiple >= spike), c, multiple)
-        # sum/count rather than nanmean: a symbol without a bar in the window gets NaN quietly
-        # (nanmean warns "Mean of empty slice", which np.errstate does not silence)
+        # sum/count, not nanmean: no bar in the window is a quiet NaN, not a RuntimeWarning
         window_mean = (np.where(window, v, 0.0).sum(axis=0, keepdims=True)
                        / window.sum(axis=0, keepdims=True))
         highest = _argextreme(v, window, largest=True)
