@@ -86,7 +86,7 @@ def _job(symbols, store, fake, rate, settings, force) -> tuple[dict, object]:
     fake.reset_requests()
     with stopwatch() as t:
         report = fetch_job("daily", store, provider, BENCH_AS_OF, settings,
-                               tickers=symbols, force=force)
+                           tickers=symbols, refetch=force)
     figures = _rate_figures(fake, t["seconds"], rate)
     figures["limiter"] = limiter.stats()
     return figures, report

@@ -10,7 +10,7 @@ JSON-ready document.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -26,22 +26,37 @@ from tasks import data as data_tasks
 from tasks.analysis import find_session_anchors
 from tasks.analysis import screen as screen_task
 from tradingstation.calendar import get_calendar, parse_as_of
-from tradingstation.config import get_settings
-from tradingstation.data.fetch import JobPlan
+from tradingstation.config import Settings, get_settings
+from tradingstation.data.fetch import JobPlan, JobReport, job_dataset
 from tradingstation.errors import InputError
+from tradingstation.providers.base import MarketDataProvider
+from tradingstation.storage.base import ObjectStore
 from tradingstation.storage.keys import parse_symbols
 
 FetchJob = Literal["universe", "daily", "intraday_1min", "intraday_30min"]
 
 
-def _run(mode: str, as_of: datetime | str | None) -> SessionRun:
+def open_run(
+    mode: str,
+    as_of: datetime | str | None,
+    settings: Settings | None = None,
+    store: ObjectStore | None = None,
+    provider: MarketDataProvider | None = None,
+) -> SessionRun:
+    """The run of an on-demand command at ``as_of``: its session, settings, store and provider.
+
+    The session is the one open at ``as_of``, else the last completed one. Settings, store and
+    provider are the process's configured ones unless given (tests and benches hand in their
+    own store and provider, and then run the same composition the flows run).
+    """
     instant = parse_as_of(as_of)
     calendar = get_calendar()
     session = calendar.session_for(instant) or calendar.last_completed_session(instant)
-    settings = get_settings()
+    settings = settings or get_settings()
     configure_run_logging(settings)
     return SessionRun(mode=mode, as_of=instant, session=session, settings=settings,
-                      store=resolve_store(settings), provider=resolve_provider(settings, instant))
+                      store=store or resolve_store(settings),
+                      provider=provider or resolve_provider(settings, instant))
 
 
 def _tickers(tickers: str | None) -> list[str] | None:
@@ -95,16 +110,33 @@ def fetch(
         The job report as a JSON-ready document.
     """
     symbols = _tickers(tickers)  # bad tickers fail before anything is opened or called
-    run = _run("fetch", as_of)
-    if job == "universe":
-        if symbols:
+    run = open_run("fetch", as_of)
+    return fetch_job(run, job, symbols, refetch, force_compact,
+                     on_progress=progress_artifact(progress_key)).to_dict()
+
+
+def fetch_job(
+    run: SessionRun,
+    job: str,
+    tickers: Sequence[str] | str | None = None,
+    refetch: bool = False,
+    force_compact: bool = False,
+    on_progress: Callable[[JobPlan, int, int], None] | None = None,
+) -> JobReport:
+    """The ``fetch`` flow's work on ``run``: the universe job's task, or a bars job's stage.
+
+    A bars job is :func:`flows.session.fetch_stage`, the stage every session flow runs.
+
+    Raises:
+        InputError: Unknown job, malformed ticker, or tickers given to the universe job.
+        PermanentError: The provider refused the whole job (bad key, ...): the step stops.
+    """
+    if job_dataset(job) is None:
+        if tickers:
             raise InputError("--tickers does not apply to the universe job")
-        report = data_tasks.refresh_universe(run.store, run.provider, run.as_of, refetch)
-    else:
-        report = fetch_stage(run, job, tickers=symbols, refetch=refetch,
-                             force_compact=force_compact,
-                             on_progress=progress_artifact(progress_key))
-    return report.to_dict()
+        return data_tasks.refresh_universe(run.store, run.provider, run.as_of, refetch)
+    return fetch_stage(run, job, tickers=tickers, refetch=refetch, force_compact=force_compact,
+                       on_progress=on_progress)
 
 
 @flow(name="anchors", flow_run_name=command_run_name("anchors", "ticker"))
@@ -121,7 +153,7 @@ def anchors(lookback_days: int = 30, ticker: str | None = None,
     if lookback_days <= 0:
         raise InputError(f"--lookback-days must be positive, got {lookback_days}")
     symbols = _tickers(ticker)
-    run = _run("anchors", as_of)
+    run = open_run("anchors", as_of)
     count = find_session_anchors(run.store, run.session, run.as_of, lookback_days, symbols,
                                  source=run.source)
     return {"session": run.session.isoformat(), "anchors": count}
@@ -145,7 +177,7 @@ def screen(
         as_of: Screen time (default now).
     """
     symbols = _tickers(tickers)
-    run = _run("screen", as_of)
+    run = open_run("screen", as_of)
     intraday = symbols or data_tasks.select_watchlist(
         run.store, run.session, run.settings.watchlist_cap, as_of=run.as_of
     )

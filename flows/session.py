@@ -24,7 +24,7 @@ from tasks.locks import dataset_lock
 from tasks.report import publish_summary, session_summary_markdown, signal_rows
 from tradingstation.calendar import NY, get_calendar, parse_as_of
 from tradingstation.config import Settings, get_settings
-from tradingstation.data.fetch import JOBS, JobPlan, JobReport, split_batches
+from tradingstation.data.fetch import JobPlan, JobReport, Stops, job_dataset, split_batches
 from tradingstation.data.panel import Panel
 from tradingstation.data.symbol_fetch import SPLIT_SCANNED
 from tradingstation.errors import PermanentError
@@ -214,14 +214,15 @@ def fetch_stage(
     ``on_progress(plan, done, total)`` is called once the batches are submitted (``done`` 0)
     and again as each batch task finishes, whatever its state.
     """
-    dataset = JOBS[job]
+    dataset = job_dataset(job)
     with dataset_lock(dataset, store=run.store):
         plan = data_tasks.plan_job(
             job, run.store, run.provider, run.as_of, run.settings, tickers, refetch, force_compact
         )
+        stops = Stops()  # one batch's provider-wide refusal stops the batches not yet called
         futures = [
             data_tasks.fetch_bars_batch.submit(
-                run.store, run.provider, plan.dataset, batch, run.as_of, run.settings
+                run.store, run.provider, plan.dataset, batch, run.as_of, run.settings, stops
             )
             for batch in split_batches(plan.requests, run.settings.batch_size)
         ]

@@ -84,8 +84,11 @@ def fetch_bars_batch(
     requests: list[fetch.FetchRequest],
     now: datetime,
     settings: Settings,
+    stops: fetch.Stops | None = None,
 ) -> BatchResult:
     """Fetch one batch of symbols; retry (via Prefect) only the symbols that failed transiently.
+
+    ``stops`` holds the job's refusals, shared by its batches (a rejected key stops them all).
 
     An attempt that leaves transient failures raises ``TransientError`` while retries remain,
     so Prefect backs off and runs the task again, in this process or another; that attempt
@@ -96,10 +99,11 @@ def fetch_bars_batch(
     number, allowed = attempt()
     with logs.set_run_context(**run_ids()):
         if number == 1:
-            result = fetch.fetch_batch(store, provider, dataset, requests, now, settings)
+            result = fetch.fetch_batch(store, provider, dataset, requests, now, settings,
+                                       stops=stops)
         else:
             result = retry_batch(store, provider, dataset, requests, now, settings,
-                                 since=first_attempt_started())
+                                 since=first_attempt_started(), stops=stops)
         retry = result.retry_requests
         if retry and not result.fatal_error and number < allowed:
             raise TransientError(

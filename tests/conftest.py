@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import importlib
 import logging
 import os
 import shutil
@@ -20,6 +21,48 @@ _PREFECT_HOME = tempfile.mkdtemp(
     prefix=f"prefect-home-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+TASK_MODULES = ("tasks.data", "tasks.analysis", "tasks.maintenance", "tasks.plan", "tasks.report",
+                "tasks.track")
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """A temporary Prefect server (and database) for the session's flow runs, never a
+    developer's own: its URL, which child processes get as ``PREFECT_API_URL``."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    # No heartbeat thread per flow run: it only feeds a server's crashed-run detection, which no
+    # in-process test relies on, and joining it costs up to 1 s at the end of every run.
+    with (prefect_test_harness(server_startup_timeout=120),
+          temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})):
+        yield PREFECT_API_URL.value()
+
+
+@pytest.fixture(scope="session")
+def no_backoff_waits() -> Iterator[None]:
+    """Keep every task's retry policy (count, condition) but not its seconds of backoff."""
+    from prefect import Task
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in TASK_MODULES:
+            for value in vars(importlib.import_module(name)).values():
+                if isinstance(value, Task) and value.retries:
+                    patch.setattr(value, "retry_delay_seconds", [0.0] * value.retries)
+        yield
+
+
+@pytest.fixture
+def flow_runs(prefect_api: str, no_backoff_waits: None) -> str:
+    """For tests that run flows (or the flows' fetch composition, ``tests.support.fetching``):
+    the session's Prefect API, with retries that do not wait."""
+    return prefect_api
 
 
 @pytest.fixture(autouse=True)

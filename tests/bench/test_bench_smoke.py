@@ -17,6 +17,7 @@ def bench_out(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.usefixtures("flow_runs")  # the bench fetches as the flows do
 def test_fetch_rate_makes_exactly_the_minimum_calls(bench_out):
     result = fetch_rate.run(fresh=6, stale=4, deep=2, rate=6000, latency=0.0)
     assert result["ours"]["calls"] == result["minimum_calls"] == 6

@@ -20,12 +20,15 @@ from tradingstation.errors import (
     InputError,
     InvalidApiKeyError,
     ObjectNotFoundError,
+    PermanentError,
     PremiumEndpointError,
     ProviderError,
     SymbolNotFoundError,
     ThrottledError,
 )
 from tradingstation.storage import keys
+
+pytestmark = pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 
 CAL = get_calendar()
 SYMBOLS = ["AAA", "BBB", "BRK.B", "CCC"]
@@ -131,7 +134,7 @@ def test_deep_gap_is_repaired_with_a_full_call(store, settings):
 
 def test_force_refetches_fresh_symbols_and_writes_nothing_unchanged(store, settings):
     provider = fresh_start(store, settings)
-    report = fetch_job("daily", store, provider, MON_NIGHT, settings, force=True)
+    report = fetch_job("daily", store, provider, MON_NIGHT, settings, refetch=True)
     assert all(provider.calls_for(s) == {"compact": 1} for s in SYMBOLS)
     assert report.counts == {"ok": 4}
     # Same content: no bars object is rewritten (the ledger records the new fetch).
@@ -202,10 +205,22 @@ def test_bad_api_key_stops_the_job_and_exits_non_zero(store):
     provider = fresh_start(store, settings)
     provider.now = FRI_NIGHT
     provider.failures = {s: InvalidApiKeyError("the API key was rejected") for s in SYMBOLS}
-    report = fetch_job("daily", store, provider, FRI_NIGHT, settings)
-    assert provider.total_calls == 1  # no call after the key was refused
-    assert report.fatal_error == "the API key was rejected" and report.exit_code == 1
-    assert sum("not attempted" in o.reason for o in report.outcomes) == 3
+    with pytest.raises(PermanentError, match="step fetch-daily stopped: the API key was rejected"):
+        fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    assert provider.total_calls <= 2  # the two batches start at once; none calls after that
+
+
+def test_bad_api_key_stops_the_batches_queued_behind_the_refusal(store):
+    # The fetch stage runs its batches as concurrent tasks (4 at a time): once one is refused,
+    # the batches still queued make no call. Found: all 12 batches called with the bad key.
+    settings = Settings(batch_size=1, http_concurrency=1)
+    symbols = [f"K{i:02d}" for i in range(12)]
+    provider = fresh_start(store, settings, symbols=symbols)
+    provider.now = FRI_NIGHT
+    provider.failures = {s: InvalidApiKeyError("the API key was rejected") for s in symbols}
+    with pytest.raises(PermanentError, match="the API key was rejected"):
+        fetch_job("daily", store, provider, FRI_NIGHT, settings)
+    assert provider.total_calls <= 4  # only the batches already running when it was refused
 
 
 def test_premium_refusal_stops_further_full_requests(store):
@@ -226,8 +241,10 @@ def test_bad_tickers_rejected_before_any_call_or_write(any_store, settings):
             fetch_job("daily", store, provider, FRI_NIGHT, settings, tickers=tickers)
     with pytest.raises(InputError, match="unknown fetch job"):
         fetch_job("weekly", store, provider, FRI_NIGHT, settings)
-    with pytest.raises(InputError):
-        fetch_job("daily", store, provider, datetime(2024, 6, 22), settings)
+    with pytest.raises(InputError, match="supported years"):
+        fetch_job("daily", store, provider, datetime(1850, 6, 22, tzinfo=UTC), settings)
+    with pytest.raises(InputError, match="timezone-aware"):  # the core never guesses a zone
+        prepare_job("daily", store, provider, datetime(2024, 6, 22), settings)
     with pytest.raises(InputError):
         fetch_job("universe", store, provider, FRI_NIGHT, settings, tickers=["AAA"])
     assert provider.total_calls == 0 and store.total_puts == 0
@@ -313,11 +330,11 @@ def test_batches_cover_every_symbol_and_progress_is_reported(store, settings):
     provider = CountingProvider(symbols, MON_NIGHT)
     seen = []
     report = fetch_job("daily", store, provider, MON_NIGHT, settings, tickers=symbols,
-                           force_compact=True, progress=lambda d, t: seen.append((d, t)))
+                       force_compact=True, on_progress=lambda _, d, t: seen.append((d, t)))
     assert len(split_batches(prepare_job("daily", store, provider, FRI_NIGHT, settings,
                                          symbols).requests, 2)) == 4
     assert sorted(load_ledger(store, "daily")["symbol"]) == symbols
-    assert seen[-1] == (7, 7) and len(seen) == 7
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # once submitted, then per batch
     assert report.calls == 7
 
 
@@ -331,7 +348,7 @@ def test_universe_job_snapshots_once_a_day(store, settings):
     again = fetch_job("universe", store, provider, MON_NIGHT, settings)
     assert again.calls == 0 and store.total_puts == 0 and again.counts == {"fresh": 1}
     provider.failures = {}
-    forced = fetch_job("universe", store, provider, MON_NIGHT, settings, force=True)
+    forced = fetch_job("universe", store, provider, MON_NIGHT, settings, refetch=True)
     assert forced.calls == 1 and store.total_puts == 0  # same listing: nothing rewritten
 
 

@@ -18,6 +18,8 @@ from tradingstation.data.provenance import frame_source
 from tradingstation.data.quotes import fetch_quotes
 from tradingstation.storage import keys
 
+pytestmark = pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
+
 
 class DemoMarket(CountingProvider):
     name = "demo"

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.data.memory_store import MemoryStore
 from tests.support.fetching import fetch_job
@@ -15,6 +16,8 @@ from tradingstation.config import Settings
 from tradingstation.data.ledger import load_ledger
 from tradingstation.storage import keys
 from tradingstation.upkeep.verify import verify_store
+
+pytestmark = pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 
 TODAY = datetime(2024, 6, 22, 3, 0, tzinfo=UTC)  # live run: expected daily bar 2024-06-21
 YESTERDAY = datetime(2024, 6, 21, 3, 0, tzinfo=UTC)  # replay: expected daily bar 2024-06-20
@@ -43,7 +46,7 @@ def test_a_forced_replay_that_rewrites_bars_keeps_the_ledger_consistent():
 
     # The provider has since filled its hole; a replay of yesterday, forced, merges it in.
     provider.daily["AAA"] = full
-    assert fetch_job("daily", store, provider, YESTERDAY, settings, force=True).exit_code == 0
+    assert fetch_job("daily", store, provider, YESTERDAY, settings, refetch=True).exit_code == 0
     stored = store.get_frame(keys.bars_key("daily", "AAA"))
     assert len(stored) == len(full)
 

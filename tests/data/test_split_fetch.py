@@ -45,6 +45,8 @@ from tradingstation.upkeep.health import check_data
 from tradingstation.upkeep.rebuild import rebuild_symbols
 from tradingstation.upkeep.verify import verify_store
 
+pytestmark = pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
+
 SYMBOLS = [FORWARD, PLAIN, REVERSE]
 DAILY_SCREENERS = ("avwap_reclaim", "breakout", "ema_pullback", "exhaustion_reversal")
 
@@ -323,16 +325,21 @@ def test_a_run_dying_mid_adjustment_is_finished_once_never_twice(world, fake, st
     _fetch_all(store, fake, jobs=("intraday_30min",))  # 30-min bars are not scanned
     writes: list[str] = []
     real_put, real_json = store.put_bytes, store.put_json
-    armed = []
+    armed, dead = [], []  # once dead, nothing more is written (the task's retries included)
 
     def arm(key, doc):  # the intent is recorded: the adjustment writes come next
+        if dead:
+            raise StorageError("the process is dead")
         armed.append(any(e["state"] == "applying" for e in doc.get("splits", [])))
         return real_json(key, doc)
 
     def dying_put(key, data, content_type=None):
+        if dead:
+            raise StorageError("the process is dead")
         if armed and armed[-1] and key.startswith("bars/"):
             writes.append(key)
             if len(writes) == 2:
+                dead.append(key)
                 raise StorageError("the process died here")
         return real_put(key, data, content_type)
 

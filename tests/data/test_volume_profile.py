@@ -81,6 +81,7 @@ def test_profile_keeps_the_most_sessions_any_setting_can_ask_for() -> None:
     assert sorted(replaced["session"].unique()) == [days[-1]]
 
 
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_a_1min_fetch_records_the_sessions_retention_trims() -> None:
     from tests.data.counting_provider import CountingProvider
     from tests.data.test_fetch import MON_NIGHT
@@ -89,8 +90,7 @@ def test_a_1min_fetch_records_the_sessions_retention_trims() -> None:
 
     store = MemoryStore()
     provider = CountingProvider(["AAA"], MON_NIGHT)
-    report = fetch_job("intraday_1min", store, provider, MON_NIGHT, Settings(),
-                           tickers=["AAA"])
+    report = fetch_job("intraday_1min", store, provider, MON_NIGHT, Settings(), tickers=["AAA"])
     assert report.counts == {"ok": 1}
     retained = store.get_frame(keys.bars_key("1min", "AAA"))["timestamp"]
     retained_days = set(retained.dt.tz_convert("America/New_York").dt.date)

@@ -93,11 +93,12 @@ def test_fetch_flow_progress_advances_once_per_batch(market: Market) -> None:
                                            f"calls; {batches} of {batches} batches done")
 
 
-def test_the_test_fetch_helper_composes_what_the_fetch_flow_does(
+def test_fetch_job_on_a_handed_in_store_stores_what_the_fetch_command_stores(
     market: Market, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # tests.support.fetching.fetch_job stands in for the flow in many tests: same store
-    # contents and reports, or those tests would prove something the flow does not do.
+    # tests.support.fetching.fetch_job runs the fetch flow's composition on a store and provider
+    # handed in (flows.analysis.open_run): same store contents and reports as the command, which
+    # resolves them from settings, or the many tests using it would prove something else.
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

@@ -1,33 +1,15 @@
-"""Shared pieces of the reliability suite: a Prefect server for flow runs, store snapshots."""
+"""Shared pieces of the reliability suite: store snapshots, recorded figures."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Backoff of retried tasks: real delays are seconds; the suite keeps the policy, not the wait.
 os.environ.setdefault("TS_TASK_BACKOFF_SECONDS", "0")
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    """A Prefect API for flow runs: the one already running in this session, else a temporary
-    server (the flows suite starts one per session; two at once would only cost memory)."""
-    from prefect.settings import PREFECT_API_URL
-
-    current = PREFECT_API_URL.value()
-    if current:
-        yield current
-        return
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield PREFECT_API_URL.value()
 
 
 def snapshot_tree(root: Path) -> dict[str, str]:

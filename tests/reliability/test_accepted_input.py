@@ -84,6 +84,7 @@ def _read_only(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
 
 
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_a_read_only_filesystem_is_permanent_and_not_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -102,12 +103,12 @@ def test_a_read_only_filesystem_is_permanent_and_not_retried(
     bars = pd.DataFrame({"timestamp": days, "open": 10.0, "high": 11.0, "low": 9.0,
                          "close": 10.5, "volume": 1000})
     provider = FrameProvider(daily={"AAPL": bars})
-    job_attempts = Attempts()
     with pytest.raises(StorageRefusedError, match=r"(?i)read-only"):
-        retry(lambda: fetch_job("daily", store, provider, NOW, Settings(),
-                                    tickers=["AAPL"]), attempts=job_attempts)
-    assert job_attempts.attempts == 1 and sum(provider.calls.values()) == 1
-    assert not [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+        fetch_job("daily", store, provider, NOW, Settings(), tickers=["AAPL"])
+    assert sum(provider.calls.values()) == 1  # the batch task was not retried
+    # Nothing stored: only the fetch stage's dataset lock file exists (a lock, not data).
+    written = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert [p.relative_to(tmp_path / "data").as_posix() for p in written] == [".locks/daily.lock"]
 
 
 def test_short_credentials_are_refused_at_load_and_never_mangle_messages(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.support.fetching import fetch_job
 from tests.support.frame_provider import FrameProvider
@@ -45,6 +46,7 @@ def _sessions(end, count: int) -> list:
     return days[::-1]
 
 
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_two_sessions_writing_the_same_symbols_lose_no_bar(tmp_path: Path, record_figures) -> None:
     settings = Settings(batch_size=8, http_concurrency=4, retention_daily_sessions=400)
     calendar = get_calendar()
@@ -66,7 +68,7 @@ def test_two_sessions_writing_the_same_symbols_lose_no_bar(tmp_path: Path, recor
             store = LocalStore(root)
             barrier.wait()
             return fetch_job("daily", store, provider, now, settings, tickers=SYMBOLS,
-                                 force=True)
+                                 refetch=True)
 
         with ThreadPoolExecutor(2) as pool:
             reports = list(pool.map(session, [early, late]))

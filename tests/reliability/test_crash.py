@@ -3,9 +3,10 @@ point of its work, then verify and a rerun, over 20+ trials on one local data di
 
 Each trial runs the session one trading day later than the last, so every trial rewrites every
 bars object and the ledger (a kill lands among real writes). The kill comes right after a
-randomly chosen progress event of the child (one per symbol fetched), while its other worker
-threads are mid-write. After each kill: no object is unreadable or fails its hash, no bar stored
-before the trial is missing, and rerunning the same session completes and leaves a clean store.
+randomly chosen bars write of the child (see ``tests.reliability.killable``), while its other
+worker threads are mid-write. After each kill: no object is unreadable or fails its hash, no bar
+stored before the trial is missing, and rerunning the same session (a fetch job as the flows run
+it) completes and leaves a clean store.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tradingstation.providers.demo.market import DemoMarket
 from tradingstation.storage.local import LocalStore
 from tradingstation.upkeep.verify import verify_store
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("flow_runs")]
 
 TRIALS = 20
 SYMBOLS = 20
@@ -46,20 +47,26 @@ DRIVER = textwrap.dedent("""
     from datetime import datetime
     from tradingstation.anchors import find_anchors
     from tradingstation.config import Settings
-    from tests.support.fetching import fetch_job
+    from tests.reliability.killable import write_fetch_job
     from tradingstation.data.panel_store import load_panel
     from tradingstation.providers.demo.market import DemoMarket
     from tradingstation.storage import keys
     from tradingstation.storage.local import LocalStore
 
+    class Store(LocalStore):
+        def put_bytes(self, key, data, content_type=None):
+            info = super().put_bytes(key, data, content_type)
+            if key.startswith("bars/"):
+                print("progress", flush=True)
+            return info
+
     root, now, settings = sys.argv[1], datetime.fromisoformat(sys.argv[2]), sys.argv[3]
     settings = Settings(**json.loads(settings))
-    store = LocalStore(root)
+    store = Store(root)
     provider = DemoMarket(seed=settings.demo_seed, n_symbols=settings.demo_symbols, now=now)
-    tick = lambda done, total: print("progress", flush=True)
     print("ready", flush=True)
-    fetch_job("universe", store, provider, now, settings)
-    fetch_job("daily", store, provider, now, settings, progress=tick)
+    write_fetch_job("universe", store, provider, now, settings)
+    write_fetch_job("daily", store, provider, now, settings)
     anchors = find_anchors(load_panel(store, "daily"), lookback_days=30)
     store.put_frame(keys.anchors_key(now.date()), anchors.reset_index(drop=True))
     print("done", flush=True)

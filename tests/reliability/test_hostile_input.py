@@ -268,6 +268,7 @@ BAD_BARS = {"av-negative-price": (_negative, True), "av-high-below-low": (_inver
 
 
 @pytest.mark.parametrize(("spoil", "via_http"), BAD_BARS.values(), ids=BAD_BARS.keys())
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_bad_provider_bars_are_quarantined_never_merged(spoil, via_http, tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "data")
     stored = _good_daily().iloc[:20].reset_index(drop=True)
@@ -289,6 +290,7 @@ def test_bad_provider_bars_are_quarantined_never_merged(spoil, via_http, tmp_pat
     assert [i.key for i in quarantined] == report.quarantined and len(quarantined) == 1
 
 
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_unsorted_provider_bars_are_put_in_order_not_rejected(tmp_path: Path) -> None:
     # Alpha Vantage answers newest first: order is normalised at the boundary, not an error.
     store = LocalStore(tmp_path / "data")
@@ -299,6 +301,7 @@ def test_unsorted_provider_bars_are_put_in_order_not_rejected(tmp_path: Path) ->
     assert stored["timestamp"].is_monotonic_increasing and stored["timestamp"].is_unique
 
 
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_corrupt_stored_bars_are_reported_by_key_and_left_alone(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "data")
     key = "bars/daily/CORR.parquet"

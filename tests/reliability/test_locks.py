@@ -53,7 +53,7 @@ DRIVER = textwrap.dedent("""
     import json, sys
     from datetime import datetime
     from tradingstation.config import Settings
-    from tests.support.fetching import fetch_job
+    from tests.reliability.killable import write_fetch_job
     from tradingstation.upkeep.backup import restore_backup
     from tradingstation.upkeep.cleanup import cleanup
     from tradingstation.upkeep.rebuild import rebuild_symbols
@@ -80,9 +80,9 @@ DRIVER = textwrap.dedent("""
         with hold_dataset_locks(store, ["daily"], timeout):
             rebuild_symbols(store, provider, "daily", symbols, now, settings)
     elif op == "fetch":
-        with hold_dataset_locks(store, ["daily"], timeout):
-            report = fetch_job("daily", store, provider, now, settings, force=True)
-        assert not report.failed, report.summary()
+        results = write_fetch_job("daily", store, provider, now, settings, refetch=True,
+                                  lock_timeout=timeout)
+        assert not [o for r in results for o in r.outcomes if o.outcome == "failed"]
     elif op == "cleanup":
         with hold_dataset_locks(store, keys.DATASETS, timeout):
             cleanup(store, now, settings)
@@ -184,6 +184,7 @@ def test_s3_locks_are_machine_local(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_sigkill_of_a_holder_never_blocks_the_next_writer(tmp_path: Path, record_figures) -> None:
     root = tmp_path / "data"
     _seed(root)
@@ -211,6 +212,7 @@ def test_sigkill_of_a_holder_never_blocks_the_next_writer(tmp_path: Path, record
                                   "followers_completed": KILLS, "followers_blocked": 0})
 
 
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_every_bars_writer_holds_its_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           prefect_api: str) -> None:
     """Each command that writes bars calls its core writer only while holding the locks of the
@@ -295,6 +297,7 @@ def _wait_group_gone(pgid: int, deadline_s: float) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("flow_runs")  # fetch_job runs the flows' composition
 def test_killed_command_leaves_no_server_and_blocks_nothing(tmp_path: Path) -> None:
     """The real command, in ephemeral mode (no PREFECT_API_URL), SIGKILLed while it holds the
     dataset lock: no temporary Prefect server outlives it (12 of 14 did), and the same command

@@ -3,9 +3,10 @@ and premarket's fetches + a forced daily fetch + cleanup at once, on a local dir
 S3 (moto). Measured before the fix: cleanup wrote back the bars it had read before a fetch
 wrote (1,315 bars lost in one round), and in the 3-process run expired bars came back.
 
-Each writer process runs the core operation under the dataset locks its flow takes
-(``fetch_stage``: the job's dataset; ``data cleanup`` and the daily flow: every dataset); that
-every flow really holds them while it writes is ``test_every_bars_writer_holds_its_lock``.
+The fetcher processes run fetch jobs as the flows run them (``tests.support.fetching``, on
+this session's Prefect server): each stage takes its dataset's lock. Cleanup runs the core
+operation under the locks its flow takes (every dataset); that every flow really holds them
+while it writes is ``test_every_bars_writer_holds_its_lock``.
 
 No sleep orders the processes (file handshake): the fetchers start when cleanup has read every
 bars object, just before its first write; if at that moment nothing stops another writer (no
@@ -102,11 +103,9 @@ DRIVER = textwrap.dedent("""
         every, watchlist = sys.argv[6].split(","), sys.argv[7].split(",")
         jobs = {"fetch-1min": [("intraday_1min", every)], "fetch-daily": [("daily", None)],
                 "premarket": [("daily", None), ("intraday_1min", watchlist)]}
-        for job, tickers in jobs[role]:  # one lock per stage, as flows.session.fetch_stage
-            dataset = "1min" if job == "intraday_1min" else job
-            with hold_dataset_locks(store, [dataset], 120):
-                report = fetch_job(job, store, provider, now, settings, tickers=tickers,
-                                       force=True)
+        for job, tickers in jobs[role]:  # each takes its dataset's lock, as every flow does
+            report = fetch_job(job, store, provider, now, settings, tickers=tickers,
+                               refetch=True)
             assert not report.failed, report.summary()
         open(os.path.join(handshake, f"{role}-done"), "w").close()
     print("done", flush=True)
@@ -158,7 +157,7 @@ def _control(template: Path, root: Path, now: datetime, symbols: list[str]) -> d
     out = {"cleaned_1min": _stamps(store, "1min")}
     for job in ("daily", "intraday_1min"):
         report = fetch_job(job, store, _provider(now), now, settings, tickers=symbols,
-                               force=True)
+                               refetch=True)
         assert not report.failed, report.summary()
     return {**out, "1min": _stamps(store, "1min"), "daily": _stamps(store, "daily")}
 
@@ -177,9 +176,11 @@ def _copy_of(template: Path, target: Path, endpoint: str | None) -> tuple[Object
 
 def _run_together(roles: list[str], where: dict, now: datetime, handshake: Path,
                   symbols: list[str], watchlist: list[str]) -> None:
+    from prefect.settings import PREFECT_API_URL
+
     handshake.mkdir()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("TS_")},
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), "PREFECT_API_URL": PREFECT_API_URL.value()}
     procs = [subprocess.Popen(
         [sys.executable, "-c", DRIVER, role, json.dumps(where), now.isoformat(), str(handshake),
          json.dumps(SETTINGS), ",".join(symbols), ",".join(watchlist), ",".join(roles[1:])],
@@ -228,11 +229,13 @@ def _writers_lose_nothing(tmp_path: Path, endpoint: str | None) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("flow_runs")  # the fetchers run the flows' composition
 def test_cleanup_beside_fetches_loses_no_bar_local(tmp_path: Path, record_figures) -> None:
     record_figures("writers_local", _writers_lose_nothing(tmp_path, None))
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("flow_runs")  # the fetchers run the flows' composition
 def test_cleanup_beside_fetches_loses_no_bar_s3(tmp_path: Path, record_figures) -> None:
     with running_moto_server() as endpoint:
         record_figures("writers_s3", _writers_lose_nothing(tmp_path, endpoint))

@@ -1,14 +1,14 @@
-"""A whole fetch job in this process, by the core calls the flow's fetch stage makes.
+"""A fetch job on a given store and provider, run by the flows' own composition.
 
-``flows.session.fetch_stage`` (used by every session flow and the ``fetch`` flow) runs, as
-Prefect tasks: ``plan-fetch`` (:func:`~tradingstation.data.fetch.prepare_job`), one
-``fetch-batch`` per batch of :func:`~tradingstation.data.fetch.split_batches`
-(:func:`~tradingstation.data.fetch.fetch_batch` on the first attempt), ``summarize-fetch``
-(:func:`~tradingstation.data.fetch.summarize_job`) and, for split-scanned datasets,
-``reconcile-splits`` (:func:`~tradingstation.data.corporate_actions.reconcile_splits`); the
-universe job is ``fetch-universe`` (:func:`~tradingstation.data.fetch.fetch_universe`).
-:func:`fetch_job` makes the same calls in the same order, without Prefect (no task retries),
-for tests and benches that need many fetches or run them in killed worker processes.
+:func:`fetch_job` runs :func:`flows.analysis.fetch_job` (what the ``fetch`` flow runs: the
+universe task, or :func:`flows.session.fetch_stage`, the stage of every session flow) in a
+Prefect flow run with the ``fetch`` flow's task runner. The only difference from
+``tradingstation fetch`` is where the store, provider and settings come from: handed in here,
+resolved from blocks and settings there. So the plan, batch and summary tasks, their retry
+policy, the dataset's write lock and the split reconciliation are the flows' code.
+
+A Prefect API is needed: the process's configured one (a test session's server, passed to a
+child process as ``PREFECT_API_URL``), else Prefect's ephemeral one.
 """
 
 from __future__ import annotations
@@ -16,22 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from tradingstation.calendar import MarketCalendar
+from prefect import flow
+
+from flows import analysis
 from tradingstation.config import Settings
-from tradingstation.data.batch import BatchResult
-from tradingstation.data.corporate_actions import reconcile_splits
-from tradingstation.data.fetch import (
-    JOBS,
-    FetchRequest,
-    JobReport,
-    fetch_batch,
-    fetch_universe,
-    prepare_job,
-    split_batches,
-    summarize_job,
-)
-from tradingstation.data.symbol_fetch import SPLIT_SCANNED, SymbolOutcome
-from tradingstation.errors import InputError
+from tradingstation.data.fetch import JobPlan, JobReport
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage.base import ObjectStore
 
@@ -43,44 +32,25 @@ def fetch_job(
     now: datetime,
     settings: Settings,
     tickers: Sequence[str] | str | None = None,
-    force: bool = False,
+    refetch: bool = False,
     force_compact: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-    calendar: MarketCalendar | None = None,
+    on_progress: Callable[[JobPlan, int, int], None] | None = None,
 ) -> JobReport:
-    """Run fetch job ``job`` for ``now`` as the fetch stage does (see the module docstring).
+    """Run fetch job ``job`` for ``now`` on ``store`` from ``provider``, as the flows do.
 
-    ``progress(done, total)`` is called after each symbol that needed a call.
+    ``on_progress(plan, batches done, batches)`` is the fetch stage's progress hook.
 
     Raises:
         InputError: Unknown job or malformed ticker; nothing was called or written.
+        PermanentError: The provider refused the whole job (the step stops, as in a flow).
     """
-    if job not in JOBS:
-        raise InputError(f"unknown fetch job {job!r}: expected one of {', '.join(JOBS)}")
-    if JOBS[job] is None:
-        if tickers:
-            raise InputError("--tickers does not apply to the universe job")
-        return fetch_universe(store, provider, now, force=force)
-    plan = prepare_job(job, store, provider, now, settings, tickers, force, force_compact,
-                       calendar)
-    total, done = len(plan.to_fetch), 0
 
-    def tick(_request: FetchRequest, _outcome: SymbolOutcome) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total)
+    # Built per call, so the run takes no parameters: store and provider objects are not
+    # flow-run parameters Prefect could record.
+    @flow(name="fetch", task_runner=analysis.fetch.task_runner.duplicate(),
+          validate_parameters=False)
+    def fetch() -> JobReport:
+        run = analysis.open_run("fetch", now, settings=settings, store=store, provider=provider)
+        return analysis.fetch_job(run, job, tickers, refetch, force_compact, on_progress)
 
-    results: list[BatchResult] = []
-    for batch in split_batches(plan.requests, settings.batch_size):
-        result = fetch_batch(store, provider, plan.dataset, batch, plan.now.to_pydatetime(),
-                             settings, progress=tick)
-        results.append(result)
-        if result.fatal_error:
-            break  # the rest would be refused too; summarize_job lists them as not attempted
-    report = summarize_job(plan, results, provider)
-    if plan.dataset in SPLIT_SCANNED and not report.fatal_error:
-        splits = reconcile_splits(store, provider, report.split_candidates, plan.now)
-        report.calls += splits.calls
-        report.details["splits"] = splits.to_dict()
-    return report
+    return fetch()

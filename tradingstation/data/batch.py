@@ -5,7 +5,8 @@ lists the symbols that failed with a ``TransientError`` (``BatchResult.retry_req
 task layer retries the batch, and a retry fetches *those requests only*, re-planned from the
 ledger (:mod:`tradingstation.data.batch_retry`: a symbol already fetched is never fetched twice).
 Permanent failures are reported once and not retried. A permanent provider-wide error (bad API
-key, configuration) stops further calls of the batch and of the job (``fatal_error``); a
+key, configuration) stops further calls of the batch and, through the job's shared
+:class:`~tradingstation.data.symbol_fetch.Stops`, of its other batches (``fatal_error``); a
 premium-only refusal of full history stops further full/month requests the same way.
 """
 
@@ -72,8 +73,7 @@ def fetch_batch(
     now: datetime,
     settings: Settings,
     max_workers: int | None = None,
-    progress: Callable[[FetchRequest, SymbolOutcome], None] | None = None,
-    fatal_error: str | None = None,
+    stops: Stops | None = None,
 ) -> BatchResult:
     """Fetch one batch of symbols: the unit of work of one Prefect task.
 
@@ -91,8 +91,9 @@ def fetch_batch(
         now: Time of the fetch (tz-aware): retention and ``last_fetch`` use it.
         settings: Settings (concurrency, retention, secrets for redaction).
         max_workers: Concurrency override.
-        progress: Called in the calling thread after each symbol.
-        fatal_error: A fatal error from an earlier batch: nothing is attempted.
+        stops: The job's refusals, shared by its batches (default: this batch's own). A
+            provider-wide refusal seen by one batch leaves the calls of every batch of the job
+            that has not made them yet unattempted.
 
     Returns:
         The batch result; ``retry_requests`` holds what a retry should fetch again.
@@ -104,7 +105,7 @@ def fetch_batch(
     if wrong:
         raise DataError(f"requests for {', '.join(wrong)} given to a {dataset} batch")
     result = BatchResult(dataset=dataset)
-    stops = Stops(fatal=fatal_error)
+    stops = stops if stops is not None else Stops()
     # A retried batch may run well after planning: bars completed since then are welcome.
     cutoff = expected_bar(dataset, now_ts.to_pydatetime(), get_calendar())
     secrets = settings.secret_values()
@@ -130,8 +131,6 @@ def fetch_batch(
                 result.quarantined.append(quarantined)
             if retry is not None:
                 result.retry_requests.append(retry)
-            if progress is not None:
-                progress(todo[index], outcome)
     result.outcomes = [outcomes[i] for i in range(len(todo))]
     order = {r.symbol: i for i, r in enumerate(todo)}
     result.retry_requests.sort(key=lambda r: order[r.symbol])

@@ -23,7 +23,7 @@ from tradingstation.data.batch import BatchResult, fetch_batch
 from tradingstation.data.fetch_plan import FetchRequest, to_utc
 from tradingstation.data.ledger import load_ledger
 from tradingstation.data.splits import SplitCandidate, find_candidates, session_dates
-from tradingstation.data.symbol_fetch import SPLIT_SCANNED, SymbolOutcome
+from tradingstation.data.symbol_fetch import SPLIT_SCANNED, Stops, SymbolOutcome
 from tradingstation.errors import DataError, ObjectNotFoundError
 from tradingstation.providers.base import MarketDataProvider
 from tradingstation.storage import keys
@@ -57,10 +57,12 @@ def retry_batch(
     now: datetime,
     settings: Settings,
     since: datetime,
+    stops: Stops | None = None,
 ) -> BatchResult:
     """A later attempt of :func:`fetch_batch` for the same run (same ``now``).
 
-    ``since`` is when the batch's first attempt started (wall clock, tz-aware).
+    ``since`` is when the batch's first attempt started (wall clock, tz-aware); ``stops`` the
+    job's shared refusals (see :func:`~tradingstation.data.batch.fetch_batch`).
 
     Fetches the requests the ledger does not record as settled for ``now``; the result lists
     every request's outcome, those settled earlier first (their split-like moves found again
@@ -68,7 +70,7 @@ def retry_batch(
     """
     settled = settled_rows(load_ledger(store, dataset), requests, to_utc(now), to_utc(since))
     todo = [r for r in requests if r.symbol not in settled]
-    result = fetch_batch(store, provider, dataset, todo, now, settings)
+    result = fetch_batch(store, provider, dataset, todo, now, settings, stops=stops)
     earlier = [_settled_outcome(store, r, settled[r.symbol], provider.compact_bars)
                for r in requests if r.symbol in settled]
     result.outcomes = earlier + result.outcomes

@@ -26,7 +26,7 @@ from tradingstation.data.job import JobPlan, JobReport
 from tradingstation.data.ledger import REASON_MAX, ledger_row, load_ledger, update_ledger
 from tradingstation.data.provenance import frame_source, is_foreign
 from tradingstation.data.quotes import fetch_quotes
-from tradingstation.data.symbol_fetch import FATAL_ERRORS, SymbolOutcome
+from tradingstation.data.symbol_fetch import FATAL_ERRORS, Stops, SymbolOutcome
 from tradingstation.data.universe import (
     filter_universe,
     load_universe,
@@ -46,10 +46,12 @@ __all__ = [
     "FetchRequest",
     "JobPlan",
     "JobReport",
+    "Stops",
     "SymbolOutcome",
     "fetch_batch",
     "fetch_quotes",
     "fetch_universe",
+    "job_dataset",
     "plan_fetch",
     "prepare_job",
     "select_watchlist",
@@ -66,7 +68,12 @@ JOBS: dict[str, str | None] = {
 _READ_CHUNK = 200
 
 
-def _check_job(job: str) -> str | None:
+def job_dataset(job: str) -> str | None:
+    """The dataset fetch job ``job`` writes (None for the universe job).
+
+    Raises:
+        InputError: ``job`` is not one of :data:`JOBS`.
+    """
     if job not in JOBS:
         raise InputError(f"unknown fetch job {job!r}: expected one of {', '.join(JOBS)}")
     return JOBS[job]
@@ -152,7 +159,7 @@ def prepare_job(
         InputError: Unknown job, malformed ticker or naive ``now`` (before anything happens).
         ObjectNotFoundError: The daily job has no universe yet and no tickers were given.
     """
-    dataset = _check_job(job)
+    dataset = job_dataset(job)
     if dataset is None:
         raise InputError("the universe job is not planned per symbol: use fetch_universe")
     symbols = _check_tickers(tickers)

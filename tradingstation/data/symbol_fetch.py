@@ -83,7 +83,11 @@ class SymbolOutcome:
     split_candidates: tuple[SplitCandidate, ...] = ()
 
 class Stops:
-    """Flags shared by the workers of a batch: after a provider-wide refusal, stop asking."""
+    """Refusals shared by the workers of a job's batches: after a provider-wide one, stop asking.
+
+    One per fetch job: its batches run at once as separate tasks, and without it every batch
+    would make its own calls with a rejected key.
+    """
 
     def __init__(self, fatal: str | None = None, no_full: str | None = None) -> None:
         self.lock = threading.Lock()
