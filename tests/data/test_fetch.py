@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -13,7 +14,13 @@ from tests.support.fetching import fetch_job
 from tradingstation.calendar import get_calendar
 from tradingstation.config import Settings
 from tradingstation.contracts import bar_problems
-from tradingstation.data.fetch import fetch_batch, prepare_job, split_batches, summarize_job
+from tradingstation.data.fetch import (
+    Stops,
+    fetch_batch,
+    prepare_job,
+    split_batches,
+    summarize_job,
+)
 from tradingstation.data.ledger import load_ledger
 from tradingstation.errors import (
     DataError,
@@ -221,6 +228,14 @@ def test_bad_api_key_stops_the_batches_queued_behind_the_refusal(store):
     with pytest.raises(PermanentError, match="the API key was rejected"):
         fetch_job("daily", store, provider, FRI_NIGHT, settings)
     assert provider.total_calls <= 4  # only the batches already running when it was refused
+
+
+def test_a_jobs_refusals_can_be_handed_to_a_task_in_another_process():
+    stops = pickle.loads(pickle.dumps(Stops(fatal="the API key was rejected")))
+    assert (stops.fatal, stops.no_full) == ("the API key was rejected", None)
+    with stops.lock:  # a lock of its own process
+        stops.no_full = "full output is premium"
+    assert pickle.loads(pickle.dumps(stops)).no_full == "full output is premium"
 
 
 def test_premium_refusal_stops_further_full_requests(store):

@@ -13,7 +13,7 @@ premium-only refusal of full history stops further full/month requests the same 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,8 +32,6 @@ from tradingstation.storage import keys
 from tradingstation.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass

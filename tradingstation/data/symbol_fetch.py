@@ -90,9 +90,20 @@ class Stops:
     """
 
     def __init__(self, fatal: str | None = None, no_full: str | None = None) -> None:
+        """Start with the refusals already known (none by default)."""
         self.lock = threading.Lock()
         self.fatal = fatal
         self.no_full = no_full
+
+    def __getstate__(self) -> dict[str, str | None]:
+        """The refusals, without the lock: a task runner may pickle a task's parameters."""
+        with self.lock:
+            return {"fatal": self.fatal, "no_full": self.no_full}
+
+    def __setstate__(self, state: dict[str, str | None]) -> None:
+        """Restore the refusals with a lock of this process."""
+        self.lock = threading.Lock()
+        self.fatal, self.no_full = state["fatal"], state["no_full"]
 
 
 def _stamp(now: pd.Timestamp) -> str:
