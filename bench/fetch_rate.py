@@ -24,7 +24,10 @@ scripts did) through the same client and limiter, on every 4th symbol, extrapola
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import tempfile
+from collections.abc import Iterator
 
 import pandas as pd
 
@@ -80,6 +83,20 @@ def _rate_figures(fake: FakeAlphaVantage, wall: float, rate: int) -> dict:
     }
 
 
+@contextlib.contextmanager
+def _prefect_server() -> Iterator[None]:
+    """A running Prefect server for the jobs' flow runs, as a deployment has one.
+
+    Its start (seconds) is not part of any job's time; the flow runs' own cost is.
+    """
+    from prefect.testing.utilities import prefect_test_harness
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
 def _job(symbols, store, fake, rate, settings, force) -> tuple[dict, object]:
     limiter = RateLimiter(rate)
     provider = AlphaVantageProvider(KEY, fake.url, limiter, timeout=10)
@@ -129,9 +146,8 @@ def run(fresh: int = 300, stale: int = 100, deep: int = 20, rate: int = 600,
     settings = Settings(_env_file=None, rate_limit_per_minute=rate, http_concurrency=8,
                         batch_size=250)
     now = pd.Timestamp(BENCH_AS_OF).tz_convert("UTC")
-    with tempfile.TemporaryDirectory(prefix="ts-bench-") as tmp, FakeAlphaVantage(
-        KEY, per_minute=rate, latency=latency, premium=True
-    ) as fake:
+    with _prefect_server(), tempfile.TemporaryDirectory(prefix="ts-bench-") as tmp, \
+            FakeAlphaVantage(KEY, per_minute=rate, latency=latency, premium=True) as fake:
         for symbol, frame in bars.items():
             fake.set_daily(symbol, frame)
         store = LocalStore(f"{tmp}/ours")
@@ -152,7 +168,7 @@ def run(fresh: int = 300, stale: int = 100, deep: int = 20, rate: int = 600,
         scale = len(symbols) / len(subset)
         naive["calls_extrapolated"] = round(naive["calls"] * scale)
         naive["wall_seconds_extrapolated"] = round(naive["wall_seconds"] * scale, 3)
-    split_day = _split_day(bars, groups["stale"][:10], rate, latency, settings, now)
+        split_day = _split_day(bars, groups["stale"][:10], rate, latency, settings, now)
     result = {
         "benchmark": "fetch_rate",
         "scenario": {"fresh": fresh, "stale_3_sessions": stale, "deep_gap_150_sessions": deep,

@@ -81,7 +81,7 @@ def load_session_anchors(session: str, ticker: str | None) -> list[dict]:
     from datetime import date
 
     from blocks.resolve import resolve_store
-    from tradingstation.anchors import anchors_for_symbol
+    from tradingstation.anchor_table import anchors_for_symbol
     from tradingstation.storage import keys
 
     store = resolve_store(load_settings())

@@ -13,7 +13,8 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.policy import retry_options, run_ids
 from tradingstation import logs
-from tradingstation.anchors import anchors_at, merge_anchors
+from tradingstation.anchor_table import merge_anchors
+from tradingstation.anchors import anchors_at
 from tradingstation.data.panel import Panel
 from tradingstation.data.panel_store import load_panel
 from tradingstation.data.sources import screened_demo, usable_quotes

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tradingstation import anchors
+from tradingstation.anchor_table import anchors_for_symbol
 from tradingstation.anchors import (
     ANCHOR_COLUMNS,
-    anchors_for_symbol,
     avwap_with_intraday,
     find_anchors,
 )
@@ -197,8 +198,8 @@ def test_ticker_filter() -> None:
         anchors_for_symbol(found, "not a ticker!")
 
 
-def test_universe_result_equals_per_symbol_results() -> None:
-    """Vectorising over columns must not mix symbols: ragged starts and missing bars."""
+def _ragged_bars() -> dict[str, pd.DataFrame]:
+    """Twelve symbols with ragged starts and missing bars (none in the last 30 sessions)."""
     rng = np.random.default_rng(5)
     bars = {}
     for k in range(12):
@@ -217,12 +218,32 @@ def test_universe_result_equals_per_symbol_results() -> None:
         ).iloc[N - n :]
         holes = rng.choice(n - 30, 5, replace=False)  # inside the window both agree on sessions
         bars[f"S{k:02d}"] = frame.drop(frame.index[holes])
-    options = {"volume_avg_days": 10, "pivot_left": 3, "pivot_right": 2}
+    return bars
+
+
+RAGGED_OPTIONS = {"volume_avg_days": 10, "pivot_left": 3, "pivot_right": 2}
+
+
+def test_universe_result_equals_per_symbol_results() -> None:
+    """Vectorising over columns must not mix symbols: ragged starts and missing bars."""
+    bars, options = _ragged_bars(), RAGGED_OPTIONS
     whole = find_anchors(Panel.from_bars(bars), **options)
     assert set(whole.anchor_type) >= {"gap_up", "gap_down", "volume_spike", "swing_high"}
     for symbol, frame in bars.items():
         alone = find_anchors(Panel.from_bars({symbol: frame}), **options)
         pd.testing.assert_frame_equal(anchors_for_symbol(whole, symbol), alone)
+
+
+def test_symbols_found_in_blocks_give_the_anchors_of_the_whole_panel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = Panel.from_bars(_ragged_bars())
+    earnings = {"S03": [SESSIONS[-5].date()], "S10": [SESSIONS[-2].date()]}
+    at_once = find_anchors(panel, earnings=earnings, **RAGGED_OPTIONS)
+    assert set(at_once[at_once["anchor_type"] == "earnings"]["symbol"]) == {"S03", "S10"}
+    monkeypatch.setattr(anchors, "BLOCK_SYMBOLS", 5)  # blocks of 5, 5 and 2 symbols
+    pd.testing.assert_frame_equal(find_anchors(panel, earnings=earnings, **RAGGED_OPTIONS),
+                                  at_once)
 
 
 @pytest.mark.parametrize(
@@ -256,7 +277,7 @@ def test_not_a_panel_and_empty_panel() -> None:
 def test_merge_anchors_replaces_only_the_recomputed_symbols() -> None:
     from datetime import date
 
-    from tradingstation.anchors import merge_anchors
+    from tradingstation.anchor_table import merge_anchors
 
     def rows(symbol: str, kinds: list[str]) -> pd.DataFrame:
         return pd.DataFrame({

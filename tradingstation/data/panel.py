@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -77,6 +77,11 @@ class Panel:
         cols = [s for s in sorted(set(symbols)) if s in self.close.columns]
         keep = self.close[cols].notna().any(axis=1)
         return Panel(*(getattr(self, f).loc[keep, cols] for f in FIELDS))
+
+    def column_blocks(self, size: int) -> Iterator[Panel]:
+        """Panels of ``size`` consecutive symbols each (the last may hold fewer), every row kept."""
+        for start in range(0, len(self), size):
+            yield Panel(*(getattr(self, f).iloc[:, start:start + size] for f in FIELDS))
 
     def bars(self, symbol: str) -> pd.DataFrame:
         """Canonical bars of one symbol (rows where it has a close)."""
