@@ -15,6 +15,7 @@ import pytest
 from bench.synth import daily_panel
 from tradingstation.data.panel import FIELDS, Panel
 from tradingstation.screeners import DAILY_SCREENERS
+from tradingstation.track import replay
 from tradingstation.track.paths import signal_rows
 from tradingstation.track.replay import (
     ROW_ORDER,
@@ -99,6 +100,18 @@ def test_fast_replay_equals_the_per_session_replay(market, params):
     rows = replay_daily_rows(market, days, DAILY_SCREENERS, params=params)
     expected = signal_rows(oracle).sort_values(ROW_ORDER, kind="stable", ignore_index=True)
     pd.testing.assert_frame_equal(rows, expected, check_exact=True)
+
+
+def test_backtest_rows_found_in_blocks_of_symbols_are_the_per_session_rows(market, monkeypatch):
+    days = daily_sessions(market)
+    oracle = replay_daily_by_session(market, days, DAILY_SCREENERS, params=LOOSE)
+    monkeypatch.setattr(replay, "BLOCK_SYMBOLS", 3)
+    blocks = -(-len(market.symbols) // 3)
+    ticks: list[int] = []
+    rows = replay_daily_rows(market, days, DAILY_SCREENERS, params=LOOSE, progress=ticks.append)
+    expected = signal_rows(oracle).sort_values(ROW_ORDER, kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(rows, expected, check_exact=True)
+    assert len(ticks) == blocks > 1 and sum(ticks) == len(days)  # the bar moves per block
 
 
 def test_fast_replay_equals_the_per_session_replay_from_the_first_row(market):

@@ -46,6 +46,9 @@ GAP_AND_GO_LEAD = pd.Timedelta(minutes=5)  # Gap & Go is replayed at 09:25 New Y
 
 Progress = Callable[[int], None]
 ROW_ORDER = ["session", "screener", "symbol", "direction"]  # a backtest's signal rows
+# Symbols per pass of replay_daily_rows: a block's (session, symbol) arrays reuse memory the
+# process already touched instead of fresh pages for the whole universe (see find_anchors).
+BLOCK_SYMBOLS = 2000
 
 # The daily screeners evaluated on every (session, symbol) of the panel at once.
 SWEEPS: dict[str, Callable[[Sweep, Any], PerSession]] = {
@@ -157,7 +160,13 @@ def replay_daily_rows(daily: Panel, sessions: Sequence[date], names: Sequence[st
     Raises:
         InputError: as :func:`replay_daily`.
     """
-    parts = _sweep_daily(daily, sessions, names, params, False, progress, text=False)
+    blocks = list(daily.column_blocks(BLOCK_SYMBOLS)) or [daily]
+    parts: list = []
+    for number, block in enumerate(blocks, 1):  # a signal row depends on its symbol's bars only
+        parts += _sweep_daily(block, sessions, names, params, False, None, text=False)
+        if progress:  # the sessions' share of this block, so the count ends at len(sessions)
+            progress(len(sessions) * number // len(blocks)
+                     - len(sessions) * (number - 1) // len(blocks))
     if not parts:
         return rows_frame([])
     frame = rows_frame({c: np.concatenate([p[c] for p in parts]).tolist() for c in parts[0]})
