@@ -52,11 +52,12 @@ def open_run(
     instant = parse_as_of(as_of)
     calendar = get_calendar()
     session = calendar.session_for(instant) or calendar.last_completed_session(instant)
-    settings = settings or get_settings()
+    settings = settings if settings is not None else get_settings()
     configure_run_logging(settings)
     return SessionRun(mode=mode, as_of=instant, session=session, settings=settings,
-                      store=store or resolve_store(settings),
-                      provider=provider or resolve_provider(settings, instant))
+                      store=store if store is not None else resolve_store(settings),
+                      provider=provider if provider is not None
+                      else resolve_provider(settings, instant))
 
 
 def _tickers(tickers: str | None) -> list[str] | None:
