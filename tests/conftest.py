@@ -23,6 +23,7 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+_SERVERS: list[str] = []  # the session's temporary Prefect server, once started
 TASK_MODULES = ("tasks.data", "tasks.analysis", "tasks.maintenance", "tasks.plan", "tasks.report",
                 "tasks.track")
 
@@ -42,7 +43,20 @@ def prefect_api() -> Iterator[str]:
     # in-process test relies on, and joining it costs up to 1 s at the end of every run.
     with (prefect_test_harness(server_startup_timeout=120),
           temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})):
-        yield PREFECT_API_URL.value()
+        _SERVERS.append(PREFECT_API_URL.value())
+        yield _SERVERS[-1]
+        _SERVERS.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_write_slots() -> Iterator[None]:
+    """After each test, free the dataset-lock slots a dead process left taken on the session's
+    server (see ``tests.support.write_slots``)."""
+    yield
+    if _SERVERS:
+        from tests.support.write_slots import free_leaked_write_slots
+
+        free_leaked_write_slots()
 
 
 @pytest.fixture(scope="session")

@@ -332,3 +332,36 @@ def test_killed_command_leaves_no_server_and_blocks_nothing(tmp_path: Path) -> N
         rerun = subprocess.run([str(SCRIPT), *argv], env=env, cwd=ROOT, text=True,
                                capture_output=True, timeout=FOLLOWER_TIMEOUT * 2)
         assert rerun.returncode == 0, (argv, rerun.stderr[-3000:])
+
+
+SLOT_HOLDER = textwrap.dedent("""
+    import sys
+    from tasks.locks import dataset_lock
+    from tradingstation.storage.local import LocalStore
+
+    with dataset_lock("daily", store=LocalStore(sys.argv[1])):
+        print("held", flush=True)
+        sys.stdin.read()
+""")
+
+
+def test_a_killed_childs_slot_is_freed_before_the_next_test(tmp_path: Path, flow_runs: str
+                                                            ) -> None:
+    """The session's test server runs no repossessor: a child SIGKILLed while holding a
+    dataset's slot would block every later writer of this pytest worker (it hung a CI run)."""
+    from tests.support.write_slots import free_leaked_write_slots
+
+    env = {**_env(), "PREFECT_API_URL": flow_runs}
+    holder = subprocess.Popen([sys.executable, "-c", SLOT_HOLDER, str(tmp_path / "a")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=ROOT, env=env)
+    assert holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.communicate()
+    with pytest.raises(TimeoutError), dataset_locks("daily", store=LocalStore(tmp_path / "b"),
+                                                    timeout_seconds=2):
+        pass
+    assert free_leaked_write_slots() == ["tradingstation-write-daily"]
+    with dataset_locks("daily", store=LocalStore(tmp_path / "b"), timeout_seconds=2):
+        pass
+

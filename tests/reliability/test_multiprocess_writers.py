@@ -186,9 +186,15 @@ def _run_together(roles: list[str], where: dict, now: datetime, handshake: Path,
          json.dumps(SETTINGS), ",".join(symbols), ",".join(watchlist), ",".join(roles[1:])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
         for role in roles]
-    for role, proc in zip(roles, procs, strict=True):
-        out, err = proc.communicate(timeout=COMMAND_TIMEOUT)
-        assert proc.returncode == 0 and "done" in out, (role, err[-3000:])
+    try:
+        for role, proc in zip(roles, procs, strict=True):
+            out, err = proc.communicate(timeout=COMMAND_TIMEOUT)
+            assert proc.returncode == 0 and "done" in out, (role, err[-3000:])
+    finally:  # a failed round leaves no writer behind
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
 
 
 def _damage(actual: dict, expected: dict, horizon: pd.Timestamp | None) -> tuple[int, int]:
