@@ -87,10 +87,15 @@ def _rate_figures(fake: FakeAlphaVantage, wall: float, rate: int) -> dict:
 def _prefect_server() -> Iterator[None]:
     """A running Prefect server for the jobs' flow runs, as a deployment has one.
 
-    Its start (seconds) is not part of any job's time; the flow runs' own cost is.
+    Its start (seconds) is not part of any job's time; the flow runs' own cost is. A server
+    already configured (``PREFECT_API_URL``: the test session's, for the smoke test) is used.
     """
+    from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
+    if PREFECT_API_URL.value():
+        yield
+        return
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     with prefect_test_harness(server_startup_timeout=120):
