@@ -91,7 +91,7 @@ def _bar_stamps(root: Path) -> dict[str, set[pd.Timestamp]]:
 
 
 def _run_and_kill(root: Path, now: datetime, rng: random.Random) -> tuple[bool, int]:
-    """Run the driver, kill it after a random progress event; (killed mid-run, events seen)."""
+    """Run the driver, kill it after a random bars write; (killed mid-run, writes seen)."""
     kill_after = rng.randint(0, SYMBOLS + 1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TS_")}
     proc = subprocess.Popen(
